@@ -1,0 +1,25 @@
+import type { Logger } from './logger.js';
+import type { NamespacePlugin, NetworkPlugin, RuntimePlugin, SecurityPlugin, StorePlugin } from './plugins.js';
+
+/** The plugins a running criod uses: one of each kind, and any number of security plugins. */
+export interface PluginSet {
+  runtime: RuntimePlugin;
+  namespace: NamespacePlugin;
+  network: NetworkPlugin;
+  store: StorePlugin;
+  security: SecurityPlugin[];
+}
+
+export interface CoreOptions {
+  /** criod's own version, reported by Version. */
+  runtimeVersion: string;
+  /** The effective daemon config, shown by verbose Status. */
+  effectiveConfig?: unknown;
+}
+
+/** What every CRI operation of core works with. */
+export interface CoreContext {
+  plugins: PluginSet;
+  logger: Logger;
+  options: CoreOptions;
+}

@@ -1,0 +1,184 @@
+/**
+ * Domain types of criod. They mirror the CRI's meaning but not its wire form: cri-grpc maps
+ * runtime.v1 messages to these, so plugins and core never depend on generated code.
+ * Timestamps are nanoseconds since the epoch as bigint, as the CRI counts them.
+ */
+
+/** Ready/not-ready answer of a plugin, surfaced as a CRI RuntimeCondition. */
+export interface Readiness {
+  ready: boolean;
+  /** CamelCase machine reason when not ready, e.g. "NetworkPluginNotReady". */
+  reason: string;
+  message: string;
+}
+
+export interface PodSandboxMetadata {
+  name: string;
+  uid: string;
+  namespace: string;
+  attempt: number;
+}
+
+/** Where a namespace of a pod or container comes from (CRI NamespaceMode). */
+export type NamespaceMode = 'pod' | 'container' | 'node' | 'target';
+
+export interface NamespaceOptions {
+  network: NamespaceMode;
+  pid: NamespaceMode;
+  ipc: NamespaceMode;
+  /** Container id whose PID namespace is joined when pid is 'target'. */
+  targetId: string;
+}
+
+export type PortProtocol = 'tcp' | 'udp' | 'sctp';
+
+export interface PortMapping {
+  protocol: PortProtocol;
+  containerPort: number;
+  hostPort: number;
+  hostIp: string;
+}
+
+export interface DnsConfig {
+  servers: string[];
+  searches: string[];
+  options: string[];
+}
+
+export interface LinuxPodSecurity {
+  namespaceOptions: NamespaceOptions;
+  privileged: boolean;
+  readonlyRootfs: boolean;
+  runAsUser?: number;
+  runAsGroup?: number;
+  supplementalGroups: number[];
+  seccompProfile?: SecurityProfile;
+  apparmorProfile?: SecurityProfile;
+  selinux?: SelinuxOptions;
+}
+
+export interface LinuxResources {
+  cpuPeriod: number;
+  cpuQuota: number;
+  cpuShares: number;
+  memoryLimitInBytes: number;
+  oomScoreAdj: number;
+  cpusetCpus: string;
+  cpusetMems: string;
+  hugepageLimits: { pageSize: string; limit: number }[];
+  unified: Record<string, string>;
+  memorySwapLimitInBytes: number;
+}
+
+export interface PodSandboxConfig {
+  metadata: PodSandboxMetadata;
+  hostname: string;
+  logDirectory: string;
+  dnsConfig?: DnsConfig;
+  portMappings: PortMapping[];
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  linux: {
+    cgroupParent: string;
+    securityContext: LinuxPodSecurity;
+    sysctls: Record<string, string>;
+    overhead?: LinuxResources;
+    resources?: LinuxResources;
+  };
+}
+
+export type ProfileType = 'runtimeDefault' | 'unconfined' | 'localhost';
+
+export interface SecurityProfile {
+  type: ProfileType;
+  /** Path (seccomp) or profile name (AppArmor) for 'localhost'. */
+  localhostRef: string;
+}
+
+export interface SelinuxOptions {
+  user: string;
+  role: string;
+  type: string;
+  level: string;
+}
+
+export type PodState = 'ready' | 'notready';
+
+/** A pinned namespace, by its bind-mount path. */
+export type NamespaceKind = 'net' | 'ipc' | 'uts';
+
+export interface PinnedNamespace {
+  kind: NamespaceKind;
+  path: string;
+}
+
+/** The durable record of a pod sandbox. */
+export interface PodRecord {
+  id: string;
+  config: PodSandboxConfig;
+  runtimeHandler: string;
+  state: PodState;
+  createdAt: bigint;
+  /** Pinned namespaces criod created for the pod; empty for host namespaces. */
+  namespaces: PinnedNamespace[];
+  /** Pod IPs, primary first; empty for host-network pods. */
+  ips: string[];
+  /** Set while RunPodSandbox is still working, so restore can clean up a half-made pod. */
+  creating: boolean;
+  /** Host paths criod generated for the pod: resolv.conf, hosts, hostname, shm. */
+  files: { resolvConf: string; hosts: string; hostname: string; shm: string };
+}
+
+export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
+
+/** The durable record of a container. */
+export interface ContainerRecord {
+  id: string;
+  podId: string;
+  name: string;
+  attempt: number;
+  state: ContainerState;
+  createdAt: bigint;
+  startedAt: bigint;
+  finishedAt: bigint;
+  exitCode: number;
+  reason: string;
+  message: string;
+  image: string;
+  imageRef: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  logPath: string;
+}
+
+export interface ImageRecord {
+  id: string;
+  repoTags: string[];
+  repoDigests: string[];
+  size: number;
+  uid?: number;
+  username: string;
+  pinned: boolean;
+}
+
+export interface FilesystemUsage {
+  mountpoint: string;
+  timestamp: bigint;
+  usedBytes: number;
+  inodesUsed: number;
+}
+
+export type CgroupDriver = 'cgroupfs' | 'systemd';
+
+export interface RuntimeHandlerInfo {
+  name: string;
+  recursiveReadOnlyMounts: boolean;
+  userNamespaces: boolean;
+}
+
+/** Nanoseconds since the epoch, with sub-millisecond precision from the monotonic clock. */
+export function nowNs(): bigint {
+  const ms = BigInt(Date.now());
+  const subMs = process.hrtime.bigint() % 1_000_000n;
+  return ms * 1_000_000n + subMs;
+}
