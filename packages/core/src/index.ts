@@ -6,3 +6,4 @@ export * from './context.js';
 export * from './service.js';
 export type { VersionInfo } from './version.js';
 export type { RuntimeCondition, RuntimeStatus, RuntimeConfigInfo } from './status.js';
+export { findExecutable } from './which.js';

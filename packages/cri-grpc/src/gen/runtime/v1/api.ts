@@ -41,38 +41,6 @@ export enum Protocol {
   UNRECOGNIZED = -1,
 }
 
-export function protocolFromJSON(object: any): Protocol {
-  switch (object) {
-    case 0:
-    case "TCP":
-      return Protocol.TCP;
-    case 1:
-    case "UDP":
-      return Protocol.UDP;
-    case 2:
-    case "SCTP":
-      return Protocol.SCTP;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return Protocol.UNRECOGNIZED;
-  }
-}
-
-export function protocolToJSON(object: Protocol): string {
-  switch (object) {
-    case Protocol.TCP:
-      return "TCP";
-    case Protocol.UDP:
-      return "UDP";
-    case Protocol.SCTP:
-      return "SCTP";
-    case Protocol.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export enum MountPropagation {
   /** PROPAGATION_PRIVATE - rprivate. */
   PROPAGATION_PRIVATE = 0,
@@ -81,38 +49,6 @@ export enum MountPropagation {
   /** PROPAGATION_BIDIRECTIONAL - rshared: both directions. */
   PROPAGATION_BIDIRECTIONAL = 2,
   UNRECOGNIZED = -1,
-}
-
-export function mountPropagationFromJSON(object: any): MountPropagation {
-  switch (object) {
-    case 0:
-    case "PROPAGATION_PRIVATE":
-      return MountPropagation.PROPAGATION_PRIVATE;
-    case 1:
-    case "PROPAGATION_HOST_TO_CONTAINER":
-      return MountPropagation.PROPAGATION_HOST_TO_CONTAINER;
-    case 2:
-    case "PROPAGATION_BIDIRECTIONAL":
-      return MountPropagation.PROPAGATION_BIDIRECTIONAL;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return MountPropagation.UNRECOGNIZED;
-  }
-}
-
-export function mountPropagationToJSON(object: MountPropagation): string {
-  switch (object) {
-    case MountPropagation.PROPAGATION_PRIVATE:
-      return "PROPAGATION_PRIVATE";
-    case MountPropagation.PROPAGATION_HOST_TO_CONTAINER:
-      return "PROPAGATION_HOST_TO_CONTAINER";
-    case MountPropagation.PROPAGATION_BIDIRECTIONAL:
-      return "PROPAGATION_BIDIRECTIONAL";
-    case MountPropagation.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 /** How a Linux namespace is shared. */
@@ -128,43 +64,6 @@ export enum NamespaceMode {
   UNRECOGNIZED = -1,
 }
 
-export function namespaceModeFromJSON(object: any): NamespaceMode {
-  switch (object) {
-    case 0:
-    case "POD":
-      return NamespaceMode.POD;
-    case 1:
-    case "CONTAINER":
-      return NamespaceMode.CONTAINER;
-    case 2:
-    case "NODE":
-      return NamespaceMode.NODE;
-    case 3:
-    case "TARGET":
-      return NamespaceMode.TARGET;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return NamespaceMode.UNRECOGNIZED;
-  }
-}
-
-export function namespaceModeToJSON(object: NamespaceMode): string {
-  switch (object) {
-    case NamespaceMode.POD:
-      return "POD";
-    case NamespaceMode.CONTAINER:
-      return "CONTAINER";
-    case NamespaceMode.NODE:
-      return "NODE";
-    case NamespaceMode.TARGET:
-      return "TARGET";
-    case NamespaceMode.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 /** How supplemental groups of the first process are computed. */
 export enum SupplementalGroupsPolicy {
   /** Merge - Union with the image's /etc/group entries. */
@@ -174,64 +73,10 @@ export enum SupplementalGroupsPolicy {
   UNRECOGNIZED = -1,
 }
 
-export function supplementalGroupsPolicyFromJSON(object: any): SupplementalGroupsPolicy {
-  switch (object) {
-    case 0:
-    case "Merge":
-      return SupplementalGroupsPolicy.Merge;
-    case 1:
-    case "Strict":
-      return SupplementalGroupsPolicy.Strict;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return SupplementalGroupsPolicy.UNRECOGNIZED;
-  }
-}
-
-export function supplementalGroupsPolicyToJSON(object: SupplementalGroupsPolicy): string {
-  switch (object) {
-    case SupplementalGroupsPolicy.Merge:
-      return "Merge";
-    case SupplementalGroupsPolicy.Strict:
-      return "Strict";
-    case SupplementalGroupsPolicy.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export enum PodSandboxState {
   SANDBOX_READY = 0,
   SANDBOX_NOTREADY = 1,
   UNRECOGNIZED = -1,
-}
-
-export function podSandboxStateFromJSON(object: any): PodSandboxState {
-  switch (object) {
-    case 0:
-    case "SANDBOX_READY":
-      return PodSandboxState.SANDBOX_READY;
-    case 1:
-    case "SANDBOX_NOTREADY":
-      return PodSandboxState.SANDBOX_NOTREADY;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return PodSandboxState.UNRECOGNIZED;
-  }
-}
-
-export function podSandboxStateToJSON(object: PodSandboxState): string {
-  switch (object) {
-    case PodSandboxState.SANDBOX_READY:
-      return "SANDBOX_READY";
-    case PodSandboxState.SANDBOX_NOTREADY:
-      return "SANDBOX_NOTREADY";
-    case PodSandboxState.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export enum Signal {
@@ -304,396 +149,12 @@ export enum Signal {
   UNRECOGNIZED = -1,
 }
 
-export function signalFromJSON(object: any): Signal {
-  switch (object) {
-    case 0:
-    case "RUNTIME_DEFAULT":
-      return Signal.RUNTIME_DEFAULT;
-    case 1:
-    case "SIGABRT":
-      return Signal.SIGABRT;
-    case 2:
-    case "SIGALRM":
-      return Signal.SIGALRM;
-    case 3:
-    case "SIGBUS":
-      return Signal.SIGBUS;
-    case 4:
-    case "SIGCHLD":
-      return Signal.SIGCHLD;
-    case 5:
-    case "SIGCLD":
-      return Signal.SIGCLD;
-    case 6:
-    case "SIGCONT":
-      return Signal.SIGCONT;
-    case 7:
-    case "SIGFPE":
-      return Signal.SIGFPE;
-    case 8:
-    case "SIGHUP":
-      return Signal.SIGHUP;
-    case 9:
-    case "SIGILL":
-      return Signal.SIGILL;
-    case 10:
-    case "SIGINT":
-      return Signal.SIGINT;
-    case 11:
-    case "SIGIO":
-      return Signal.SIGIO;
-    case 12:
-    case "SIGIOT":
-      return Signal.SIGIOT;
-    case 13:
-    case "SIGKILL":
-      return Signal.SIGKILL;
-    case 14:
-    case "SIGPIPE":
-      return Signal.SIGPIPE;
-    case 15:
-    case "SIGPOLL":
-      return Signal.SIGPOLL;
-    case 16:
-    case "SIGPROF":
-      return Signal.SIGPROF;
-    case 17:
-    case "SIGPWR":
-      return Signal.SIGPWR;
-    case 18:
-    case "SIGQUIT":
-      return Signal.SIGQUIT;
-    case 19:
-    case "SIGSEGV":
-      return Signal.SIGSEGV;
-    case 20:
-    case "SIGSTKFLT":
-      return Signal.SIGSTKFLT;
-    case 21:
-    case "SIGSTOP":
-      return Signal.SIGSTOP;
-    case 22:
-    case "SIGSYS":
-      return Signal.SIGSYS;
-    case 23:
-    case "SIGTERM":
-      return Signal.SIGTERM;
-    case 24:
-    case "SIGTRAP":
-      return Signal.SIGTRAP;
-    case 25:
-    case "SIGTSTP":
-      return Signal.SIGTSTP;
-    case 26:
-    case "SIGTTIN":
-      return Signal.SIGTTIN;
-    case 27:
-    case "SIGTTOU":
-      return Signal.SIGTTOU;
-    case 28:
-    case "SIGURG":
-      return Signal.SIGURG;
-    case 29:
-    case "SIGUSR1":
-      return Signal.SIGUSR1;
-    case 30:
-    case "SIGUSR2":
-      return Signal.SIGUSR2;
-    case 31:
-    case "SIGVTALRM":
-      return Signal.SIGVTALRM;
-    case 32:
-    case "SIGWINCH":
-      return Signal.SIGWINCH;
-    case 33:
-    case "SIGXCPU":
-      return Signal.SIGXCPU;
-    case 34:
-    case "SIGXFSZ":
-      return Signal.SIGXFSZ;
-    case 35:
-    case "SIGRTMIN":
-      return Signal.SIGRTMIN;
-    case 36:
-    case "SIGRTMINPLUS1":
-      return Signal.SIGRTMINPLUS1;
-    case 37:
-    case "SIGRTMINPLUS2":
-      return Signal.SIGRTMINPLUS2;
-    case 38:
-    case "SIGRTMINPLUS3":
-      return Signal.SIGRTMINPLUS3;
-    case 39:
-    case "SIGRTMINPLUS4":
-      return Signal.SIGRTMINPLUS4;
-    case 40:
-    case "SIGRTMINPLUS5":
-      return Signal.SIGRTMINPLUS5;
-    case 41:
-    case "SIGRTMINPLUS6":
-      return Signal.SIGRTMINPLUS6;
-    case 42:
-    case "SIGRTMINPLUS7":
-      return Signal.SIGRTMINPLUS7;
-    case 43:
-    case "SIGRTMINPLUS8":
-      return Signal.SIGRTMINPLUS8;
-    case 44:
-    case "SIGRTMINPLUS9":
-      return Signal.SIGRTMINPLUS9;
-    case 45:
-    case "SIGRTMINPLUS10":
-      return Signal.SIGRTMINPLUS10;
-    case 46:
-    case "SIGRTMINPLUS11":
-      return Signal.SIGRTMINPLUS11;
-    case 47:
-    case "SIGRTMINPLUS12":
-      return Signal.SIGRTMINPLUS12;
-    case 48:
-    case "SIGRTMINPLUS13":
-      return Signal.SIGRTMINPLUS13;
-    case 49:
-    case "SIGRTMINPLUS14":
-      return Signal.SIGRTMINPLUS14;
-    case 50:
-    case "SIGRTMINPLUS15":
-      return Signal.SIGRTMINPLUS15;
-    case 51:
-    case "SIGRTMAXMINUS14":
-      return Signal.SIGRTMAXMINUS14;
-    case 52:
-    case "SIGRTMAXMINUS13":
-      return Signal.SIGRTMAXMINUS13;
-    case 53:
-    case "SIGRTMAXMINUS12":
-      return Signal.SIGRTMAXMINUS12;
-    case 54:
-    case "SIGRTMAXMINUS11":
-      return Signal.SIGRTMAXMINUS11;
-    case 55:
-    case "SIGRTMAXMINUS10":
-      return Signal.SIGRTMAXMINUS10;
-    case 56:
-    case "SIGRTMAXMINUS9":
-      return Signal.SIGRTMAXMINUS9;
-    case 57:
-    case "SIGRTMAXMINUS8":
-      return Signal.SIGRTMAXMINUS8;
-    case 58:
-    case "SIGRTMAXMINUS7":
-      return Signal.SIGRTMAXMINUS7;
-    case 59:
-    case "SIGRTMAXMINUS6":
-      return Signal.SIGRTMAXMINUS6;
-    case 60:
-    case "SIGRTMAXMINUS5":
-      return Signal.SIGRTMAXMINUS5;
-    case 61:
-    case "SIGRTMAXMINUS4":
-      return Signal.SIGRTMAXMINUS4;
-    case 62:
-    case "SIGRTMAXMINUS3":
-      return Signal.SIGRTMAXMINUS3;
-    case 63:
-    case "SIGRTMAXMINUS2":
-      return Signal.SIGRTMAXMINUS2;
-    case 64:
-    case "SIGRTMAXMINUS1":
-      return Signal.SIGRTMAXMINUS1;
-    case 65:
-    case "SIGRTMAX":
-      return Signal.SIGRTMAX;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return Signal.UNRECOGNIZED;
-  }
-}
-
-export function signalToJSON(object: Signal): string {
-  switch (object) {
-    case Signal.RUNTIME_DEFAULT:
-      return "RUNTIME_DEFAULT";
-    case Signal.SIGABRT:
-      return "SIGABRT";
-    case Signal.SIGALRM:
-      return "SIGALRM";
-    case Signal.SIGBUS:
-      return "SIGBUS";
-    case Signal.SIGCHLD:
-      return "SIGCHLD";
-    case Signal.SIGCLD:
-      return "SIGCLD";
-    case Signal.SIGCONT:
-      return "SIGCONT";
-    case Signal.SIGFPE:
-      return "SIGFPE";
-    case Signal.SIGHUP:
-      return "SIGHUP";
-    case Signal.SIGILL:
-      return "SIGILL";
-    case Signal.SIGINT:
-      return "SIGINT";
-    case Signal.SIGIO:
-      return "SIGIO";
-    case Signal.SIGIOT:
-      return "SIGIOT";
-    case Signal.SIGKILL:
-      return "SIGKILL";
-    case Signal.SIGPIPE:
-      return "SIGPIPE";
-    case Signal.SIGPOLL:
-      return "SIGPOLL";
-    case Signal.SIGPROF:
-      return "SIGPROF";
-    case Signal.SIGPWR:
-      return "SIGPWR";
-    case Signal.SIGQUIT:
-      return "SIGQUIT";
-    case Signal.SIGSEGV:
-      return "SIGSEGV";
-    case Signal.SIGSTKFLT:
-      return "SIGSTKFLT";
-    case Signal.SIGSTOP:
-      return "SIGSTOP";
-    case Signal.SIGSYS:
-      return "SIGSYS";
-    case Signal.SIGTERM:
-      return "SIGTERM";
-    case Signal.SIGTRAP:
-      return "SIGTRAP";
-    case Signal.SIGTSTP:
-      return "SIGTSTP";
-    case Signal.SIGTTIN:
-      return "SIGTTIN";
-    case Signal.SIGTTOU:
-      return "SIGTTOU";
-    case Signal.SIGURG:
-      return "SIGURG";
-    case Signal.SIGUSR1:
-      return "SIGUSR1";
-    case Signal.SIGUSR2:
-      return "SIGUSR2";
-    case Signal.SIGVTALRM:
-      return "SIGVTALRM";
-    case Signal.SIGWINCH:
-      return "SIGWINCH";
-    case Signal.SIGXCPU:
-      return "SIGXCPU";
-    case Signal.SIGXFSZ:
-      return "SIGXFSZ";
-    case Signal.SIGRTMIN:
-      return "SIGRTMIN";
-    case Signal.SIGRTMINPLUS1:
-      return "SIGRTMINPLUS1";
-    case Signal.SIGRTMINPLUS2:
-      return "SIGRTMINPLUS2";
-    case Signal.SIGRTMINPLUS3:
-      return "SIGRTMINPLUS3";
-    case Signal.SIGRTMINPLUS4:
-      return "SIGRTMINPLUS4";
-    case Signal.SIGRTMINPLUS5:
-      return "SIGRTMINPLUS5";
-    case Signal.SIGRTMINPLUS6:
-      return "SIGRTMINPLUS6";
-    case Signal.SIGRTMINPLUS7:
-      return "SIGRTMINPLUS7";
-    case Signal.SIGRTMINPLUS8:
-      return "SIGRTMINPLUS8";
-    case Signal.SIGRTMINPLUS9:
-      return "SIGRTMINPLUS9";
-    case Signal.SIGRTMINPLUS10:
-      return "SIGRTMINPLUS10";
-    case Signal.SIGRTMINPLUS11:
-      return "SIGRTMINPLUS11";
-    case Signal.SIGRTMINPLUS12:
-      return "SIGRTMINPLUS12";
-    case Signal.SIGRTMINPLUS13:
-      return "SIGRTMINPLUS13";
-    case Signal.SIGRTMINPLUS14:
-      return "SIGRTMINPLUS14";
-    case Signal.SIGRTMINPLUS15:
-      return "SIGRTMINPLUS15";
-    case Signal.SIGRTMAXMINUS14:
-      return "SIGRTMAXMINUS14";
-    case Signal.SIGRTMAXMINUS13:
-      return "SIGRTMAXMINUS13";
-    case Signal.SIGRTMAXMINUS12:
-      return "SIGRTMAXMINUS12";
-    case Signal.SIGRTMAXMINUS11:
-      return "SIGRTMAXMINUS11";
-    case Signal.SIGRTMAXMINUS10:
-      return "SIGRTMAXMINUS10";
-    case Signal.SIGRTMAXMINUS9:
-      return "SIGRTMAXMINUS9";
-    case Signal.SIGRTMAXMINUS8:
-      return "SIGRTMAXMINUS8";
-    case Signal.SIGRTMAXMINUS7:
-      return "SIGRTMAXMINUS7";
-    case Signal.SIGRTMAXMINUS6:
-      return "SIGRTMAXMINUS6";
-    case Signal.SIGRTMAXMINUS5:
-      return "SIGRTMAXMINUS5";
-    case Signal.SIGRTMAXMINUS4:
-      return "SIGRTMAXMINUS4";
-    case Signal.SIGRTMAXMINUS3:
-      return "SIGRTMAXMINUS3";
-    case Signal.SIGRTMAXMINUS2:
-      return "SIGRTMAXMINUS2";
-    case Signal.SIGRTMAXMINUS1:
-      return "SIGRTMAXMINUS1";
-    case Signal.SIGRTMAX:
-      return "SIGRTMAX";
-    case Signal.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export enum ContainerState {
   CONTAINER_CREATED = 0,
   CONTAINER_RUNNING = 1,
   CONTAINER_EXITED = 2,
   CONTAINER_UNKNOWN = 3,
   UNRECOGNIZED = -1,
-}
-
-export function containerStateFromJSON(object: any): ContainerState {
-  switch (object) {
-    case 0:
-    case "CONTAINER_CREATED":
-      return ContainerState.CONTAINER_CREATED;
-    case 1:
-    case "CONTAINER_RUNNING":
-      return ContainerState.CONTAINER_RUNNING;
-    case 2:
-    case "CONTAINER_EXITED":
-      return ContainerState.CONTAINER_EXITED;
-    case 3:
-    case "CONTAINER_UNKNOWN":
-      return ContainerState.CONTAINER_UNKNOWN;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return ContainerState.UNRECOGNIZED;
-  }
-}
-
-export function containerStateToJSON(object: ContainerState): string {
-  switch (object) {
-    case ContainerState.CONTAINER_CREATED:
-      return "CONTAINER_CREATED";
-    case ContainerState.CONTAINER_RUNNING:
-      return "CONTAINER_RUNNING";
-    case ContainerState.CONTAINER_EXITED:
-      return "CONTAINER_EXITED";
-    case ContainerState.CONTAINER_UNKNOWN:
-      return "CONTAINER_UNKNOWN";
-    case ContainerState.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export enum ContainerEventType {
@@ -704,107 +165,16 @@ export enum ContainerEventType {
   UNRECOGNIZED = -1,
 }
 
-export function containerEventTypeFromJSON(object: any): ContainerEventType {
-  switch (object) {
-    case 0:
-    case "CONTAINER_CREATED_EVENT":
-      return ContainerEventType.CONTAINER_CREATED_EVENT;
-    case 1:
-    case "CONTAINER_STARTED_EVENT":
-      return ContainerEventType.CONTAINER_STARTED_EVENT;
-    case 2:
-    case "CONTAINER_STOPPED_EVENT":
-      return ContainerEventType.CONTAINER_STOPPED_EVENT;
-    case 3:
-    case "CONTAINER_DELETED_EVENT":
-      return ContainerEventType.CONTAINER_DELETED_EVENT;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return ContainerEventType.UNRECOGNIZED;
-  }
-}
-
-export function containerEventTypeToJSON(object: ContainerEventType): string {
-  switch (object) {
-    case ContainerEventType.CONTAINER_CREATED_EVENT:
-      return "CONTAINER_CREATED_EVENT";
-    case ContainerEventType.CONTAINER_STARTED_EVENT:
-      return "CONTAINER_STARTED_EVENT";
-    case ContainerEventType.CONTAINER_STOPPED_EVENT:
-      return "CONTAINER_STOPPED_EVENT";
-    case ContainerEventType.CONTAINER_DELETED_EVENT:
-      return "CONTAINER_DELETED_EVENT";
-    case ContainerEventType.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export enum MetricType {
   COUNTER = 0,
   GAUGE = 1,
   UNRECOGNIZED = -1,
 }
 
-export function metricTypeFromJSON(object: any): MetricType {
-  switch (object) {
-    case 0:
-    case "COUNTER":
-      return MetricType.COUNTER;
-    case 1:
-    case "GAUGE":
-      return MetricType.GAUGE;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return MetricType.UNRECOGNIZED;
-  }
-}
-
-export function metricTypeToJSON(object: MetricType): string {
-  switch (object) {
-    case MetricType.COUNTER:
-      return "COUNTER";
-    case MetricType.GAUGE:
-      return "GAUGE";
-    case MetricType.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export enum CgroupDriver {
   SYSTEMD = 0,
   CGROUPFS = 1,
   UNRECOGNIZED = -1,
-}
-
-export function cgroupDriverFromJSON(object: any): CgroupDriver {
-  switch (object) {
-    case 0:
-    case "SYSTEMD":
-      return CgroupDriver.SYSTEMD;
-    case 1:
-    case "CGROUPFS":
-      return CgroupDriver.CGROUPFS;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return CgroupDriver.UNRECOGNIZED;
-  }
-}
-
-export function cgroupDriverToJSON(object: CgroupDriver): string {
-  switch (object) {
-    case CgroupDriver.SYSTEMD:
-      return "SYSTEMD";
-    case CgroupDriver.CGROUPFS:
-      return "CGROUPFS";
-    case CgroupDriver.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export interface VersionRequest {
@@ -932,38 +302,6 @@ export enum SecurityProfile_ProfileType {
   /** Localhost - Use localhost_ref. */
   Localhost = 2,
   UNRECOGNIZED = -1,
-}
-
-export function securityProfile_ProfileTypeFromJSON(object: any): SecurityProfile_ProfileType {
-  switch (object) {
-    case 0:
-    case "RuntimeDefault":
-      return SecurityProfile_ProfileType.RuntimeDefault;
-    case 1:
-    case "Unconfined":
-      return SecurityProfile_ProfileType.Unconfined;
-    case 2:
-    case "Localhost":
-      return SecurityProfile_ProfileType.Localhost;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return SecurityProfile_ProfileType.UNRECOGNIZED;
-  }
-}
-
-export function securityProfile_ProfileTypeToJSON(object: SecurityProfile_ProfileType): string {
-  switch (object) {
-    case SecurityProfile_ProfileType.RuntimeDefault:
-      return "RuntimeDefault";
-    case SecurityProfile_ProfileType.Unconfined:
-      return "Unconfined";
-    case SecurityProfile_ProfileType.Localhost:
-      return "Localhost";
-    case SecurityProfile_ProfileType.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 /** Linux-specific sandbox config. */
@@ -2258,18 +1596,6 @@ export const VersionRequest: MessageFns<VersionRequest> = {
     }
   },
 
-  fromJSON(object: any): VersionRequest {
-    return { version: isSet(object.version) ? globalThis.String(object.version) : "" };
-  },
-
-  toJSON(message: VersionRequest): unknown {
-    const obj: any = {};
-    if (message.version !== "") {
-      obj.version = message.version;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<VersionRequest>, I>>(base?: I): VersionRequest {
     return VersionRequest.fromPartial(base ?? ({} as any));
   },
@@ -2358,44 +1684,6 @@ export const VersionResponse: MessageFns<VersionResponse> = {
     }
   },
 
-  fromJSON(object: any): VersionResponse {
-    return {
-      version: isSet(object.version) ? globalThis.String(object.version) : "",
-      runtimeName: isSet(object.runtimeName)
-        ? globalThis.String(object.runtimeName)
-        : isSet(object.runtime_name)
-        ? globalThis.String(object.runtime_name)
-        : "",
-      runtimeVersion: isSet(object.runtimeVersion)
-        ? globalThis.String(object.runtimeVersion)
-        : isSet(object.runtime_version)
-        ? globalThis.String(object.runtime_version)
-        : "",
-      runtimeApiVersion: isSet(object.runtimeApiVersion)
-        ? globalThis.String(object.runtimeApiVersion)
-        : isSet(object.runtime_api_version)
-        ? globalThis.String(object.runtime_api_version)
-        : "",
-    };
-  },
-
-  toJSON(message: VersionResponse): unknown {
-    const obj: any = {};
-    if (message.version !== "") {
-      obj.version = message.version;
-    }
-    if (message.runtimeName !== "") {
-      obj.runtimeName = message.runtimeName;
-    }
-    if (message.runtimeVersion !== "") {
-      obj.runtimeVersion = message.runtimeVersion;
-    }
-    if (message.runtimeApiVersion !== "") {
-      obj.runtimeApiVersion = message.runtimeApiVersion;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<VersionResponse>, I>>(base?: I): VersionResponse {
     return VersionResponse.fromPartial(base ?? ({} as any));
   },
@@ -2474,28 +1762,6 @@ export const DNSConfig: MessageFns<DNSConfig> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): DNSConfig {
-    return {
-      servers: globalThis.Array.isArray(object?.servers) ? object.servers.map((e: any) => globalThis.String(e)) : [],
-      searches: globalThis.Array.isArray(object?.searches) ? object.searches.map((e: any) => globalThis.String(e)) : [],
-      options: globalThis.Array.isArray(object?.options) ? object.options.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: DNSConfig): unknown {
-    const obj: any = {};
-    if (message.servers?.length) {
-      obj.servers = message.servers;
-    }
-    if (message.searches?.length) {
-      obj.searches = message.searches;
-    }
-    if (message.options?.length) {
-      obj.options = message.options;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<DNSConfig>, I>>(base?: I): DNSConfig {
@@ -2586,44 +1852,6 @@ export const PortMapping: MessageFns<PortMapping> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PortMapping {
-    return {
-      protocol: isSet(object.protocol) ? protocolFromJSON(object.protocol) : 0,
-      containerPort: isSet(object.containerPort)
-        ? globalThis.Number(object.containerPort)
-        : isSet(object.container_port)
-        ? globalThis.Number(object.container_port)
-        : 0,
-      hostPort: isSet(object.hostPort)
-        ? globalThis.Number(object.hostPort)
-        : isSet(object.host_port)
-        ? globalThis.Number(object.host_port)
-        : 0,
-      hostIp: isSet(object.hostIp)
-        ? globalThis.String(object.hostIp)
-        : isSet(object.host_ip)
-        ? globalThis.String(object.host_ip)
-        : "",
-    };
-  },
-
-  toJSON(message: PortMapping): unknown {
-    const obj: any = {};
-    if (message.protocol !== 0) {
-      obj.protocol = protocolToJSON(message.protocol);
-    }
-    if (message.containerPort !== 0) {
-      obj.containerPort = Math.round(message.containerPort);
-    }
-    if (message.hostPort !== 0) {
-      obj.hostPort = Math.round(message.hostPort);
-    }
-    if (message.hostIp !== "") {
-      obj.hostIp = message.hostIp;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PortMapping>, I>>(base?: I): PortMapping {
@@ -2794,80 +2022,6 @@ export const Mount: MessageFns<Mount> = {
     }
   },
 
-  fromJSON(object: any): Mount {
-    return {
-      containerPath: isSet(object.containerPath)
-        ? globalThis.String(object.containerPath)
-        : isSet(object.container_path)
-        ? globalThis.String(object.container_path)
-        : "",
-      hostPath: isSet(object.hostPath)
-        ? globalThis.String(object.hostPath)
-        : isSet(object.host_path)
-        ? globalThis.String(object.host_path)
-        : "",
-      readonly: isSet(object.readonly) ? globalThis.Boolean(object.readonly) : false,
-      selinuxRelabel: isSet(object.selinuxRelabel)
-        ? globalThis.Boolean(object.selinuxRelabel)
-        : isSet(object.selinux_relabel)
-        ? globalThis.Boolean(object.selinux_relabel)
-        : false,
-      propagation: isSet(object.propagation) ? mountPropagationFromJSON(object.propagation) : 0,
-      uidMappings: globalThis.Array.isArray(object?.uidMappings)
-        ? object.uidMappings.map((e: any) => IDMapping.fromJSON(e))
-        : [],
-      gidMappings: globalThis.Array.isArray(object?.gidMappings)
-        ? object.gidMappings.map((e: any) => IDMapping.fromJSON(e))
-        : [],
-      recursiveReadOnly: isSet(object.recursiveReadOnly)
-        ? globalThis.Boolean(object.recursiveReadOnly)
-        : isSet(object.recursive_read_only)
-        ? globalThis.Boolean(object.recursive_read_only)
-        : false,
-      image: isSet(object.image) ? ImageSpec.fromJSON(object.image) : undefined,
-      imageSubPath: isSet(object.imageSubPath)
-        ? globalThis.String(object.imageSubPath)
-        : isSet(object.image_sub_path)
-        ? globalThis.String(object.image_sub_path)
-        : "",
-    };
-  },
-
-  toJSON(message: Mount): unknown {
-    const obj: any = {};
-    if (message.containerPath !== "") {
-      obj.containerPath = message.containerPath;
-    }
-    if (message.hostPath !== "") {
-      obj.hostPath = message.hostPath;
-    }
-    if (message.readonly !== false) {
-      obj.readonly = message.readonly;
-    }
-    if (message.selinuxRelabel !== false) {
-      obj.selinuxRelabel = message.selinuxRelabel;
-    }
-    if (message.propagation !== 0) {
-      obj.propagation = mountPropagationToJSON(message.propagation);
-    }
-    if (message.uidMappings?.length) {
-      obj.uidMappings = message.uidMappings.map((e) => IDMapping.toJSON(e));
-    }
-    if (message.gidMappings?.length) {
-      obj.gidMappings = message.gidMappings.map((e) => IDMapping.toJSON(e));
-    }
-    if (message.recursiveReadOnly !== false) {
-      obj.recursiveReadOnly = message.recursiveReadOnly;
-    }
-    if (message.image !== undefined) {
-      obj.image = ImageSpec.toJSON(message.image);
-    }
-    if (message.imageSubPath !== "") {
-      obj.imageSubPath = message.imageSubPath;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Mount>, I>>(base?: I): Mount {
     return Mount.fromPartial(base ?? ({} as any));
   },
@@ -2956,36 +2110,6 @@ export const IDMapping: MessageFns<IDMapping> = {
     }
   },
 
-  fromJSON(object: any): IDMapping {
-    return {
-      hostId: isSet(object.hostId)
-        ? globalThis.Number(object.hostId)
-        : isSet(object.host_id)
-        ? globalThis.Number(object.host_id)
-        : 0,
-      containerId: isSet(object.containerId)
-        ? globalThis.Number(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.Number(object.container_id)
-        : 0,
-      length: isSet(object.length) ? globalThis.Number(object.length) : 0,
-    };
-  },
-
-  toJSON(message: IDMapping): unknown {
-    const obj: any = {};
-    if (message.hostId !== 0) {
-      obj.hostId = Math.round(message.hostId);
-    }
-    if (message.containerId !== 0) {
-      obj.containerId = Math.round(message.containerId);
-    }
-    if (message.length !== 0) {
-      obj.length = Math.round(message.length);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<IDMapping>, I>>(base?: I): IDMapping {
     return IDMapping.fromPartial(base ?? ({} as any));
   },
@@ -3063,28 +2187,6 @@ export const UserNamespace: MessageFns<UserNamespace> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): UserNamespace {
-    return {
-      mode: isSet(object.mode) ? namespaceModeFromJSON(object.mode) : 0,
-      uids: globalThis.Array.isArray(object?.uids) ? object.uids.map((e: any) => IDMapping.fromJSON(e)) : [],
-      gids: globalThis.Array.isArray(object?.gids) ? object.gids.map((e: any) => IDMapping.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: UserNamespace): unknown {
-    const obj: any = {};
-    if (message.mode !== 0) {
-      obj.mode = namespaceModeToJSON(message.mode);
-    }
-    if (message.uids?.length) {
-      obj.uids = message.uids.map((e) => IDMapping.toJSON(e));
-    }
-    if (message.gids?.length) {
-      obj.gids = message.gids.map((e) => IDMapping.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<UserNamespace>, I>>(base?: I): UserNamespace {
@@ -3188,44 +2290,6 @@ export const NamespaceOption: MessageFns<NamespaceOption> = {
     }
   },
 
-  fromJSON(object: any): NamespaceOption {
-    return {
-      network: isSet(object.network) ? namespaceModeFromJSON(object.network) : 0,
-      pid: isSet(object.pid) ? namespaceModeFromJSON(object.pid) : 0,
-      ipc: isSet(object.ipc) ? namespaceModeFromJSON(object.ipc) : 0,
-      targetId: isSet(object.targetId)
-        ? globalThis.String(object.targetId)
-        : isSet(object.target_id)
-        ? globalThis.String(object.target_id)
-        : "",
-      usernsOptions: isSet(object.usernsOptions)
-        ? UserNamespace.fromJSON(object.usernsOptions)
-        : isSet(object.userns_options)
-        ? UserNamespace.fromJSON(object.userns_options)
-        : undefined,
-    };
-  },
-
-  toJSON(message: NamespaceOption): unknown {
-    const obj: any = {};
-    if (message.network !== 0) {
-      obj.network = namespaceModeToJSON(message.network);
-    }
-    if (message.pid !== 0) {
-      obj.pid = namespaceModeToJSON(message.pid);
-    }
-    if (message.ipc !== 0) {
-      obj.ipc = namespaceModeToJSON(message.ipc);
-    }
-    if (message.targetId !== "") {
-      obj.targetId = message.targetId;
-    }
-    if (message.usernsOptions !== undefined) {
-      obj.usernsOptions = UserNamespace.toJSON(message.usernsOptions);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<NamespaceOption>, I>>(base?: I): NamespaceOption {
     return NamespaceOption.fromPartial(base ?? ({} as any));
   },
@@ -3288,18 +2352,6 @@ export const Int64Value: MessageFns<Int64Value> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Int64Value {
-    return { value: isSet(object.value) ? BigInt(object.value) : 0n };
-  },
-
-  toJSON(message: Int64Value): unknown {
-    const obj: any = {};
-    if (message.value !== 0n) {
-      obj.value = message.value.toString();
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<Int64Value>, I>>(base?: I): Int64Value {
@@ -3496,92 +2548,6 @@ export const LinuxSandboxSecurityContext: MessageFns<LinuxSandboxSecurityContext
     }
   },
 
-  fromJSON(object: any): LinuxSandboxSecurityContext {
-    return {
-      namespaceOptions: isSet(object.namespaceOptions)
-        ? NamespaceOption.fromJSON(object.namespaceOptions)
-        : isSet(object.namespace_options)
-        ? NamespaceOption.fromJSON(object.namespace_options)
-        : undefined,
-      selinuxOptions: isSet(object.selinuxOptions)
-        ? SELinuxOption.fromJSON(object.selinuxOptions)
-        : isSet(object.selinux_options)
-        ? SELinuxOption.fromJSON(object.selinux_options)
-        : undefined,
-      runAsUser: isSet(object.runAsUser)
-        ? Int64Value.fromJSON(object.runAsUser)
-        : isSet(object.run_as_user)
-        ? Int64Value.fromJSON(object.run_as_user)
-        : undefined,
-      runAsGroup: isSet(object.runAsGroup)
-        ? Int64Value.fromJSON(object.runAsGroup)
-        : isSet(object.run_as_group)
-        ? Int64Value.fromJSON(object.run_as_group)
-        : undefined,
-      readonlyRootfs: isSet(object.readonlyRootfs)
-        ? globalThis.Boolean(object.readonlyRootfs)
-        : isSet(object.readonly_rootfs)
-        ? globalThis.Boolean(object.readonly_rootfs)
-        : false,
-      supplementalGroups: globalThis.Array.isArray(object?.supplementalGroups)
-        ? object.supplementalGroups.map((e: any) => BigInt(e))
-        : globalThis.Array.isArray(object?.supplemental_groups)
-        ? object.supplemental_groups.map((e: any) => BigInt(e))
-        : [],
-      supplementalGroupsPolicy: isSet(object.supplementalGroupsPolicy)
-        ? supplementalGroupsPolicyFromJSON(object.supplementalGroupsPolicy)
-        : isSet(object.supplemental_groups_policy)
-        ? supplementalGroupsPolicyFromJSON(object.supplemental_groups_policy)
-        : 0,
-      privileged: isSet(object.privileged) ? globalThis.Boolean(object.privileged) : false,
-      seccomp: isSet(object.seccomp) ? SecurityProfile.fromJSON(object.seccomp) : undefined,
-      apparmor: isSet(object.apparmor) ? SecurityProfile.fromJSON(object.apparmor) : undefined,
-      seccompProfilePath: isSet(object.seccompProfilePath)
-        ? globalThis.String(object.seccompProfilePath)
-        : isSet(object.seccomp_profile_path)
-        ? globalThis.String(object.seccomp_profile_path)
-        : "",
-    };
-  },
-
-  toJSON(message: LinuxSandboxSecurityContext): unknown {
-    const obj: any = {};
-    if (message.namespaceOptions !== undefined) {
-      obj.namespaceOptions = NamespaceOption.toJSON(message.namespaceOptions);
-    }
-    if (message.selinuxOptions !== undefined) {
-      obj.selinuxOptions = SELinuxOption.toJSON(message.selinuxOptions);
-    }
-    if (message.runAsUser !== undefined) {
-      obj.runAsUser = Int64Value.toJSON(message.runAsUser);
-    }
-    if (message.runAsGroup !== undefined) {
-      obj.runAsGroup = Int64Value.toJSON(message.runAsGroup);
-    }
-    if (message.readonlyRootfs !== false) {
-      obj.readonlyRootfs = message.readonlyRootfs;
-    }
-    if (message.supplementalGroups?.length) {
-      obj.supplementalGroups = message.supplementalGroups.map((e) => e.toString());
-    }
-    if (message.supplementalGroupsPolicy !== 0) {
-      obj.supplementalGroupsPolicy = supplementalGroupsPolicyToJSON(message.supplementalGroupsPolicy);
-    }
-    if (message.privileged !== false) {
-      obj.privileged = message.privileged;
-    }
-    if (message.seccomp !== undefined) {
-      obj.seccomp = SecurityProfile.toJSON(message.seccomp);
-    }
-    if (message.apparmor !== undefined) {
-      obj.apparmor = SecurityProfile.toJSON(message.apparmor);
-    }
-    if (message.seccompProfilePath !== "") {
-      obj.seccompProfilePath = message.seccompProfilePath;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxSandboxSecurityContext>, I>>(base?: I): LinuxSandboxSecurityContext {
     return LinuxSandboxSecurityContext.fromPartial(base ?? ({} as any));
   },
@@ -3668,32 +2634,6 @@ export const SecurityProfile: MessageFns<SecurityProfile> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SecurityProfile {
-    return {
-      profileType: isSet(object.profileType)
-        ? securityProfile_ProfileTypeFromJSON(object.profileType)
-        : isSet(object.profile_type)
-        ? securityProfile_ProfileTypeFromJSON(object.profile_type)
-        : 0,
-      localhostRef: isSet(object.localhostRef)
-        ? globalThis.String(object.localhostRef)
-        : isSet(object.localhost_ref)
-        ? globalThis.String(object.localhost_ref)
-        : "",
-    };
-  },
-
-  toJSON(message: SecurityProfile): unknown {
-    const obj: any = {};
-    if (message.profileType !== 0) {
-      obj.profileType = securityProfile_ProfileTypeToJSON(message.profileType);
-    }
-    if (message.localhostRef !== "") {
-      obj.localhostRef = message.localhostRef;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<SecurityProfile>, I>>(base?: I): SecurityProfile {
@@ -3799,63 +2739,6 @@ export const LinuxPodSandboxConfig: MessageFns<LinuxPodSandboxConfig> = {
     }
   },
 
-  fromJSON(object: any): LinuxPodSandboxConfig {
-    return {
-      cgroupParent: isSet(object.cgroupParent)
-        ? globalThis.String(object.cgroupParent)
-        : isSet(object.cgroup_parent)
-        ? globalThis.String(object.cgroup_parent)
-        : "",
-      securityContext: isSet(object.securityContext)
-        ? LinuxSandboxSecurityContext.fromJSON(object.securityContext)
-        : isSet(object.security_context)
-        ? LinuxSandboxSecurityContext.fromJSON(object.security_context)
-        : undefined,
-      sysctls: isObject(object.sysctls)
-        ? (globalThis.Object.entries(object.sysctls) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      overhead: isSet(object.overhead) ? LinuxContainerResources.fromJSON(object.overhead) : undefined,
-      resources: isSet(object.resources) ? LinuxContainerResources.fromJSON(object.resources) : undefined,
-    };
-  },
-
-  toJSON(message: LinuxPodSandboxConfig): unknown {
-    const obj: any = {};
-    if (message.cgroupParent !== "") {
-      obj.cgroupParent = message.cgroupParent;
-    }
-    if (message.securityContext !== undefined) {
-      obj.securityContext = LinuxSandboxSecurityContext.toJSON(message.securityContext);
-    }
-    if (message.sysctls) {
-      const entries = globalThis.Object.entries(message.sysctls) as [string, string][];
-      if (entries.length > 0) {
-        obj.sysctls = {};
-        entries.forEach(([k, v]) => {
-          obj.sysctls[k] = v;
-        });
-      }
-    }
-    if (message.overhead !== undefined) {
-      obj.overhead = LinuxContainerResources.toJSON(message.overhead);
-    }
-    if (message.resources !== undefined) {
-      obj.resources = LinuxContainerResources.toJSON(message.resources);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxPodSandboxConfig>, I>>(base?: I): LinuxPodSandboxConfig {
     return LinuxPodSandboxConfig.fromPartial(base ?? ({} as any));
   },
@@ -3938,24 +2821,6 @@ export const LinuxPodSandboxConfig_SysctlsEntry: MessageFns<LinuxPodSandboxConfi
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): LinuxPodSandboxConfig_SysctlsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: LinuxPodSandboxConfig_SysctlsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<LinuxPodSandboxConfig_SysctlsEntry>, I>>(
@@ -4049,32 +2914,6 @@ export const PodSandboxMetadata: MessageFns<PodSandboxMetadata> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PodSandboxMetadata {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      uid: isSet(object.uid) ? globalThis.String(object.uid) : "",
-      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
-      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
-    };
-  },
-
-  toJSON(message: PodSandboxMetadata): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.uid !== "") {
-      obj.uid = message.uid;
-    }
-    if (message.namespace !== "") {
-      obj.namespace = message.namespace;
-    }
-    if (message.attempt !== 0) {
-      obj.attempt = Math.round(message.attempt);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PodSandboxMetadata>, I>>(base?: I): PodSandboxMetadata {
@@ -4239,102 +3078,6 @@ export const PodSandboxConfig: MessageFns<PodSandboxConfig> = {
     }
   },
 
-  fromJSON(object: any): PodSandboxConfig {
-    return {
-      metadata: isSet(object.metadata) ? PodSandboxMetadata.fromJSON(object.metadata) : undefined,
-      hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
-      logDirectory: isSet(object.logDirectory)
-        ? globalThis.String(object.logDirectory)
-        : isSet(object.log_directory)
-        ? globalThis.String(object.log_directory)
-        : "",
-      dnsConfig: isSet(object.dnsConfig)
-        ? DNSConfig.fromJSON(object.dnsConfig)
-        : isSet(object.dns_config)
-        ? DNSConfig.fromJSON(object.dns_config)
-        : undefined,
-      portMappings: globalThis.Array.isArray(object?.portMappings)
-        ? object.portMappings.map((e: any) => PortMapping.fromJSON(e))
-        : globalThis.Array.isArray(object?.port_mappings)
-        ? object.port_mappings.map((e: any) => PortMapping.fromJSON(e))
-        : [],
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      annotations: isObject(object.annotations)
-        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      linux: isSet(object.linux) ? LinuxPodSandboxConfig.fromJSON(object.linux) : undefined,
-      windows: isSet(object.windows) ? WindowsPodSandboxConfig.fromJSON(object.windows) : undefined,
-    };
-  },
-
-  toJSON(message: PodSandboxConfig): unknown {
-    const obj: any = {};
-    if (message.metadata !== undefined) {
-      obj.metadata = PodSandboxMetadata.toJSON(message.metadata);
-    }
-    if (message.hostname !== "") {
-      obj.hostname = message.hostname;
-    }
-    if (message.logDirectory !== "") {
-      obj.logDirectory = message.logDirectory;
-    }
-    if (message.dnsConfig !== undefined) {
-      obj.dnsConfig = DNSConfig.toJSON(message.dnsConfig);
-    }
-    if (message.portMappings?.length) {
-      obj.portMappings = message.portMappings.map((e) => PortMapping.toJSON(e));
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    if (message.annotations) {
-      const entries = globalThis.Object.entries(message.annotations) as [string, string][];
-      if (entries.length > 0) {
-        obj.annotations = {};
-        entries.forEach(([k, v]) => {
-          obj.annotations[k] = v;
-        });
-      }
-    }
-    if (message.linux !== undefined) {
-      obj.linux = LinuxPodSandboxConfig.toJSON(message.linux);
-    }
-    if (message.windows !== undefined) {
-      obj.windows = WindowsPodSandboxConfig.toJSON(message.windows);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PodSandboxConfig>, I>>(base?: I): PodSandboxConfig {
     return PodSandboxConfig.fromPartial(base ?? ({} as any));
   },
@@ -4433,24 +3176,6 @@ export const PodSandboxConfig_LabelsEntry: MessageFns<PodSandboxConfig_LabelsEnt
     }
   },
 
-  fromJSON(object: any): PodSandboxConfig_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: PodSandboxConfig_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PodSandboxConfig_LabelsEntry>, I>>(base?: I): PodSandboxConfig_LabelsEntry {
     return PodSandboxConfig_LabelsEntry.fromPartial(base ?? ({} as any));
   },
@@ -4516,24 +3241,6 @@ export const PodSandboxConfig_AnnotationsEntry: MessageFns<PodSandboxConfig_Anno
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PodSandboxConfig_AnnotationsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: PodSandboxConfig_AnnotationsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PodSandboxConfig_AnnotationsEntry>, I>>(
@@ -4607,28 +3314,6 @@ export const RunPodSandboxRequest: MessageFns<RunPodSandboxRequest> = {
     }
   },
 
-  fromJSON(object: any): RunPodSandboxRequest {
-    return {
-      config: isSet(object.config) ? PodSandboxConfig.fromJSON(object.config) : undefined,
-      runtimeHandler: isSet(object.runtimeHandler)
-        ? globalThis.String(object.runtimeHandler)
-        : isSet(object.runtime_handler)
-        ? globalThis.String(object.runtime_handler)
-        : "",
-    };
-  },
-
-  toJSON(message: RunPodSandboxRequest): unknown {
-    const obj: any = {};
-    if (message.config !== undefined) {
-      obj.config = PodSandboxConfig.toJSON(message.config);
-    }
-    if (message.runtimeHandler !== "") {
-      obj.runtimeHandler = message.runtimeHandler;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<RunPodSandboxRequest>, I>>(base?: I): RunPodSandboxRequest {
     return RunPodSandboxRequest.fromPartial(base ?? ({} as any));
   },
@@ -4687,24 +3372,6 @@ export const RunPodSandboxResponse: MessageFns<RunPodSandboxResponse> = {
     }
   },
 
-  fromJSON(object: any): RunPodSandboxResponse {
-    return {
-      podSandboxId: isSet(object.podSandboxId)
-        ? globalThis.String(object.podSandboxId)
-        : isSet(object.pod_sandbox_id)
-        ? globalThis.String(object.pod_sandbox_id)
-        : "",
-    };
-  },
-
-  toJSON(message: RunPodSandboxResponse): unknown {
-    const obj: any = {};
-    if (message.podSandboxId !== "") {
-      obj.podSandboxId = message.podSandboxId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<RunPodSandboxResponse>, I>>(base?: I): RunPodSandboxResponse {
     return RunPodSandboxResponse.fromPartial(base ?? ({} as any));
   },
@@ -4760,24 +3427,6 @@ export const StopPodSandboxRequest: MessageFns<StopPodSandboxRequest> = {
     }
   },
 
-  fromJSON(object: any): StopPodSandboxRequest {
-    return {
-      podSandboxId: isSet(object.podSandboxId)
-        ? globalThis.String(object.podSandboxId)
-        : isSet(object.pod_sandbox_id)
-        ? globalThis.String(object.pod_sandbox_id)
-        : "",
-    };
-  },
-
-  toJSON(message: StopPodSandboxRequest): unknown {
-    const obj: any = {};
-    if (message.podSandboxId !== "") {
-      obj.podSandboxId = message.podSandboxId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StopPodSandboxRequest>, I>>(base?: I): StopPodSandboxRequest {
     return StopPodSandboxRequest.fromPartial(base ?? ({} as any));
   },
@@ -4820,15 +3469,6 @@ export const StopPodSandboxResponse: MessageFns<StopPodSandboxResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): StopPodSandboxResponse {
-    return {};
-  },
-
-  toJSON(_: StopPodSandboxResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StopPodSandboxResponse>, I>>(base?: I): StopPodSandboxResponse {
@@ -4885,24 +3525,6 @@ export const RemovePodSandboxRequest: MessageFns<RemovePodSandboxRequest> = {
     }
   },
 
-  fromJSON(object: any): RemovePodSandboxRequest {
-    return {
-      podSandboxId: isSet(object.podSandboxId)
-        ? globalThis.String(object.podSandboxId)
-        : isSet(object.pod_sandbox_id)
-        ? globalThis.String(object.pod_sandbox_id)
-        : "",
-    };
-  },
-
-  toJSON(message: RemovePodSandboxRequest): unknown {
-    const obj: any = {};
-    if (message.podSandboxId !== "") {
-      obj.podSandboxId = message.podSandboxId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<RemovePodSandboxRequest>, I>>(base?: I): RemovePodSandboxRequest {
     return RemovePodSandboxRequest.fromPartial(base ?? ({} as any));
   },
@@ -4945,15 +3567,6 @@ export const RemovePodSandboxResponse: MessageFns<RemovePodSandboxResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): RemovePodSandboxResponse {
-    return {};
-  },
-
-  toJSON(_: RemovePodSandboxResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<RemovePodSandboxResponse>, I>>(base?: I): RemovePodSandboxResponse {
@@ -5021,28 +3634,6 @@ export const PodSandboxStatusRequest: MessageFns<PodSandboxStatusRequest> = {
     }
   },
 
-  fromJSON(object: any): PodSandboxStatusRequest {
-    return {
-      podSandboxId: isSet(object.podSandboxId)
-        ? globalThis.String(object.podSandboxId)
-        : isSet(object.pod_sandbox_id)
-        ? globalThis.String(object.pod_sandbox_id)
-        : "",
-      verbose: isSet(object.verbose) ? globalThis.Boolean(object.verbose) : false,
-    };
-  },
-
-  toJSON(message: PodSandboxStatusRequest): unknown {
-    const obj: any = {};
-    if (message.podSandboxId !== "") {
-      obj.podSandboxId = message.podSandboxId;
-    }
-    if (message.verbose !== false) {
-      obj.verbose = message.verbose;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PodSandboxStatusRequest>, I>>(base?: I): PodSandboxStatusRequest {
     return PodSandboxStatusRequest.fromPartial(base ?? ({} as any));
   },
@@ -5097,18 +3688,6 @@ export const PodIP: MessageFns<PodIP> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PodIP {
-    return { ip: isSet(object.ip) ? globalThis.String(object.ip) : "" };
-  },
-
-  toJSON(message: PodIP): unknown {
-    const obj: any = {};
-    if (message.ip !== "") {
-      obj.ip = message.ip;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PodIP>, I>>(base?: I): PodIP {
@@ -5177,28 +3756,6 @@ export const PodSandboxNetworkStatus: MessageFns<PodSandboxNetworkStatus> = {
     }
   },
 
-  fromJSON(object: any): PodSandboxNetworkStatus {
-    return {
-      ip: isSet(object.ip) ? globalThis.String(object.ip) : "",
-      additionalIps: globalThis.Array.isArray(object?.additionalIps)
-        ? object.additionalIps.map((e: any) => PodIP.fromJSON(e))
-        : globalThis.Array.isArray(object?.additional_ips)
-        ? object.additional_ips.map((e: any) => PodIP.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: PodSandboxNetworkStatus): unknown {
-    const obj: any = {};
-    if (message.ip !== "") {
-      obj.ip = message.ip;
-    }
-    if (message.additionalIps?.length) {
-      obj.additionalIps = message.additionalIps.map((e) => PodIP.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PodSandboxNetworkStatus>, I>>(base?: I): PodSandboxNetworkStatus {
     return PodSandboxNetworkStatus.fromPartial(base ?? ({} as any));
   },
@@ -5253,18 +3810,6 @@ export const Namespace: MessageFns<Namespace> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Namespace {
-    return { options: isSet(object.options) ? NamespaceOption.fromJSON(object.options) : undefined };
-  },
-
-  toJSON(message: Namespace): unknown {
-    const obj: any = {};
-    if (message.options !== undefined) {
-      obj.options = NamespaceOption.toJSON(message.options);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<Namespace>, I>>(base?: I): Namespace {
@@ -5322,18 +3867,6 @@ export const LinuxPodSandboxStatus: MessageFns<LinuxPodSandboxStatus> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): LinuxPodSandboxStatus {
-    return { namespaces: isSet(object.namespaces) ? Namespace.fromJSON(object.namespaces) : undefined };
-  },
-
-  toJSON(message: LinuxPodSandboxStatus): unknown {
-    const obj: any = {};
-    if (message.namespaces !== undefined) {
-      obj.namespaces = Namespace.toJSON(message.namespaces);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<LinuxPodSandboxStatus>, I>>(base?: I): LinuxPodSandboxStatus {
@@ -5500,98 +4033,6 @@ export const PodSandboxStatus: MessageFns<PodSandboxStatus> = {
     }
   },
 
-  fromJSON(object: any): PodSandboxStatus {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      metadata: isSet(object.metadata) ? PodSandboxMetadata.fromJSON(object.metadata) : undefined,
-      state: isSet(object.state) ? podSandboxStateFromJSON(object.state) : 0,
-      createdAt: isSet(object.createdAt)
-        ? BigInt(object.createdAt)
-        : isSet(object.created_at)
-        ? BigInt(object.created_at)
-        : 0n,
-      network: isSet(object.network) ? PodSandboxNetworkStatus.fromJSON(object.network) : undefined,
-      linux: isSet(object.linux) ? LinuxPodSandboxStatus.fromJSON(object.linux) : undefined,
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      annotations: isObject(object.annotations)
-        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      runtimeHandler: isSet(object.runtimeHandler)
-        ? globalThis.String(object.runtimeHandler)
-        : isSet(object.runtime_handler)
-        ? globalThis.String(object.runtime_handler)
-        : "",
-    };
-  },
-
-  toJSON(message: PodSandboxStatus): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.metadata !== undefined) {
-      obj.metadata = PodSandboxMetadata.toJSON(message.metadata);
-    }
-    if (message.state !== 0) {
-      obj.state = podSandboxStateToJSON(message.state);
-    }
-    if (message.createdAt !== 0n) {
-      obj.createdAt = message.createdAt.toString();
-    }
-    if (message.network !== undefined) {
-      obj.network = PodSandboxNetworkStatus.toJSON(message.network);
-    }
-    if (message.linux !== undefined) {
-      obj.linux = LinuxPodSandboxStatus.toJSON(message.linux);
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    if (message.annotations) {
-      const entries = globalThis.Object.entries(message.annotations) as [string, string][];
-      if (entries.length > 0) {
-        obj.annotations = {};
-        entries.forEach(([k, v]) => {
-          obj.annotations[k] = v;
-        });
-      }
-    }
-    if (message.runtimeHandler !== "") {
-      obj.runtimeHandler = message.runtimeHandler;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PodSandboxStatus>, I>>(base?: I): PodSandboxStatus {
     return PodSandboxStatus.fromPartial(base ?? ({} as any));
   },
@@ -5688,24 +4129,6 @@ export const PodSandboxStatus_LabelsEntry: MessageFns<PodSandboxStatus_LabelsEnt
     }
   },
 
-  fromJSON(object: any): PodSandboxStatus_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: PodSandboxStatus_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PodSandboxStatus_LabelsEntry>, I>>(base?: I): PodSandboxStatus_LabelsEntry {
     return PodSandboxStatus_LabelsEntry.fromPartial(base ?? ({} as any));
   },
@@ -5771,24 +4194,6 @@ export const PodSandboxStatus_AnnotationsEntry: MessageFns<PodSandboxStatus_Anno
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PodSandboxStatus_AnnotationsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: PodSandboxStatus_AnnotationsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PodSandboxStatus_AnnotationsEntry>, I>>(
@@ -5890,55 +4295,6 @@ export const PodSandboxStatusResponse: MessageFns<PodSandboxStatusResponse> = {
     }
   },
 
-  fromJSON(object: any): PodSandboxStatusResponse {
-    return {
-      status: isSet(object.status) ? PodSandboxStatus.fromJSON(object.status) : undefined,
-      info: isObject(object.info)
-        ? (globalThis.Object.entries(object.info) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      containersStatuses: globalThis.Array.isArray(object?.containersStatuses)
-        ? object.containersStatuses.map((e: any) => ContainerStatus.fromJSON(e))
-        : globalThis.Array.isArray(object?.containers_statuses)
-        ? object.containers_statuses.map((e: any) => ContainerStatus.fromJSON(e))
-        : [],
-      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
-    };
-  },
-
-  toJSON(message: PodSandboxStatusResponse): unknown {
-    const obj: any = {};
-    if (message.status !== undefined) {
-      obj.status = PodSandboxStatus.toJSON(message.status);
-    }
-    if (message.info) {
-      const entries = globalThis.Object.entries(message.info) as [string, string][];
-      if (entries.length > 0) {
-        obj.info = {};
-        entries.forEach(([k, v]) => {
-          obj.info[k] = v;
-        });
-      }
-    }
-    if (message.containersStatuses?.length) {
-      obj.containersStatuses = message.containersStatuses.map((e) => ContainerStatus.toJSON(e));
-    }
-    if (message.timestamp !== 0n) {
-      obj.timestamp = message.timestamp.toString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PodSandboxStatusResponse>, I>>(base?: I): PodSandboxStatusResponse {
     return PodSandboxStatusResponse.fromPartial(base ?? ({} as any));
   },
@@ -6018,24 +4374,6 @@ export const PodSandboxStatusResponse_InfoEntry: MessageFns<PodSandboxStatusResp
     }
   },
 
-  fromJSON(object: any): PodSandboxStatusResponse_InfoEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: PodSandboxStatusResponse_InfoEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PodSandboxStatusResponse_InfoEntry>, I>>(
     base?: I,
   ): PodSandboxStatusResponse_InfoEntry {
@@ -6094,18 +4432,6 @@ export const PodSandboxStateValue: MessageFns<PodSandboxStateValue> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PodSandboxStateValue {
-    return { state: isSet(object.state) ? podSandboxStateFromJSON(object.state) : 0 };
-  },
-
-  toJSON(message: PodSandboxStateValue): unknown {
-    const obj: any = {};
-    if (message.state !== 0) {
-      obj.state = podSandboxStateToJSON(message.state);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PodSandboxStateValue>, I>>(base?: I): PodSandboxStateValue {
@@ -6188,60 +4514,6 @@ export const PodSandboxFilter: MessageFns<PodSandboxFilter> = {
     }
   },
 
-  fromJSON(object: any): PodSandboxFilter {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      state: isSet(object.state) ? PodSandboxStateValue.fromJSON(object.state) : undefined,
-      labelSelector: isObject(object.labelSelector)
-        ? (globalThis.Object.entries(object.labelSelector) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : isObject(object.label_selector)
-        ? (globalThis.Object.entries(object.label_selector) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: PodSandboxFilter): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.state !== undefined) {
-      obj.state = PodSandboxStateValue.toJSON(message.state);
-    }
-    if (message.labelSelector) {
-      const entries = globalThis.Object.entries(message.labelSelector) as [string, string][];
-      if (entries.length > 0) {
-        obj.labelSelector = {};
-        entries.forEach(([k, v]) => {
-          obj.labelSelector[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PodSandboxFilter>, I>>(base?: I): PodSandboxFilter {
     return PodSandboxFilter.fromPartial(base ?? ({} as any));
   },
@@ -6320,24 +4592,6 @@ export const PodSandboxFilter_LabelSelectorEntry: MessageFns<PodSandboxFilter_La
     }
   },
 
-  fromJSON(object: any): PodSandboxFilter_LabelSelectorEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: PodSandboxFilter_LabelSelectorEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PodSandboxFilter_LabelSelectorEntry>, I>>(
     base?: I,
   ): PodSandboxFilter_LabelSelectorEntry {
@@ -6396,18 +4650,6 @@ export const ListPodSandboxRequest: MessageFns<ListPodSandboxRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListPodSandboxRequest {
-    return { filter: isSet(object.filter) ? PodSandboxFilter.fromJSON(object.filter) : undefined };
-  },
-
-  toJSON(message: ListPodSandboxRequest): unknown {
-    const obj: any = {};
-    if (message.filter !== undefined) {
-      obj.filter = PodSandboxFilter.toJSON(message.filter);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ListPodSandboxRequest>, I>>(base?: I): ListPodSandboxRequest {
@@ -6542,90 +4784,6 @@ export const PodSandbox: MessageFns<PodSandbox> = {
     }
   },
 
-  fromJSON(object: any): PodSandbox {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      metadata: isSet(object.metadata) ? PodSandboxMetadata.fromJSON(object.metadata) : undefined,
-      state: isSet(object.state) ? podSandboxStateFromJSON(object.state) : 0,
-      createdAt: isSet(object.createdAt)
-        ? BigInt(object.createdAt)
-        : isSet(object.created_at)
-        ? BigInt(object.created_at)
-        : 0n,
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      annotations: isObject(object.annotations)
-        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      runtimeHandler: isSet(object.runtimeHandler)
-        ? globalThis.String(object.runtimeHandler)
-        : isSet(object.runtime_handler)
-        ? globalThis.String(object.runtime_handler)
-        : "",
-    };
-  },
-
-  toJSON(message: PodSandbox): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.metadata !== undefined) {
-      obj.metadata = PodSandboxMetadata.toJSON(message.metadata);
-    }
-    if (message.state !== 0) {
-      obj.state = podSandboxStateToJSON(message.state);
-    }
-    if (message.createdAt !== 0n) {
-      obj.createdAt = message.createdAt.toString();
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    if (message.annotations) {
-      const entries = globalThis.Object.entries(message.annotations) as [string, string][];
-      if (entries.length > 0) {
-        obj.annotations = {};
-        entries.forEach(([k, v]) => {
-          obj.annotations[k] = v;
-        });
-      }
-    }
-    if (message.runtimeHandler !== "") {
-      obj.runtimeHandler = message.runtimeHandler;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PodSandbox>, I>>(base?: I): PodSandbox {
     return PodSandbox.fromPartial(base ?? ({} as any));
   },
@@ -6716,24 +4874,6 @@ export const PodSandbox_LabelsEntry: MessageFns<PodSandbox_LabelsEntry> = {
     }
   },
 
-  fromJSON(object: any): PodSandbox_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: PodSandbox_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PodSandbox_LabelsEntry>, I>>(base?: I): PodSandbox_LabelsEntry {
     return PodSandbox_LabelsEntry.fromPartial(base ?? ({} as any));
   },
@@ -6801,24 +4941,6 @@ export const PodSandbox_AnnotationsEntry: MessageFns<PodSandbox_AnnotationsEntry
     }
   },
 
-  fromJSON(object: any): PodSandbox_AnnotationsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: PodSandbox_AnnotationsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PodSandbox_AnnotationsEntry>, I>>(base?: I): PodSandbox_AnnotationsEntry {
     return PodSandbox_AnnotationsEntry.fromPartial(base ?? ({} as any));
   },
@@ -6875,20 +4997,6 @@ export const ListPodSandboxResponse: MessageFns<ListPodSandboxResponse> = {
     }
   },
 
-  fromJSON(object: any): ListPodSandboxResponse {
-    return {
-      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => PodSandbox.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: ListPodSandboxResponse): unknown {
-    const obj: any = {};
-    if (message.items?.length) {
-      obj.items = message.items.map((e) => PodSandbox.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ListPodSandboxResponse>, I>>(base?: I): ListPodSandboxResponse {
     return ListPodSandboxResponse.fromPartial(base ?? ({} as any));
   },
@@ -6942,18 +5050,6 @@ export const StreamPodSandboxesRequest: MessageFns<StreamPodSandboxesRequest> = 
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StreamPodSandboxesRequest {
-    return { filter: isSet(object.filter) ? PodSandboxFilter.fromJSON(object.filter) : undefined };
-  },
-
-  toJSON(message: StreamPodSandboxesRequest): unknown {
-    const obj: any = {};
-    if (message.filter !== undefined) {
-      obj.filter = PodSandboxFilter.toJSON(message.filter);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StreamPodSandboxesRequest>, I>>(base?: I): StreamPodSandboxesRequest {
@@ -7013,24 +5109,6 @@ export const StreamPodSandboxesResponse: MessageFns<StreamPodSandboxesResponse> 
     }
   },
 
-  fromJSON(object: any): StreamPodSandboxesResponse {
-    return {
-      podSandboxes: globalThis.Array.isArray(object?.podSandboxes)
-        ? object.podSandboxes.map((e: any) => PodSandbox.fromJSON(e))
-        : globalThis.Array.isArray(object?.pod_sandboxes)
-        ? object.pod_sandboxes.map((e: any) => PodSandbox.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: StreamPodSandboxesResponse): unknown {
-    const obj: any = {};
-    if (message.podSandboxes?.length) {
-      obj.podSandboxes = message.podSandboxes.map((e) => PodSandbox.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StreamPodSandboxesResponse>, I>>(base?: I): StreamPodSandboxesResponse {
     return StreamPodSandboxesResponse.fromPartial(base ?? ({} as any));
   },
@@ -7086,24 +5164,6 @@ export const PodSandboxStatsRequest: MessageFns<PodSandboxStatsRequest> = {
     }
   },
 
-  fromJSON(object: any): PodSandboxStatsRequest {
-    return {
-      podSandboxId: isSet(object.podSandboxId)
-        ? globalThis.String(object.podSandboxId)
-        : isSet(object.pod_sandbox_id)
-        ? globalThis.String(object.pod_sandbox_id)
-        : "",
-    };
-  },
-
-  toJSON(message: PodSandboxStatsRequest): unknown {
-    const obj: any = {};
-    if (message.podSandboxId !== "") {
-      obj.podSandboxId = message.podSandboxId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PodSandboxStatsRequest>, I>>(base?: I): PodSandboxStatsRequest {
     return PodSandboxStatsRequest.fromPartial(base ?? ({} as any));
   },
@@ -7157,18 +5217,6 @@ export const PodSandboxStatsResponse: MessageFns<PodSandboxStatsResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PodSandboxStatsResponse {
-    return { stats: isSet(object.stats) ? PodSandboxStats.fromJSON(object.stats) : undefined };
-  },
-
-  toJSON(message: PodSandboxStatsResponse): unknown {
-    const obj: any = {};
-    if (message.stats !== undefined) {
-      obj.stats = PodSandboxStats.toJSON(message.stats);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PodSandboxStatsResponse>, I>>(base?: I): PodSandboxStatsResponse {
@@ -7240,56 +5288,6 @@ export const PodSandboxStatsFilter: MessageFns<PodSandboxStatsFilter> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PodSandboxStatsFilter {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      labelSelector: isObject(object.labelSelector)
-        ? (globalThis.Object.entries(object.labelSelector) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : isObject(object.label_selector)
-        ? (globalThis.Object.entries(object.label_selector) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: PodSandboxStatsFilter): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.labelSelector) {
-      const entries = globalThis.Object.entries(message.labelSelector) as [string, string][];
-      if (entries.length > 0) {
-        obj.labelSelector = {};
-        entries.forEach(([k, v]) => {
-          obj.labelSelector[k] = v;
-        });
-      }
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PodSandboxStatsFilter>, I>>(base?: I): PodSandboxStatsFilter {
@@ -7367,24 +5365,6 @@ export const PodSandboxStatsFilter_LabelSelectorEntry: MessageFns<PodSandboxStat
     }
   },
 
-  fromJSON(object: any): PodSandboxStatsFilter_LabelSelectorEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: PodSandboxStatsFilter_LabelSelectorEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PodSandboxStatsFilter_LabelSelectorEntry>, I>>(
     base?: I,
   ): PodSandboxStatsFilter_LabelSelectorEntry {
@@ -7445,18 +5425,6 @@ export const ListPodSandboxStatsRequest: MessageFns<ListPodSandboxStatsRequest> 
     }
   },
 
-  fromJSON(object: any): ListPodSandboxStatsRequest {
-    return { filter: isSet(object.filter) ? PodSandboxStatsFilter.fromJSON(object.filter) : undefined };
-  },
-
-  toJSON(message: ListPodSandboxStatsRequest): unknown {
-    const obj: any = {};
-    if (message.filter !== undefined) {
-      obj.filter = PodSandboxStatsFilter.toJSON(message.filter);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ListPodSandboxStatsRequest>, I>>(base?: I): ListPodSandboxStatsRequest {
     return ListPodSandboxStatsRequest.fromPartial(base ?? ({} as any));
   },
@@ -7514,20 +5482,6 @@ export const ListPodSandboxStatsResponse: MessageFns<ListPodSandboxStatsResponse
     }
   },
 
-  fromJSON(object: any): ListPodSandboxStatsResponse {
-    return {
-      stats: globalThis.Array.isArray(object?.stats) ? object.stats.map((e: any) => PodSandboxStats.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: ListPodSandboxStatsResponse): unknown {
-    const obj: any = {};
-    if (message.stats?.length) {
-      obj.stats = message.stats.map((e) => PodSandboxStats.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ListPodSandboxStatsResponse>, I>>(base?: I): ListPodSandboxStatsResponse {
     return ListPodSandboxStatsResponse.fromPartial(base ?? ({} as any));
   },
@@ -7581,18 +5535,6 @@ export const StreamPodSandboxStatsRequest: MessageFns<StreamPodSandboxStatsReque
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StreamPodSandboxStatsRequest {
-    return { filter: isSet(object.filter) ? PodSandboxStatsFilter.fromJSON(object.filter) : undefined };
-  },
-
-  toJSON(message: StreamPodSandboxStatsRequest): unknown {
-    const obj: any = {};
-    if (message.filter !== undefined) {
-      obj.filter = PodSandboxStatsFilter.toJSON(message.filter);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StreamPodSandboxStatsRequest>, I>>(base?: I): StreamPodSandboxStatsRequest {
@@ -7650,24 +5592,6 @@ export const StreamPodSandboxStatsResponse: MessageFns<StreamPodSandboxStatsResp
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StreamPodSandboxStatsResponse {
-    return {
-      podSandboxStats: globalThis.Array.isArray(object?.podSandboxStats)
-        ? object.podSandboxStats.map((e: any) => PodSandboxStats.fromJSON(e))
-        : globalThis.Array.isArray(object?.pod_sandbox_stats)
-        ? object.pod_sandbox_stats.map((e: any) => PodSandboxStats.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: StreamPodSandboxStatsResponse): unknown {
-    const obj: any = {};
-    if (message.podSandboxStats?.length) {
-      obj.podSandboxStats = message.podSandboxStats.map((e) => PodSandboxStats.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StreamPodSandboxStatsResponse>, I>>(base?: I): StreamPodSandboxStatsResponse {
@@ -7766,70 +5690,6 @@ export const PodSandboxAttributes: MessageFns<PodSandboxAttributes> = {
     }
   },
 
-  fromJSON(object: any): PodSandboxAttributes {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      metadata: isSet(object.metadata) ? PodSandboxMetadata.fromJSON(object.metadata) : undefined,
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      annotations: isObject(object.annotations)
-        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: PodSandboxAttributes): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.metadata !== undefined) {
-      obj.metadata = PodSandboxMetadata.toJSON(message.metadata);
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    if (message.annotations) {
-      const entries = globalThis.Object.entries(message.annotations) as [string, string][];
-      if (entries.length > 0) {
-        obj.annotations = {};
-        entries.forEach(([k, v]) => {
-          obj.annotations[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PodSandboxAttributes>, I>>(base?: I): PodSandboxAttributes {
     return PodSandboxAttributes.fromPartial(base ?? ({} as any));
   },
@@ -7917,24 +5777,6 @@ export const PodSandboxAttributes_LabelsEntry: MessageFns<PodSandboxAttributes_L
     }
   },
 
-  fromJSON(object: any): PodSandboxAttributes_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: PodSandboxAttributes_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PodSandboxAttributes_LabelsEntry>, I>>(
     base?: I,
   ): PodSandboxAttributes_LabelsEntry {
@@ -8004,24 +5846,6 @@ export const PodSandboxAttributes_AnnotationsEntry: MessageFns<PodSandboxAttribu
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PodSandboxAttributes_AnnotationsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: PodSandboxAttributes_AnnotationsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PodSandboxAttributes_AnnotationsEntry>, I>>(
@@ -8104,28 +5928,6 @@ export const PodSandboxStats: MessageFns<PodSandboxStats> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PodSandboxStats {
-    return {
-      attributes: isSet(object.attributes) ? PodSandboxAttributes.fromJSON(object.attributes) : undefined,
-      linux: isSet(object.linux) ? LinuxPodSandboxStats.fromJSON(object.linux) : undefined,
-      windows: isSet(object.windows) ? WindowsPodSandboxStats.fromJSON(object.windows) : undefined,
-    };
-  },
-
-  toJSON(message: PodSandboxStats): unknown {
-    const obj: any = {};
-    if (message.attributes !== undefined) {
-      obj.attributes = PodSandboxAttributes.toJSON(message.attributes);
-    }
-    if (message.linux !== undefined) {
-      obj.linux = LinuxPodSandboxStats.toJSON(message.linux);
-    }
-    if (message.windows !== undefined) {
-      obj.windows = WindowsPodSandboxStats.toJSON(message.windows);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PodSandboxStats>, I>>(base?: I): PodSandboxStats {
@@ -8246,42 +6048,6 @@ export const LinuxPodSandboxStats: MessageFns<LinuxPodSandboxStats> = {
     }
   },
 
-  fromJSON(object: any): LinuxPodSandboxStats {
-    return {
-      cpu: isSet(object.cpu) ? CpuUsage.fromJSON(object.cpu) : undefined,
-      memory: isSet(object.memory) ? MemoryUsage.fromJSON(object.memory) : undefined,
-      network: isSet(object.network) ? NetworkUsage.fromJSON(object.network) : undefined,
-      process: isSet(object.process) ? ProcessUsage.fromJSON(object.process) : undefined,
-      containers: globalThis.Array.isArray(object?.containers)
-        ? object.containers.map((e: any) => ContainerStats.fromJSON(e))
-        : [],
-      io: isSet(object.io) ? IoUsage.fromJSON(object.io) : undefined,
-    };
-  },
-
-  toJSON(message: LinuxPodSandboxStats): unknown {
-    const obj: any = {};
-    if (message.cpu !== undefined) {
-      obj.cpu = CpuUsage.toJSON(message.cpu);
-    }
-    if (message.memory !== undefined) {
-      obj.memory = MemoryUsage.toJSON(message.memory);
-    }
-    if (message.network !== undefined) {
-      obj.network = NetworkUsage.toJSON(message.network);
-    }
-    if (message.process !== undefined) {
-      obj.process = ProcessUsage.toJSON(message.process);
-    }
-    if (message.containers?.length) {
-      obj.containers = message.containers.map((e) => ContainerStats.toJSON(e));
-    }
-    if (message.io !== undefined) {
-      obj.io = IoUsage.toJSON(message.io);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxPodSandboxStats>, I>>(base?: I): LinuxPodSandboxStats {
     return LinuxPodSandboxStats.fromPartial(base ?? ({} as any));
   },
@@ -8392,38 +6158,6 @@ export const WindowsPodSandboxStats: MessageFns<WindowsPodSandboxStats> = {
     }
   },
 
-  fromJSON(object: any): WindowsPodSandboxStats {
-    return {
-      cpu: isSet(object.cpu) ? WindowsCpuUsage.fromJSON(object.cpu) : undefined,
-      memory: isSet(object.memory) ? WindowsMemoryUsage.fromJSON(object.memory) : undefined,
-      network: isSet(object.network) ? WindowsNetworkUsage.fromJSON(object.network) : undefined,
-      process: isSet(object.process) ? WindowsProcessUsage.fromJSON(object.process) : undefined,
-      containers: globalThis.Array.isArray(object?.containers)
-        ? object.containers.map((e: any) => WindowsContainerStats.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: WindowsPodSandboxStats): unknown {
-    const obj: any = {};
-    if (message.cpu !== undefined) {
-      obj.cpu = WindowsCpuUsage.toJSON(message.cpu);
-    }
-    if (message.memory !== undefined) {
-      obj.memory = WindowsMemoryUsage.toJSON(message.memory);
-    }
-    if (message.network !== undefined) {
-      obj.network = WindowsNetworkUsage.toJSON(message.network);
-    }
-    if (message.process !== undefined) {
-      obj.process = WindowsProcessUsage.toJSON(message.process);
-    }
-    if (message.containers?.length) {
-      obj.containers = message.containers.map((e) => WindowsContainerStats.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<WindowsPodSandboxStats>, I>>(base?: I): WindowsPodSandboxStats {
     return WindowsPodSandboxStats.fromPartial(base ?? ({} as any));
   },
@@ -8516,34 +6250,6 @@ export const NetworkUsage: MessageFns<NetworkUsage> = {
     }
   },
 
-  fromJSON(object: any): NetworkUsage {
-    return {
-      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
-      defaultInterface: isSet(object.defaultInterface)
-        ? NetworkInterfaceUsage.fromJSON(object.defaultInterface)
-        : isSet(object.default_interface)
-        ? NetworkInterfaceUsage.fromJSON(object.default_interface)
-        : undefined,
-      interfaces: globalThis.Array.isArray(object?.interfaces)
-        ? object.interfaces.map((e: any) => NetworkInterfaceUsage.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: NetworkUsage): unknown {
-    const obj: any = {};
-    if (message.timestamp !== 0n) {
-      obj.timestamp = message.timestamp.toString();
-    }
-    if (message.defaultInterface !== undefined) {
-      obj.defaultInterface = NetworkInterfaceUsage.toJSON(message.defaultInterface);
-    }
-    if (message.interfaces?.length) {
-      obj.interfaces = message.interfaces.map((e) => NetworkInterfaceUsage.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<NetworkUsage>, I>>(base?: I): NetworkUsage {
     return NetworkUsage.fromPartial(base ?? ({} as any));
   },
@@ -8626,34 +6332,6 @@ export const WindowsNetworkUsage: MessageFns<WindowsNetworkUsage> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): WindowsNetworkUsage {
-    return {
-      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
-      defaultInterface: isSet(object.defaultInterface)
-        ? WindowsNetworkInterfaceUsage.fromJSON(object.defaultInterface)
-        : isSet(object.default_interface)
-        ? WindowsNetworkInterfaceUsage.fromJSON(object.default_interface)
-        : undefined,
-      interfaces: globalThis.Array.isArray(object?.interfaces)
-        ? object.interfaces.map((e: any) => WindowsNetworkInterfaceUsage.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: WindowsNetworkUsage): unknown {
-    const obj: any = {};
-    if (message.timestamp !== 0n) {
-      obj.timestamp = message.timestamp.toString();
-    }
-    if (message.defaultInterface !== undefined) {
-      obj.defaultInterface = WindowsNetworkInterfaceUsage.toJSON(message.defaultInterface);
-    }
-    if (message.interfaces?.length) {
-      obj.interfaces = message.interfaces.map((e) => WindowsNetworkInterfaceUsage.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<WindowsNetworkUsage>, I>>(base?: I): WindowsNetworkUsage {
@@ -8757,52 +6435,6 @@ export const NetworkInterfaceUsage: MessageFns<NetworkInterfaceUsage> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): NetworkInterfaceUsage {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      rxBytes: isSet(object.rxBytes)
-        ? UInt64Value.fromJSON(object.rxBytes)
-        : isSet(object.rx_bytes)
-        ? UInt64Value.fromJSON(object.rx_bytes)
-        : undefined,
-      rxErrors: isSet(object.rxErrors)
-        ? UInt64Value.fromJSON(object.rxErrors)
-        : isSet(object.rx_errors)
-        ? UInt64Value.fromJSON(object.rx_errors)
-        : undefined,
-      txBytes: isSet(object.txBytes)
-        ? UInt64Value.fromJSON(object.txBytes)
-        : isSet(object.tx_bytes)
-        ? UInt64Value.fromJSON(object.tx_bytes)
-        : undefined,
-      txErrors: isSet(object.txErrors)
-        ? UInt64Value.fromJSON(object.txErrors)
-        : isSet(object.tx_errors)
-        ? UInt64Value.fromJSON(object.tx_errors)
-        : undefined,
-    };
-  },
-
-  toJSON(message: NetworkInterfaceUsage): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.rxBytes !== undefined) {
-      obj.rxBytes = UInt64Value.toJSON(message.rxBytes);
-    }
-    if (message.rxErrors !== undefined) {
-      obj.rxErrors = UInt64Value.toJSON(message.rxErrors);
-    }
-    if (message.txBytes !== undefined) {
-      obj.txBytes = UInt64Value.toJSON(message.txBytes);
-    }
-    if (message.txErrors !== undefined) {
-      obj.txErrors = UInt64Value.toJSON(message.txErrors);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<NetworkInterfaceUsage>, I>>(base?: I): NetworkInterfaceUsage {
@@ -8916,52 +6548,6 @@ export const WindowsNetworkInterfaceUsage: MessageFns<WindowsNetworkInterfaceUsa
     }
   },
 
-  fromJSON(object: any): WindowsNetworkInterfaceUsage {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      rxBytes: isSet(object.rxBytes)
-        ? UInt64Value.fromJSON(object.rxBytes)
-        : isSet(object.rx_bytes)
-        ? UInt64Value.fromJSON(object.rx_bytes)
-        : undefined,
-      rxPacketsDropped: isSet(object.rxPacketsDropped)
-        ? UInt64Value.fromJSON(object.rxPacketsDropped)
-        : isSet(object.rx_packets_dropped)
-        ? UInt64Value.fromJSON(object.rx_packets_dropped)
-        : undefined,
-      txBytes: isSet(object.txBytes)
-        ? UInt64Value.fromJSON(object.txBytes)
-        : isSet(object.tx_bytes)
-        ? UInt64Value.fromJSON(object.tx_bytes)
-        : undefined,
-      txPacketsDropped: isSet(object.txPacketsDropped)
-        ? UInt64Value.fromJSON(object.txPacketsDropped)
-        : isSet(object.tx_packets_dropped)
-        ? UInt64Value.fromJSON(object.tx_packets_dropped)
-        : undefined,
-    };
-  },
-
-  toJSON(message: WindowsNetworkInterfaceUsage): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.rxBytes !== undefined) {
-      obj.rxBytes = UInt64Value.toJSON(message.rxBytes);
-    }
-    if (message.rxPacketsDropped !== undefined) {
-      obj.rxPacketsDropped = UInt64Value.toJSON(message.rxPacketsDropped);
-    }
-    if (message.txBytes !== undefined) {
-      obj.txBytes = UInt64Value.toJSON(message.txBytes);
-    }
-    if (message.txPacketsDropped !== undefined) {
-      obj.txPacketsDropped = UInt64Value.toJSON(message.txPacketsDropped);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<WindowsNetworkInterfaceUsage>, I>>(base?: I): WindowsNetworkInterfaceUsage {
     return WindowsNetworkInterfaceUsage.fromPartial(base ?? ({} as any));
   },
@@ -9043,28 +6629,6 @@ export const ProcessUsage: MessageFns<ProcessUsage> = {
     }
   },
 
-  fromJSON(object: any): ProcessUsage {
-    return {
-      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
-      processCount: isSet(object.processCount)
-        ? UInt64Value.fromJSON(object.processCount)
-        : isSet(object.process_count)
-        ? UInt64Value.fromJSON(object.process_count)
-        : undefined,
-    };
-  },
-
-  toJSON(message: ProcessUsage): unknown {
-    const obj: any = {};
-    if (message.timestamp !== 0n) {
-      obj.timestamp = message.timestamp.toString();
-    }
-    if (message.processCount !== undefined) {
-      obj.processCount = UInt64Value.toJSON(message.processCount);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ProcessUsage>, I>>(base?: I): ProcessUsage {
     return ProcessUsage.fromPartial(base ?? ({} as any));
   },
@@ -9135,28 +6699,6 @@ export const WindowsProcessUsage: MessageFns<WindowsProcessUsage> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): WindowsProcessUsage {
-    return {
-      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
-      processCount: isSet(object.processCount)
-        ? UInt64Value.fromJSON(object.processCount)
-        : isSet(object.process_count)
-        ? UInt64Value.fromJSON(object.process_count)
-        : undefined,
-    };
-  },
-
-  toJSON(message: WindowsProcessUsage): unknown {
-    const obj: any = {};
-    if (message.timestamp !== 0n) {
-      obj.timestamp = message.timestamp.toString();
-    }
-    if (message.processCount !== undefined) {
-      obj.processCount = UInt64Value.toJSON(message.processCount);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<WindowsProcessUsage>, I>>(base?: I): WindowsProcessUsage {
@@ -9264,67 +6806,6 @@ export const ImageSpec: MessageFns<ImageSpec> = {
     }
   },
 
-  fromJSON(object: any): ImageSpec {
-    return {
-      image: isSet(object.image) ? globalThis.String(object.image) : "",
-      annotations: isObject(object.annotations)
-        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      userSpecifiedImage: isSet(object.userSpecifiedImage)
-        ? globalThis.String(object.userSpecifiedImage)
-        : isSet(object.user_specified_image)
-        ? globalThis.String(object.user_specified_image)
-        : "",
-      runtimeHandler: isSet(object.runtimeHandler)
-        ? globalThis.String(object.runtimeHandler)
-        : isSet(object.runtime_handler)
-        ? globalThis.String(object.runtime_handler)
-        : "",
-      imageRef: isSet(object.imageRef)
-        ? globalThis.String(object.imageRef)
-        : isSet(object.image_ref)
-        ? globalThis.String(object.image_ref)
-        : "",
-    };
-  },
-
-  toJSON(message: ImageSpec): unknown {
-    const obj: any = {};
-    if (message.image !== "") {
-      obj.image = message.image;
-    }
-    if (message.annotations) {
-      const entries = globalThis.Object.entries(message.annotations) as [string, string][];
-      if (entries.length > 0) {
-        obj.annotations = {};
-        entries.forEach(([k, v]) => {
-          obj.annotations[k] = v;
-        });
-      }
-    }
-    if (message.userSpecifiedImage !== "") {
-      obj.userSpecifiedImage = message.userSpecifiedImage;
-    }
-    if (message.runtimeHandler !== "") {
-      obj.runtimeHandler = message.runtimeHandler;
-    }
-    if (message.imageRef !== "") {
-      obj.imageRef = message.imageRef;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ImageSpec>, I>>(base?: I): ImageSpec {
     return ImageSpec.fromPartial(base ?? ({} as any));
   },
@@ -9403,24 +6884,6 @@ export const ImageSpec_AnnotationsEntry: MessageFns<ImageSpec_AnnotationsEntry> 
     }
   },
 
-  fromJSON(object: any): ImageSpec_AnnotationsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: ImageSpec_AnnotationsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ImageSpec_AnnotationsEntry>, I>>(base?: I): ImageSpec_AnnotationsEntry {
     return ImageSpec_AnnotationsEntry.fromPartial(base ?? ({} as any));
   },
@@ -9486,24 +6949,6 @@ export const KeyValue: MessageFns<KeyValue> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): KeyValue {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: KeyValue): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<KeyValue>, I>>(base?: I): KeyValue {
@@ -9693,111 +7138,6 @@ export const LinuxContainerResources: MessageFns<LinuxContainerResources> = {
     }
   },
 
-  fromJSON(object: any): LinuxContainerResources {
-    return {
-      cpuPeriod: isSet(object.cpuPeriod)
-        ? BigInt(object.cpuPeriod)
-        : isSet(object.cpu_period)
-        ? BigInt(object.cpu_period)
-        : 0n,
-      cpuQuota: isSet(object.cpuQuota)
-        ? BigInt(object.cpuQuota)
-        : isSet(object.cpu_quota)
-        ? BigInt(object.cpu_quota)
-        : 0n,
-      cpuShares: isSet(object.cpuShares)
-        ? BigInt(object.cpuShares)
-        : isSet(object.cpu_shares)
-        ? BigInt(object.cpu_shares)
-        : 0n,
-      memoryLimitInBytes: isSet(object.memoryLimitInBytes)
-        ? BigInt(object.memoryLimitInBytes)
-        : isSet(object.memory_limit_in_bytes)
-        ? BigInt(object.memory_limit_in_bytes)
-        : 0n,
-      oomScoreAdj: isSet(object.oomScoreAdj)
-        ? BigInt(object.oomScoreAdj)
-        : isSet(object.oom_score_adj)
-        ? BigInt(object.oom_score_adj)
-        : 0n,
-      cpusetCpus: isSet(object.cpusetCpus)
-        ? globalThis.String(object.cpusetCpus)
-        : isSet(object.cpuset_cpus)
-        ? globalThis.String(object.cpuset_cpus)
-        : "",
-      cpusetMems: isSet(object.cpusetMems)
-        ? globalThis.String(object.cpusetMems)
-        : isSet(object.cpuset_mems)
-        ? globalThis.String(object.cpuset_mems)
-        : "",
-      hugepageLimits: globalThis.Array.isArray(object?.hugepageLimits)
-        ? object.hugepageLimits.map((e: any) => HugepageLimit.fromJSON(e))
-        : globalThis.Array.isArray(object?.hugepage_limits)
-        ? object.hugepage_limits.map((e: any) => HugepageLimit.fromJSON(e))
-        : [],
-      unified: isObject(object.unified)
-        ? (globalThis.Object.entries(object.unified) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      memorySwapLimitInBytes: isSet(object.memorySwapLimitInBytes)
-        ? BigInt(object.memorySwapLimitInBytes)
-        : isSet(object.memory_swap_limit_in_bytes)
-        ? BigInt(object.memory_swap_limit_in_bytes)
-        : 0n,
-    };
-  },
-
-  toJSON(message: LinuxContainerResources): unknown {
-    const obj: any = {};
-    if (message.cpuPeriod !== 0n) {
-      obj.cpuPeriod = message.cpuPeriod.toString();
-    }
-    if (message.cpuQuota !== 0n) {
-      obj.cpuQuota = message.cpuQuota.toString();
-    }
-    if (message.cpuShares !== 0n) {
-      obj.cpuShares = message.cpuShares.toString();
-    }
-    if (message.memoryLimitInBytes !== 0n) {
-      obj.memoryLimitInBytes = message.memoryLimitInBytes.toString();
-    }
-    if (message.oomScoreAdj !== 0n) {
-      obj.oomScoreAdj = message.oomScoreAdj.toString();
-    }
-    if (message.cpusetCpus !== "") {
-      obj.cpusetCpus = message.cpusetCpus;
-    }
-    if (message.cpusetMems !== "") {
-      obj.cpusetMems = message.cpusetMems;
-    }
-    if (message.hugepageLimits?.length) {
-      obj.hugepageLimits = message.hugepageLimits.map((e) => HugepageLimit.toJSON(e));
-    }
-    if (message.unified) {
-      const entries = globalThis.Object.entries(message.unified) as [string, string][];
-      if (entries.length > 0) {
-        obj.unified = {};
-        entries.forEach(([k, v]) => {
-          obj.unified[k] = v;
-        });
-      }
-    }
-    if (message.memorySwapLimitInBytes !== 0n) {
-      obj.memorySwapLimitInBytes = message.memorySwapLimitInBytes.toString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxContainerResources>, I>>(base?: I): LinuxContainerResources {
     return LinuxContainerResources.fromPartial(base ?? ({} as any));
   },
@@ -9888,24 +7228,6 @@ export const LinuxContainerResources_UnifiedEntry: MessageFns<LinuxContainerReso
     }
   },
 
-  fromJSON(object: any): LinuxContainerResources_UnifiedEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: LinuxContainerResources_UnifiedEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxContainerResources_UnifiedEntry>, I>>(
     base?: I,
   ): LinuxContainerResources_UnifiedEntry {
@@ -9978,28 +7300,6 @@ export const HugepageLimit: MessageFns<HugepageLimit> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): HugepageLimit {
-    return {
-      pageSize: isSet(object.pageSize)
-        ? globalThis.String(object.pageSize)
-        : isSet(object.page_size)
-        ? globalThis.String(object.page_size)
-        : "",
-      limit: isSet(object.limit) ? BigInt(object.limit) : 0n,
-    };
-  },
-
-  toJSON(message: HugepageLimit): unknown {
-    const obj: any = {};
-    if (message.pageSize !== "") {
-      obj.pageSize = message.pageSize;
-    }
-    if (message.limit !== 0n) {
-      obj.limit = message.limit.toString();
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<HugepageLimit>, I>>(base?: I): HugepageLimit {
@@ -10091,32 +7391,6 @@ export const SELinuxOption: MessageFns<SELinuxOption> = {
     }
   },
 
-  fromJSON(object: any): SELinuxOption {
-    return {
-      user: isSet(object.user) ? globalThis.String(object.user) : "",
-      role: isSet(object.role) ? globalThis.String(object.role) : "",
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      level: isSet(object.level) ? globalThis.String(object.level) : "",
-    };
-  },
-
-  toJSON(message: SELinuxOption): unknown {
-    const obj: any = {};
-    if (message.user !== "") {
-      obj.user = message.user;
-    }
-    if (message.role !== "") {
-      obj.role = message.role;
-    }
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.level !== "") {
-      obj.level = message.level;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<SELinuxOption>, I>>(base?: I): SELinuxOption {
     return SELinuxOption.fromPartial(base ?? ({} as any));
   },
@@ -10195,40 +7469,6 @@ export const Capability: MessageFns<Capability> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Capability {
-    return {
-      addCapabilities: globalThis.Array.isArray(object?.addCapabilities)
-        ? object.addCapabilities.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.add_capabilities)
-        ? object.add_capabilities.map((e: any) => globalThis.String(e))
-        : [],
-      dropCapabilities: globalThis.Array.isArray(object?.dropCapabilities)
-        ? object.dropCapabilities.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.drop_capabilities)
-        ? object.drop_capabilities.map((e: any) => globalThis.String(e))
-        : [],
-      addAmbientCapabilities: globalThis.Array.isArray(object?.addAmbientCapabilities)
-        ? object.addAmbientCapabilities.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.add_ambient_capabilities)
-        ? object.add_ambient_capabilities.map((e: any) => globalThis.String(e))
-        : [],
-    };
-  },
-
-  toJSON(message: Capability): unknown {
-    const obj: any = {};
-    if (message.addCapabilities?.length) {
-      obj.addCapabilities = message.addCapabilities;
-    }
-    if (message.dropCapabilities?.length) {
-      obj.dropCapabilities = message.dropCapabilities;
-    }
-    if (message.addAmbientCapabilities?.length) {
-      obj.addAmbientCapabilities = message.addAmbientCapabilities;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<Capability>, I>>(base?: I): Capability {
@@ -10499,136 +7739,6 @@ export const LinuxContainerSecurityContext: MessageFns<LinuxContainerSecurityCon
     }
   },
 
-  fromJSON(object: any): LinuxContainerSecurityContext {
-    return {
-      capabilities: isSet(object.capabilities) ? Capability.fromJSON(object.capabilities) : undefined,
-      privileged: isSet(object.privileged) ? globalThis.Boolean(object.privileged) : false,
-      namespaceOptions: isSet(object.namespaceOptions)
-        ? NamespaceOption.fromJSON(object.namespaceOptions)
-        : isSet(object.namespace_options)
-        ? NamespaceOption.fromJSON(object.namespace_options)
-        : undefined,
-      selinuxOptions: isSet(object.selinuxOptions)
-        ? SELinuxOption.fromJSON(object.selinuxOptions)
-        : isSet(object.selinux_options)
-        ? SELinuxOption.fromJSON(object.selinux_options)
-        : undefined,
-      runAsUser: isSet(object.runAsUser)
-        ? Int64Value.fromJSON(object.runAsUser)
-        : isSet(object.run_as_user)
-        ? Int64Value.fromJSON(object.run_as_user)
-        : undefined,
-      runAsGroup: isSet(object.runAsGroup)
-        ? Int64Value.fromJSON(object.runAsGroup)
-        : isSet(object.run_as_group)
-        ? Int64Value.fromJSON(object.run_as_group)
-        : undefined,
-      runAsUsername: isSet(object.runAsUsername)
-        ? globalThis.String(object.runAsUsername)
-        : isSet(object.run_as_username)
-        ? globalThis.String(object.run_as_username)
-        : "",
-      readonlyRootfs: isSet(object.readonlyRootfs)
-        ? globalThis.Boolean(object.readonlyRootfs)
-        : isSet(object.readonly_rootfs)
-        ? globalThis.Boolean(object.readonly_rootfs)
-        : false,
-      supplementalGroups: globalThis.Array.isArray(object?.supplementalGroups)
-        ? object.supplementalGroups.map((e: any) => BigInt(e))
-        : globalThis.Array.isArray(object?.supplemental_groups)
-        ? object.supplemental_groups.map((e: any) => BigInt(e))
-        : [],
-      supplementalGroupsPolicy: isSet(object.supplementalGroupsPolicy)
-        ? supplementalGroupsPolicyFromJSON(object.supplementalGroupsPolicy)
-        : isSet(object.supplemental_groups_policy)
-        ? supplementalGroupsPolicyFromJSON(object.supplemental_groups_policy)
-        : 0,
-      noNewPrivs: isSet(object.noNewPrivs)
-        ? globalThis.Boolean(object.noNewPrivs)
-        : isSet(object.no_new_privs)
-        ? globalThis.Boolean(object.no_new_privs)
-        : false,
-      maskedPaths: globalThis.Array.isArray(object?.maskedPaths)
-        ? object.maskedPaths.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.masked_paths)
-        ? object.masked_paths.map((e: any) => globalThis.String(e))
-        : [],
-      readonlyPaths: globalThis.Array.isArray(object?.readonlyPaths)
-        ? object.readonlyPaths.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.readonly_paths)
-        ? object.readonly_paths.map((e: any) => globalThis.String(e))
-        : [],
-      seccomp: isSet(object.seccomp) ? SecurityProfile.fromJSON(object.seccomp) : undefined,
-      apparmor: isSet(object.apparmor) ? SecurityProfile.fromJSON(object.apparmor) : undefined,
-      apparmorProfile: isSet(object.apparmorProfile)
-        ? globalThis.String(object.apparmorProfile)
-        : isSet(object.apparmor_profile)
-        ? globalThis.String(object.apparmor_profile)
-        : "",
-      seccompProfilePath: isSet(object.seccompProfilePath)
-        ? globalThis.String(object.seccompProfilePath)
-        : isSet(object.seccomp_profile_path)
-        ? globalThis.String(object.seccomp_profile_path)
-        : "",
-    };
-  },
-
-  toJSON(message: LinuxContainerSecurityContext): unknown {
-    const obj: any = {};
-    if (message.capabilities !== undefined) {
-      obj.capabilities = Capability.toJSON(message.capabilities);
-    }
-    if (message.privileged !== false) {
-      obj.privileged = message.privileged;
-    }
-    if (message.namespaceOptions !== undefined) {
-      obj.namespaceOptions = NamespaceOption.toJSON(message.namespaceOptions);
-    }
-    if (message.selinuxOptions !== undefined) {
-      obj.selinuxOptions = SELinuxOption.toJSON(message.selinuxOptions);
-    }
-    if (message.runAsUser !== undefined) {
-      obj.runAsUser = Int64Value.toJSON(message.runAsUser);
-    }
-    if (message.runAsGroup !== undefined) {
-      obj.runAsGroup = Int64Value.toJSON(message.runAsGroup);
-    }
-    if (message.runAsUsername !== "") {
-      obj.runAsUsername = message.runAsUsername;
-    }
-    if (message.readonlyRootfs !== false) {
-      obj.readonlyRootfs = message.readonlyRootfs;
-    }
-    if (message.supplementalGroups?.length) {
-      obj.supplementalGroups = message.supplementalGroups.map((e) => e.toString());
-    }
-    if (message.supplementalGroupsPolicy !== 0) {
-      obj.supplementalGroupsPolicy = supplementalGroupsPolicyToJSON(message.supplementalGroupsPolicy);
-    }
-    if (message.noNewPrivs !== false) {
-      obj.noNewPrivs = message.noNewPrivs;
-    }
-    if (message.maskedPaths?.length) {
-      obj.maskedPaths = message.maskedPaths;
-    }
-    if (message.readonlyPaths?.length) {
-      obj.readonlyPaths = message.readonlyPaths;
-    }
-    if (message.seccomp !== undefined) {
-      obj.seccomp = SecurityProfile.toJSON(message.seccomp);
-    }
-    if (message.apparmor !== undefined) {
-      obj.apparmor = SecurityProfile.toJSON(message.apparmor);
-    }
-    if (message.apparmorProfile !== "") {
-      obj.apparmorProfile = message.apparmorProfile;
-    }
-    if (message.seccompProfilePath !== "") {
-      obj.seccompProfilePath = message.seccompProfilePath;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxContainerSecurityContext>, I>>(base?: I): LinuxContainerSecurityContext {
     return LinuxContainerSecurityContext.fromPartial(base ?? ({} as any));
   },
@@ -10725,28 +7835,6 @@ export const LinuxContainerConfig: MessageFns<LinuxContainerConfig> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): LinuxContainerConfig {
-    return {
-      resources: isSet(object.resources) ? LinuxContainerResources.fromJSON(object.resources) : undefined,
-      securityContext: isSet(object.securityContext)
-        ? LinuxContainerSecurityContext.fromJSON(object.securityContext)
-        : isSet(object.security_context)
-        ? LinuxContainerSecurityContext.fromJSON(object.security_context)
-        : undefined,
-    };
-  },
-
-  toJSON(message: LinuxContainerConfig): unknown {
-    const obj: any = {};
-    if (message.resources !== undefined) {
-      obj.resources = LinuxContainerResources.toJSON(message.resources);
-    }
-    if (message.securityContext !== undefined) {
-      obj.securityContext = LinuxContainerSecurityContext.toJSON(message.securityContext);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<LinuxContainerConfig>, I>>(base?: I): LinuxContainerConfig {
@@ -10854,32 +7942,6 @@ export const LinuxContainerUser: MessageFns<LinuxContainerUser> = {
     }
   },
 
-  fromJSON(object: any): LinuxContainerUser {
-    return {
-      uid: isSet(object.uid) ? BigInt(object.uid) : 0n,
-      gid: isSet(object.gid) ? BigInt(object.gid) : 0n,
-      supplementalGroups: globalThis.Array.isArray(object?.supplementalGroups)
-        ? object.supplementalGroups.map((e: any) => BigInt(e))
-        : globalThis.Array.isArray(object?.supplemental_groups)
-        ? object.supplemental_groups.map((e: any) => BigInt(e))
-        : [],
-    };
-  },
-
-  toJSON(message: LinuxContainerUser): unknown {
-    const obj: any = {};
-    if (message.uid !== 0n) {
-      obj.uid = message.uid.toString();
-    }
-    if (message.gid !== 0n) {
-      obj.gid = message.gid.toString();
-    }
-    if (message.supplementalGroups?.length) {
-      obj.supplementalGroups = message.supplementalGroups.map((e) => e.toString());
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxContainerUser>, I>>(base?: I): LinuxContainerUser {
     return LinuxContainerUser.fromPartial(base ?? ({} as any));
   },
@@ -10935,18 +7997,6 @@ export const WindowsNamespaceOption: MessageFns<WindowsNamespaceOption> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): WindowsNamespaceOption {
-    return { network: isSet(object.network) ? namespaceModeFromJSON(object.network) : 0 };
-  },
-
-  toJSON(message: WindowsNamespaceOption): unknown {
-    const obj: any = {};
-    if (message.network !== 0) {
-      obj.network = namespaceModeToJSON(message.network);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<WindowsNamespaceOption>, I>>(base?: I): WindowsNamespaceOption {
@@ -11037,48 +8087,6 @@ export const WindowsSandboxSecurityContext: MessageFns<WindowsSandboxSecurityCon
     }
   },
 
-  fromJSON(object: any): WindowsSandboxSecurityContext {
-    return {
-      runAsUsername: isSet(object.runAsUsername)
-        ? globalThis.String(object.runAsUsername)
-        : isSet(object.run_as_username)
-        ? globalThis.String(object.run_as_username)
-        : "",
-      credentialSpec: isSet(object.credentialSpec)
-        ? globalThis.String(object.credentialSpec)
-        : isSet(object.credential_spec)
-        ? globalThis.String(object.credential_spec)
-        : "",
-      hostProcess: isSet(object.hostProcess)
-        ? globalThis.Boolean(object.hostProcess)
-        : isSet(object.host_process)
-        ? globalThis.Boolean(object.host_process)
-        : false,
-      namespaceOptions: isSet(object.namespaceOptions)
-        ? WindowsNamespaceOption.fromJSON(object.namespaceOptions)
-        : isSet(object.namespace_options)
-        ? WindowsNamespaceOption.fromJSON(object.namespace_options)
-        : undefined,
-    };
-  },
-
-  toJSON(message: WindowsSandboxSecurityContext): unknown {
-    const obj: any = {};
-    if (message.runAsUsername !== "") {
-      obj.runAsUsername = message.runAsUsername;
-    }
-    if (message.credentialSpec !== "") {
-      obj.credentialSpec = message.credentialSpec;
-    }
-    if (message.hostProcess !== false) {
-      obj.hostProcess = message.hostProcess;
-    }
-    if (message.namespaceOptions !== undefined) {
-      obj.namespaceOptions = WindowsNamespaceOption.toJSON(message.namespaceOptions);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<WindowsSandboxSecurityContext>, I>>(base?: I): WindowsSandboxSecurityContext {
     return WindowsSandboxSecurityContext.fromPartial(base ?? ({} as any));
   },
@@ -11139,24 +8147,6 @@ export const WindowsPodSandboxConfig: MessageFns<WindowsPodSandboxConfig> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): WindowsPodSandboxConfig {
-    return {
-      securityContext: isSet(object.securityContext)
-        ? WindowsSandboxSecurityContext.fromJSON(object.securityContext)
-        : isSet(object.security_context)
-        ? WindowsSandboxSecurityContext.fromJSON(object.security_context)
-        : undefined,
-    };
-  },
-
-  toJSON(message: WindowsPodSandboxConfig): unknown {
-    const obj: any = {};
-    if (message.securityContext !== undefined) {
-      obj.securityContext = WindowsSandboxSecurityContext.toJSON(message.securityContext);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<WindowsPodSandboxConfig>, I>>(base?: I): WindowsPodSandboxConfig {
@@ -11238,40 +8228,6 @@ export const WindowsContainerSecurityContext: MessageFns<WindowsContainerSecurit
     }
   },
 
-  fromJSON(object: any): WindowsContainerSecurityContext {
-    return {
-      runAsUsername: isSet(object.runAsUsername)
-        ? globalThis.String(object.runAsUsername)
-        : isSet(object.run_as_username)
-        ? globalThis.String(object.run_as_username)
-        : "",
-      credentialSpec: isSet(object.credentialSpec)
-        ? globalThis.String(object.credentialSpec)
-        : isSet(object.credential_spec)
-        ? globalThis.String(object.credential_spec)
-        : "",
-      hostProcess: isSet(object.hostProcess)
-        ? globalThis.Boolean(object.hostProcess)
-        : isSet(object.host_process)
-        ? globalThis.Boolean(object.host_process)
-        : false,
-    };
-  },
-
-  toJSON(message: WindowsContainerSecurityContext): unknown {
-    const obj: any = {};
-    if (message.runAsUsername !== "") {
-      obj.runAsUsername = message.runAsUsername;
-    }
-    if (message.credentialSpec !== "") {
-      obj.credentialSpec = message.credentialSpec;
-    }
-    if (message.hostProcess !== false) {
-      obj.hostProcess = message.hostProcess;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<WindowsContainerSecurityContext>, I>>(base?: I): WindowsContainerSecurityContext {
     return WindowsContainerSecurityContext.fromPartial(base ?? ({} as any));
   },
@@ -11340,28 +8296,6 @@ export const WindowsContainerConfig: MessageFns<WindowsContainerConfig> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): WindowsContainerConfig {
-    return {
-      resources: isSet(object.resources) ? WindowsContainerResources.fromJSON(object.resources) : undefined,
-      securityContext: isSet(object.securityContext)
-        ? WindowsContainerSecurityContext.fromJSON(object.securityContext)
-        : isSet(object.security_context)
-        ? WindowsContainerSecurityContext.fromJSON(object.security_context)
-        : undefined,
-    };
-  },
-
-  toJSON(message: WindowsContainerConfig): unknown {
-    const obj: any = {};
-    if (message.resources !== undefined) {
-      obj.resources = WindowsContainerResources.toJSON(message.resources);
-    }
-    if (message.securityContext !== undefined) {
-      obj.securityContext = WindowsContainerSecurityContext.toJSON(message.securityContext);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<WindowsContainerConfig>, I>>(base?: I): WindowsContainerConfig {
@@ -11501,64 +8435,6 @@ export const WindowsContainerResources: MessageFns<WindowsContainerResources> = 
     }
   },
 
-  fromJSON(object: any): WindowsContainerResources {
-    return {
-      cpuShares: isSet(object.cpuShares)
-        ? BigInt(object.cpuShares)
-        : isSet(object.cpu_shares)
-        ? BigInt(object.cpu_shares)
-        : 0n,
-      cpuCount: isSet(object.cpuCount)
-        ? BigInt(object.cpuCount)
-        : isSet(object.cpu_count)
-        ? BigInt(object.cpu_count)
-        : 0n,
-      cpuMaximum: isSet(object.cpuMaximum)
-        ? BigInt(object.cpuMaximum)
-        : isSet(object.cpu_maximum)
-        ? BigInt(object.cpu_maximum)
-        : 0n,
-      memoryLimitInBytes: isSet(object.memoryLimitInBytes)
-        ? BigInt(object.memoryLimitInBytes)
-        : isSet(object.memory_limit_in_bytes)
-        ? BigInt(object.memory_limit_in_bytes)
-        : 0n,
-      rootfsSizeInBytes: isSet(object.rootfsSizeInBytes)
-        ? BigInt(object.rootfsSizeInBytes)
-        : isSet(object.rootfs_size_in_bytes)
-        ? BigInt(object.rootfs_size_in_bytes)
-        : 0n,
-      affinityCpus: globalThis.Array.isArray(object?.affinityCpus)
-        ? object.affinityCpus.map((e: any) => WindowsCpuGroupAffinity.fromJSON(e))
-        : globalThis.Array.isArray(object?.affinity_cpus)
-        ? object.affinity_cpus.map((e: any) => WindowsCpuGroupAffinity.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: WindowsContainerResources): unknown {
-    const obj: any = {};
-    if (message.cpuShares !== 0n) {
-      obj.cpuShares = message.cpuShares.toString();
-    }
-    if (message.cpuCount !== 0n) {
-      obj.cpuCount = message.cpuCount.toString();
-    }
-    if (message.cpuMaximum !== 0n) {
-      obj.cpuMaximum = message.cpuMaximum.toString();
-    }
-    if (message.memoryLimitInBytes !== 0n) {
-      obj.memoryLimitInBytes = message.memoryLimitInBytes.toString();
-    }
-    if (message.rootfsSizeInBytes !== 0n) {
-      obj.rootfsSizeInBytes = message.rootfsSizeInBytes.toString();
-    }
-    if (message.affinityCpus?.length) {
-      obj.affinityCpus = message.affinityCpus.map((e) => WindowsCpuGroupAffinity.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<WindowsContainerResources>, I>>(base?: I): WindowsContainerResources {
     return WindowsContainerResources.fromPartial(base ?? ({} as any));
   },
@@ -11639,28 +8515,6 @@ export const WindowsCpuGroupAffinity: MessageFns<WindowsCpuGroupAffinity> = {
     }
   },
 
-  fromJSON(object: any): WindowsCpuGroupAffinity {
-    return {
-      cpuMask: isSet(object.cpuMask) ? BigInt(object.cpuMask) : isSet(object.cpu_mask) ? BigInt(object.cpu_mask) : 0n,
-      cpuGroup: isSet(object.cpuGroup)
-        ? globalThis.Number(object.cpuGroup)
-        : isSet(object.cpu_group)
-        ? globalThis.Number(object.cpu_group)
-        : 0,
-    };
-  },
-
-  toJSON(message: WindowsCpuGroupAffinity): unknown {
-    const obj: any = {};
-    if (message.cpuMask !== 0n) {
-      obj.cpuMask = message.cpuMask.toString();
-    }
-    if (message.cpuGroup !== 0) {
-      obj.cpuGroup = Math.round(message.cpuGroup);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<WindowsCpuGroupAffinity>, I>>(base?: I): WindowsCpuGroupAffinity {
     return WindowsCpuGroupAffinity.fromPartial(base ?? ({} as any));
   },
@@ -11726,24 +8580,6 @@ export const ContainerMetadata: MessageFns<ContainerMetadata> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ContainerMetadata {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
-    };
-  },
-
-  toJSON(message: ContainerMetadata): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.attempt !== 0) {
-      obj.attempt = Math.round(message.attempt);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ContainerMetadata>, I>>(base?: I): ContainerMetadata {
@@ -11824,36 +8660,6 @@ export const Device: MessageFns<Device> = {
     }
   },
 
-  fromJSON(object: any): Device {
-    return {
-      containerPath: isSet(object.containerPath)
-        ? globalThis.String(object.containerPath)
-        : isSet(object.container_path)
-        ? globalThis.String(object.container_path)
-        : "",
-      hostPath: isSet(object.hostPath)
-        ? globalThis.String(object.hostPath)
-        : isSet(object.host_path)
-        ? globalThis.String(object.host_path)
-        : "",
-      permissions: isSet(object.permissions) ? globalThis.String(object.permissions) : "",
-    };
-  },
-
-  toJSON(message: Device): unknown {
-    const obj: any = {};
-    if (message.containerPath !== "") {
-      obj.containerPath = message.containerPath;
-    }
-    if (message.hostPath !== "") {
-      obj.hostPath = message.hostPath;
-    }
-    if (message.permissions !== "") {
-      obj.permissions = message.permissions;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Device>, I>>(base?: I): Device {
     return Device.fromPartial(base ?? ({} as any));
   },
@@ -11909,18 +8715,6 @@ export const CDIDevice: MessageFns<CDIDevice> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CDIDevice {
-    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
-  },
-
-  toJSON(message: CDIDevice): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<CDIDevice>, I>>(base?: I): CDIDevice {
@@ -12190,146 +8984,6 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     }
   },
 
-  fromJSON(object: any): ContainerConfig {
-    return {
-      metadata: isSet(object.metadata) ? ContainerMetadata.fromJSON(object.metadata) : undefined,
-      image: isSet(object.image) ? ImageSpec.fromJSON(object.image) : undefined,
-      command: globalThis.Array.isArray(object?.command) ? object.command.map((e: any) => globalThis.String(e)) : [],
-      args: globalThis.Array.isArray(object?.args) ? object.args.map((e: any) => globalThis.String(e)) : [],
-      workingDir: isSet(object.workingDir)
-        ? globalThis.String(object.workingDir)
-        : isSet(object.working_dir)
-        ? globalThis.String(object.working_dir)
-        : "",
-      envs: globalThis.Array.isArray(object?.envs) ? object.envs.map((e: any) => KeyValue.fromJSON(e)) : [],
-      mounts: globalThis.Array.isArray(object?.mounts) ? object.mounts.map((e: any) => Mount.fromJSON(e)) : [],
-      devices: globalThis.Array.isArray(object?.devices) ? object.devices.map((e: any) => Device.fromJSON(e)) : [],
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      annotations: isObject(object.annotations)
-        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      logPath: isSet(object.logPath)
-        ? globalThis.String(object.logPath)
-        : isSet(object.log_path)
-        ? globalThis.String(object.log_path)
-        : "",
-      stdin: isSet(object.stdin) ? globalThis.Boolean(object.stdin) : false,
-      stdinOnce: isSet(object.stdinOnce)
-        ? globalThis.Boolean(object.stdinOnce)
-        : isSet(object.stdin_once)
-        ? globalThis.Boolean(object.stdin_once)
-        : false,
-      tty: isSet(object.tty) ? globalThis.Boolean(object.tty) : false,
-      linux: isSet(object.linux) ? LinuxContainerConfig.fromJSON(object.linux) : undefined,
-      windows: isSet(object.windows) ? WindowsContainerConfig.fromJSON(object.windows) : undefined,
-      CDIDevices: globalThis.Array.isArray(object?.CDIDevices)
-        ? object.CDIDevices.map((e: any) => CDIDevice.fromJSON(e))
-        : globalThis.Array.isArray(object?.CDI_devices)
-        ? object.CDI_devices.map((e: any) => CDIDevice.fromJSON(e))
-        : [],
-      stopSignal: isSet(object.stopSignal)
-        ? signalFromJSON(object.stopSignal)
-        : isSet(object.stop_signal)
-        ? signalFromJSON(object.stop_signal)
-        : 0,
-    };
-  },
-
-  toJSON(message: ContainerConfig): unknown {
-    const obj: any = {};
-    if (message.metadata !== undefined) {
-      obj.metadata = ContainerMetadata.toJSON(message.metadata);
-    }
-    if (message.image !== undefined) {
-      obj.image = ImageSpec.toJSON(message.image);
-    }
-    if (message.command?.length) {
-      obj.command = message.command;
-    }
-    if (message.args?.length) {
-      obj.args = message.args;
-    }
-    if (message.workingDir !== "") {
-      obj.workingDir = message.workingDir;
-    }
-    if (message.envs?.length) {
-      obj.envs = message.envs.map((e) => KeyValue.toJSON(e));
-    }
-    if (message.mounts?.length) {
-      obj.mounts = message.mounts.map((e) => Mount.toJSON(e));
-    }
-    if (message.devices?.length) {
-      obj.devices = message.devices.map((e) => Device.toJSON(e));
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    if (message.annotations) {
-      const entries = globalThis.Object.entries(message.annotations) as [string, string][];
-      if (entries.length > 0) {
-        obj.annotations = {};
-        entries.forEach(([k, v]) => {
-          obj.annotations[k] = v;
-        });
-      }
-    }
-    if (message.logPath !== "") {
-      obj.logPath = message.logPath;
-    }
-    if (message.stdin !== false) {
-      obj.stdin = message.stdin;
-    }
-    if (message.stdinOnce !== false) {
-      obj.stdinOnce = message.stdinOnce;
-    }
-    if (message.tty !== false) {
-      obj.tty = message.tty;
-    }
-    if (message.linux !== undefined) {
-      obj.linux = LinuxContainerConfig.toJSON(message.linux);
-    }
-    if (message.windows !== undefined) {
-      obj.windows = WindowsContainerConfig.toJSON(message.windows);
-    }
-    if (message.CDIDevices?.length) {
-      obj.CDIDevices = message.CDIDevices.map((e) => CDIDevice.toJSON(e));
-    }
-    if (message.stopSignal !== 0) {
-      obj.stopSignal = signalToJSON(message.stopSignal);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerConfig>, I>>(base?: I): ContainerConfig {
     return ContainerConfig.fromPartial(base ?? ({} as any));
   },
@@ -12437,24 +9091,6 @@ export const ContainerConfig_LabelsEntry: MessageFns<ContainerConfig_LabelsEntry
     }
   },
 
-  fromJSON(object: any): ContainerConfig_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: ContainerConfig_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerConfig_LabelsEntry>, I>>(base?: I): ContainerConfig_LabelsEntry {
     return ContainerConfig_LabelsEntry.fromPartial(base ?? ({} as any));
   },
@@ -12520,24 +9156,6 @@ export const ContainerConfig_AnnotationsEntry: MessageFns<ContainerConfig_Annota
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ContainerConfig_AnnotationsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: ContainerConfig_AnnotationsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ContainerConfig_AnnotationsEntry>, I>>(
@@ -12622,36 +9240,6 @@ export const CreateContainerRequest: MessageFns<CreateContainerRequest> = {
     }
   },
 
-  fromJSON(object: any): CreateContainerRequest {
-    return {
-      podSandboxId: isSet(object.podSandboxId)
-        ? globalThis.String(object.podSandboxId)
-        : isSet(object.pod_sandbox_id)
-        ? globalThis.String(object.pod_sandbox_id)
-        : "",
-      config: isSet(object.config) ? ContainerConfig.fromJSON(object.config) : undefined,
-      sandboxConfig: isSet(object.sandboxConfig)
-        ? PodSandboxConfig.fromJSON(object.sandboxConfig)
-        : isSet(object.sandbox_config)
-        ? PodSandboxConfig.fromJSON(object.sandbox_config)
-        : undefined,
-    };
-  },
-
-  toJSON(message: CreateContainerRequest): unknown {
-    const obj: any = {};
-    if (message.podSandboxId !== "") {
-      obj.podSandboxId = message.podSandboxId;
-    }
-    if (message.config !== undefined) {
-      obj.config = ContainerConfig.toJSON(message.config);
-    }
-    if (message.sandboxConfig !== undefined) {
-      obj.sandboxConfig = PodSandboxConfig.toJSON(message.sandboxConfig);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CreateContainerRequest>, I>>(base?: I): CreateContainerRequest {
     return CreateContainerRequest.fromPartial(base ?? ({} as any));
   },
@@ -12713,24 +9301,6 @@ export const CreateContainerResponse: MessageFns<CreateContainerResponse> = {
     }
   },
 
-  fromJSON(object: any): CreateContainerResponse {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-    };
-  },
-
-  toJSON(message: CreateContainerResponse): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CreateContainerResponse>, I>>(base?: I): CreateContainerResponse {
     return CreateContainerResponse.fromPartial(base ?? ({} as any));
   },
@@ -12786,24 +9356,6 @@ export const StartContainerRequest: MessageFns<StartContainerRequest> = {
     }
   },
 
-  fromJSON(object: any): StartContainerRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-    };
-  },
-
-  toJSON(message: StartContainerRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StartContainerRequest>, I>>(base?: I): StartContainerRequest {
     return StartContainerRequest.fromPartial(base ?? ({} as any));
   },
@@ -12846,15 +9398,6 @@ export const StartContainerResponse: MessageFns<StartContainerResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): StartContainerResponse {
-    return {};
-  },
-
-  toJSON(_: StartContainerResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StartContainerResponse>, I>>(base?: I): StartContainerResponse {
@@ -12925,28 +9468,6 @@ export const StopContainerRequest: MessageFns<StopContainerRequest> = {
     }
   },
 
-  fromJSON(object: any): StopContainerRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      timeout: isSet(object.timeout) ? BigInt(object.timeout) : 0n,
-    };
-  },
-
-  toJSON(message: StopContainerRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.timeout !== 0n) {
-      obj.timeout = message.timeout.toString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StopContainerRequest>, I>>(base?: I): StopContainerRequest {
     return StopContainerRequest.fromPartial(base ?? ({} as any));
   },
@@ -12990,15 +9511,6 @@ export const StopContainerResponse: MessageFns<StopContainerResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): StopContainerResponse {
-    return {};
-  },
-
-  toJSON(_: StopContainerResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StopContainerResponse>, I>>(base?: I): StopContainerResponse {
@@ -13055,24 +9567,6 @@ export const RemoveContainerRequest: MessageFns<RemoveContainerRequest> = {
     }
   },
 
-  fromJSON(object: any): RemoveContainerRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-    };
-  },
-
-  toJSON(message: RemoveContainerRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<RemoveContainerRequest>, I>>(base?: I): RemoveContainerRequest {
     return RemoveContainerRequest.fromPartial(base ?? ({} as any));
   },
@@ -13115,15 +9609,6 @@ export const RemoveContainerResponse: MessageFns<RemoveContainerResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): RemoveContainerResponse {
-    return {};
-  },
-
-  toJSON(_: RemoveContainerResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<RemoveContainerResponse>, I>>(base?: I): RemoveContainerResponse {
@@ -13178,18 +9663,6 @@ export const ContainerStateValue: MessageFns<ContainerStateValue> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ContainerStateValue {
-    return { state: isSet(object.state) ? containerStateFromJSON(object.state) : 0 };
-  },
-
-  toJSON(message: ContainerStateValue): unknown {
-    const obj: any = {};
-    if (message.state !== 0) {
-      obj.state = containerStateToJSON(message.state);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ContainerStateValue>, I>>(base?: I): ContainerStateValue {
@@ -13283,68 +9756,6 @@ export const ContainerFilter: MessageFns<ContainerFilter> = {
     }
   },
 
-  fromJSON(object: any): ContainerFilter {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      state: isSet(object.state) ? ContainerStateValue.fromJSON(object.state) : undefined,
-      podSandboxId: isSet(object.podSandboxId)
-        ? globalThis.String(object.podSandboxId)
-        : isSet(object.pod_sandbox_id)
-        ? globalThis.String(object.pod_sandbox_id)
-        : "",
-      labelSelector: isObject(object.labelSelector)
-        ? (globalThis.Object.entries(object.labelSelector) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : isObject(object.label_selector)
-        ? (globalThis.Object.entries(object.label_selector) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: ContainerFilter): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.state !== undefined) {
-      obj.state = ContainerStateValue.toJSON(message.state);
-    }
-    if (message.podSandboxId !== "") {
-      obj.podSandboxId = message.podSandboxId;
-    }
-    if (message.labelSelector) {
-      const entries = globalThis.Object.entries(message.labelSelector) as [string, string][];
-      if (entries.length > 0) {
-        obj.labelSelector = {};
-        entries.forEach(([k, v]) => {
-          obj.labelSelector[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerFilter>, I>>(base?: I): ContainerFilter {
     return ContainerFilter.fromPartial(base ?? ({} as any));
   },
@@ -13424,24 +9835,6 @@ export const ContainerFilter_LabelSelectorEntry: MessageFns<ContainerFilter_Labe
     }
   },
 
-  fromJSON(object: any): ContainerFilter_LabelSelectorEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: ContainerFilter_LabelSelectorEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerFilter_LabelSelectorEntry>, I>>(
     base?: I,
   ): ContainerFilter_LabelSelectorEntry {
@@ -13500,18 +9893,6 @@ export const ListContainersRequest: MessageFns<ListContainersRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListContainersRequest {
-    return { filter: isSet(object.filter) ? ContainerFilter.fromJSON(object.filter) : undefined };
-  },
-
-  toJSON(message: ListContainersRequest): unknown {
-    const obj: any = {};
-    if (message.filter !== undefined) {
-      obj.filter = ContainerFilter.toJSON(message.filter);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ListContainersRequest>, I>>(base?: I): ListContainersRequest {
@@ -13690,110 +10071,6 @@ export const Container: MessageFns<Container> = {
     }
   },
 
-  fromJSON(object: any): Container {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      podSandboxId: isSet(object.podSandboxId)
-        ? globalThis.String(object.podSandboxId)
-        : isSet(object.pod_sandbox_id)
-        ? globalThis.String(object.pod_sandbox_id)
-        : "",
-      metadata: isSet(object.metadata) ? ContainerMetadata.fromJSON(object.metadata) : undefined,
-      image: isSet(object.image) ? ImageSpec.fromJSON(object.image) : undefined,
-      imageRef: isSet(object.imageRef)
-        ? globalThis.String(object.imageRef)
-        : isSet(object.image_ref)
-        ? globalThis.String(object.image_ref)
-        : "",
-      state: isSet(object.state) ? containerStateFromJSON(object.state) : 0,
-      createdAt: isSet(object.createdAt)
-        ? BigInt(object.createdAt)
-        : isSet(object.created_at)
-        ? BigInt(object.created_at)
-        : 0n,
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      annotations: isObject(object.annotations)
-        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      imageId: isSet(object.imageId)
-        ? globalThis.String(object.imageId)
-        : isSet(object.image_id)
-        ? globalThis.String(object.image_id)
-        : "",
-    };
-  },
-
-  toJSON(message: Container): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.podSandboxId !== "") {
-      obj.podSandboxId = message.podSandboxId;
-    }
-    if (message.metadata !== undefined) {
-      obj.metadata = ContainerMetadata.toJSON(message.metadata);
-    }
-    if (message.image !== undefined) {
-      obj.image = ImageSpec.toJSON(message.image);
-    }
-    if (message.imageRef !== "") {
-      obj.imageRef = message.imageRef;
-    }
-    if (message.state !== 0) {
-      obj.state = containerStateToJSON(message.state);
-    }
-    if (message.createdAt !== 0n) {
-      obj.createdAt = message.createdAt.toString();
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    if (message.annotations) {
-      const entries = globalThis.Object.entries(message.annotations) as [string, string][];
-      if (entries.length > 0) {
-        obj.annotations = {};
-        entries.forEach(([k, v]) => {
-          obj.annotations[k] = v;
-        });
-      }
-    }
-    if (message.imageId !== "") {
-      obj.imageId = message.imageId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Container>, I>>(base?: I): Container {
     return Container.fromPartial(base ?? ({} as any));
   },
@@ -13889,24 +10166,6 @@ export const Container_LabelsEntry: MessageFns<Container_LabelsEntry> = {
     }
   },
 
-  fromJSON(object: any): Container_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: Container_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Container_LabelsEntry>, I>>(base?: I): Container_LabelsEntry {
     return Container_LabelsEntry.fromPartial(base ?? ({} as any));
   },
@@ -13974,24 +10233,6 @@ export const Container_AnnotationsEntry: MessageFns<Container_AnnotationsEntry> 
     }
   },
 
-  fromJSON(object: any): Container_AnnotationsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: Container_AnnotationsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Container_AnnotationsEntry>, I>>(base?: I): Container_AnnotationsEntry {
     return Container_AnnotationsEntry.fromPartial(base ?? ({} as any));
   },
@@ -14046,22 +10287,6 @@ export const ListContainersResponse: MessageFns<ListContainersResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListContainersResponse {
-    return {
-      containers: globalThis.Array.isArray(object?.containers)
-        ? object.containers.map((e: any) => Container.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ListContainersResponse): unknown {
-    const obj: any = {};
-    if (message.containers?.length) {
-      obj.containers = message.containers.map((e) => Container.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ListContainersResponse>, I>>(base?: I): ListContainersResponse {
@@ -14119,18 +10344,6 @@ export const StreamContainersRequest: MessageFns<StreamContainersRequest> = {
     }
   },
 
-  fromJSON(object: any): StreamContainersRequest {
-    return { filter: isSet(object.filter) ? ContainerFilter.fromJSON(object.filter) : undefined };
-  },
-
-  toJSON(message: StreamContainersRequest): unknown {
-    const obj: any = {};
-    if (message.filter !== undefined) {
-      obj.filter = ContainerFilter.toJSON(message.filter);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StreamContainersRequest>, I>>(base?: I): StreamContainersRequest {
     return StreamContainersRequest.fromPartial(base ?? ({} as any));
   },
@@ -14186,22 +10399,6 @@ export const StreamContainersResponse: MessageFns<StreamContainersResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StreamContainersResponse {
-    return {
-      containers: globalThis.Array.isArray(object?.containers)
-        ? object.containers.map((e: any) => Container.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: StreamContainersResponse): unknown {
-    const obj: any = {};
-    if (message.containers?.length) {
-      obj.containers = message.containers.map((e) => Container.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StreamContainersResponse>, I>>(base?: I): StreamContainersResponse {
@@ -14268,28 +10465,6 @@ export const ContainerStatusRequest: MessageFns<ContainerStatusRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ContainerStatusRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      verbose: isSet(object.verbose) ? globalThis.Boolean(object.verbose) : false,
-    };
-  },
-
-  toJSON(message: ContainerStatusRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.verbose !== false) {
-      obj.verbose = message.verbose;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ContainerStatusRequest>, I>>(base?: I): ContainerStatusRequest {
@@ -14581,164 +10756,6 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
     }
   },
 
-  fromJSON(object: any): ContainerStatus {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      metadata: isSet(object.metadata) ? ContainerMetadata.fromJSON(object.metadata) : undefined,
-      state: isSet(object.state) ? containerStateFromJSON(object.state) : 0,
-      createdAt: isSet(object.createdAt)
-        ? BigInt(object.createdAt)
-        : isSet(object.created_at)
-        ? BigInt(object.created_at)
-        : 0n,
-      startedAt: isSet(object.startedAt)
-        ? BigInt(object.startedAt)
-        : isSet(object.started_at)
-        ? BigInt(object.started_at)
-        : 0n,
-      finishedAt: isSet(object.finishedAt)
-        ? BigInt(object.finishedAt)
-        : isSet(object.finished_at)
-        ? BigInt(object.finished_at)
-        : 0n,
-      exitCode: isSet(object.exitCode)
-        ? globalThis.Number(object.exitCode)
-        : isSet(object.exit_code)
-        ? globalThis.Number(object.exit_code)
-        : 0,
-      image: isSet(object.image) ? ImageSpec.fromJSON(object.image) : undefined,
-      imageRef: isSet(object.imageRef)
-        ? globalThis.String(object.imageRef)
-        : isSet(object.image_ref)
-        ? globalThis.String(object.image_ref)
-        : "",
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      annotations: isObject(object.annotations)
-        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      mounts: globalThis.Array.isArray(object?.mounts)
-        ? object.mounts.map((e: any) => Mount.fromJSON(e))
-        : [],
-      logPath: isSet(object.logPath)
-        ? globalThis.String(object.logPath)
-        : isSet(object.log_path)
-        ? globalThis.String(object.log_path)
-        : "",
-      resources: isSet(object.resources) ? ContainerResources.fromJSON(object.resources) : undefined,
-      imageId: isSet(object.imageId)
-        ? globalThis.String(object.imageId)
-        : isSet(object.image_id)
-        ? globalThis.String(object.image_id)
-        : "",
-      user: isSet(object.user) ? ContainerUser.fromJSON(object.user) : undefined,
-      stopSignal: isSet(object.stopSignal)
-        ? signalFromJSON(object.stopSignal)
-        : isSet(object.stop_signal)
-        ? signalFromJSON(object.stop_signal)
-        : 0,
-    };
-  },
-
-  toJSON(message: ContainerStatus): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.metadata !== undefined) {
-      obj.metadata = ContainerMetadata.toJSON(message.metadata);
-    }
-    if (message.state !== 0) {
-      obj.state = containerStateToJSON(message.state);
-    }
-    if (message.createdAt !== 0n) {
-      obj.createdAt = message.createdAt.toString();
-    }
-    if (message.startedAt !== 0n) {
-      obj.startedAt = message.startedAt.toString();
-    }
-    if (message.finishedAt !== 0n) {
-      obj.finishedAt = message.finishedAt.toString();
-    }
-    if (message.exitCode !== 0) {
-      obj.exitCode = Math.round(message.exitCode);
-    }
-    if (message.image !== undefined) {
-      obj.image = ImageSpec.toJSON(message.image);
-    }
-    if (message.imageRef !== "") {
-      obj.imageRef = message.imageRef;
-    }
-    if (message.reason !== "") {
-      obj.reason = message.reason;
-    }
-    if (message.message !== "") {
-      obj.message = message.message;
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    if (message.annotations) {
-      const entries = globalThis.Object.entries(message.annotations) as [string, string][];
-      if (entries.length > 0) {
-        obj.annotations = {};
-        entries.forEach(([k, v]) => {
-          obj.annotations[k] = v;
-        });
-      }
-    }
-    if (message.mounts?.length) {
-      obj.mounts = message.mounts.map((e) => Mount.toJSON(e));
-    }
-    if (message.logPath !== "") {
-      obj.logPath = message.logPath;
-    }
-    if (message.resources !== undefined) {
-      obj.resources = ContainerResources.toJSON(message.resources);
-    }
-    if (message.imageId !== "") {
-      obj.imageId = message.imageId;
-    }
-    if (message.user !== undefined) {
-      obj.user = ContainerUser.toJSON(message.user);
-    }
-    if (message.stopSignal !== 0) {
-      obj.stopSignal = signalToJSON(message.stopSignal);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerStatus>, I>>(base?: I): ContainerStatus {
     return ContainerStatus.fromPartial(base ?? ({} as any));
   },
@@ -14849,24 +10866,6 @@ export const ContainerStatus_LabelsEntry: MessageFns<ContainerStatus_LabelsEntry
     }
   },
 
-  fromJSON(object: any): ContainerStatus_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: ContainerStatus_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerStatus_LabelsEntry>, I>>(base?: I): ContainerStatus_LabelsEntry {
     return ContainerStatus_LabelsEntry.fromPartial(base ?? ({} as any));
   },
@@ -14932,24 +10931,6 @@ export const ContainerStatus_AnnotationsEntry: MessageFns<ContainerStatus_Annota
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ContainerStatus_AnnotationsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: ContainerStatus_AnnotationsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ContainerStatus_AnnotationsEntry>, I>>(
@@ -15024,43 +11005,6 @@ export const ContainerStatusResponse: MessageFns<ContainerStatusResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ContainerStatusResponse {
-    return {
-      status: isSet(object.status) ? ContainerStatus.fromJSON(object.status) : undefined,
-      info: isObject(object.info)
-        ? (globalThis.Object.entries(object.info) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: ContainerStatusResponse): unknown {
-    const obj: any = {};
-    if (message.status !== undefined) {
-      obj.status = ContainerStatus.toJSON(message.status);
-    }
-    if (message.info) {
-      const entries = globalThis.Object.entries(message.info) as [string, string][];
-      if (entries.length > 0) {
-        obj.info = {};
-        entries.forEach(([k, v]) => {
-          obj.info[k] = v;
-        });
-      }
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ContainerStatusResponse>, I>>(base?: I): ContainerStatusResponse {
@@ -15140,24 +11084,6 @@ export const ContainerStatusResponse_InfoEntry: MessageFns<ContainerStatusRespon
     }
   },
 
-  fromJSON(object: any): ContainerStatusResponse_InfoEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: ContainerStatusResponse_InfoEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerStatusResponse_InfoEntry>, I>>(
     base?: I,
   ): ContainerStatusResponse_InfoEntry {
@@ -15229,24 +11155,6 @@ export const ContainerResources: MessageFns<ContainerResources> = {
     }
   },
 
-  fromJSON(object: any): ContainerResources {
-    return {
-      linux: isSet(object.linux) ? LinuxContainerResources.fromJSON(object.linux) : undefined,
-      windows: isSet(object.windows) ? WindowsContainerResources.fromJSON(object.windows) : undefined,
-    };
-  },
-
-  toJSON(message: ContainerResources): unknown {
-    const obj: any = {};
-    if (message.linux !== undefined) {
-      obj.linux = LinuxContainerResources.toJSON(message.linux);
-    }
-    if (message.windows !== undefined) {
-      obj.windows = WindowsContainerResources.toJSON(message.windows);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerResources>, I>>(base?: I): ContainerResources {
     return ContainerResources.fromPartial(base ?? ({} as any));
   },
@@ -15305,18 +11213,6 @@ export const ContainerUser: MessageFns<ContainerUser> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ContainerUser {
-    return { linux: isSet(object.linux) ? LinuxContainerUser.fromJSON(object.linux) : undefined };
-  },
-
-  toJSON(message: ContainerUser): unknown {
-    const obj: any = {};
-    if (message.linux !== undefined) {
-      obj.linux = LinuxContainerUser.toJSON(message.linux);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ContainerUser>, I>>(base?: I): ContainerUser {
@@ -15413,55 +11309,6 @@ export const UpdateContainerResourcesRequest: MessageFns<UpdateContainerResource
     }
   },
 
-  fromJSON(object: any): UpdateContainerResourcesRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      linux: isSet(object.linux) ? LinuxContainerResources.fromJSON(object.linux) : undefined,
-      windows: isSet(object.windows) ? WindowsContainerResources.fromJSON(object.windows) : undefined,
-      annotations: isObject(object.annotations)
-        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: UpdateContainerResourcesRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.linux !== undefined) {
-      obj.linux = LinuxContainerResources.toJSON(message.linux);
-    }
-    if (message.windows !== undefined) {
-      obj.windows = WindowsContainerResources.toJSON(message.windows);
-    }
-    if (message.annotations) {
-      const entries = globalThis.Object.entries(message.annotations) as [string, string][];
-      if (entries.length > 0) {
-        obj.annotations = {};
-        entries.forEach(([k, v]) => {
-          obj.annotations[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<UpdateContainerResourcesRequest>, I>>(base?: I): UpdateContainerResourcesRequest {
     return UpdateContainerResourcesRequest.fromPartial(base ?? ({} as any));
   },
@@ -15550,24 +11397,6 @@ export const UpdateContainerResourcesRequest_AnnotationsEntry: MessageFns<
     }
   },
 
-  fromJSON(object: any): UpdateContainerResourcesRequest_AnnotationsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: UpdateContainerResourcesRequest_AnnotationsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<UpdateContainerResourcesRequest_AnnotationsEntry>, I>>(
     base?: I,
   ): UpdateContainerResourcesRequest_AnnotationsEntry {
@@ -15615,15 +11444,6 @@ export const UpdateContainerResourcesResponse: MessageFns<UpdateContainerResourc
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): UpdateContainerResourcesResponse {
-    return {};
-  },
-
-  toJSON(_: UpdateContainerResourcesResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<UpdateContainerResourcesResponse>, I>>(
@@ -15709,32 +11529,6 @@ export const ExecSyncRequest: MessageFns<ExecSyncRequest> = {
     }
   },
 
-  fromJSON(object: any): ExecSyncRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      cmd: globalThis.Array.isArray(object?.cmd) ? object.cmd.map((e: any) => globalThis.String(e)) : [],
-      timeout: isSet(object.timeout) ? BigInt(object.timeout) : 0n,
-    };
-  },
-
-  toJSON(message: ExecSyncRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.cmd?.length) {
-      obj.cmd = message.cmd;
-    }
-    if (message.timeout !== 0n) {
-      obj.timeout = message.timeout.toString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ExecSyncRequest>, I>>(base?: I): ExecSyncRequest {
     return ExecSyncRequest.fromPartial(base ?? ({} as any));
   },
@@ -15812,32 +11606,6 @@ export const ExecSyncResponse: MessageFns<ExecSyncResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ExecSyncResponse {
-    return {
-      stdout: isSet(object.stdout) ? Buffer.from(bytesFromBase64(object.stdout)) : Buffer.alloc(0),
-      stderr: isSet(object.stderr) ? Buffer.from(bytesFromBase64(object.stderr)) : Buffer.alloc(0),
-      exitCode: isSet(object.exitCode)
-        ? globalThis.Number(object.exitCode)
-        : isSet(object.exit_code)
-        ? globalThis.Number(object.exit_code)
-        : 0,
-    };
-  },
-
-  toJSON(message: ExecSyncResponse): unknown {
-    const obj: any = {};
-    if (message.stdout.length !== 0) {
-      obj.stdout = base64FromBytes(message.stdout);
-    }
-    if (message.stderr.length !== 0) {
-      obj.stderr = base64FromBytes(message.stderr);
-    }
-    if (message.exitCode !== 0) {
-      obj.exitCode = Math.round(message.exitCode);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ExecSyncResponse>, I>>(base?: I): ExecSyncResponse {
@@ -15963,52 +11731,6 @@ export const ExecRequest: MessageFns<ExecRequest> = {
     }
   },
 
-  fromJSON(object: any): ExecRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      cmd: globalThis.Array.isArray(object?.cmd) ? object.cmd.map((e: any) => globalThis.String(e)) : [],
-      tty: isSet(object.tty) ? globalThis.Boolean(object.tty) : false,
-      stdin: isSet(object.stdin) ? globalThis.Boolean(object.stdin) : false,
-      stdout: isSet(object.stdout) ? globalThis.Boolean(object.stdout) : false,
-      stderr: isSet(object.stderr) ? globalThis.Boolean(object.stderr) : false,
-      auditRequestId: isSet(object.auditRequestId)
-        ? globalThis.String(object.auditRequestId)
-        : isSet(object.audit_request_id)
-        ? globalThis.String(object.audit_request_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ExecRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.cmd?.length) {
-      obj.cmd = message.cmd;
-    }
-    if (message.tty !== false) {
-      obj.tty = message.tty;
-    }
-    if (message.stdin !== false) {
-      obj.stdin = message.stdin;
-    }
-    if (message.stdout !== false) {
-      obj.stdout = message.stdout;
-    }
-    if (message.stderr !== false) {
-      obj.stderr = message.stderr;
-    }
-    if (message.auditRequestId !== "") {
-      obj.auditRequestId = message.auditRequestId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ExecRequest>, I>>(base?: I): ExecRequest {
     return ExecRequest.fromPartial(base ?? ({} as any));
   },
@@ -16068,18 +11790,6 @@ export const ExecResponse: MessageFns<ExecResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ExecResponse {
-    return { url: isSet(object.url) ? globalThis.String(object.url) : "" };
-  },
-
-  toJSON(message: ExecResponse): unknown {
-    const obj: any = {};
-    if (message.url !== "") {
-      obj.url = message.url;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ExecResponse>, I>>(base?: I): ExecResponse {
@@ -16192,48 +11902,6 @@ export const AttachRequest: MessageFns<AttachRequest> = {
     }
   },
 
-  fromJSON(object: any): AttachRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      stdin: isSet(object.stdin) ? globalThis.Boolean(object.stdin) : false,
-      tty: isSet(object.tty) ? globalThis.Boolean(object.tty) : false,
-      stdout: isSet(object.stdout) ? globalThis.Boolean(object.stdout) : false,
-      stderr: isSet(object.stderr) ? globalThis.Boolean(object.stderr) : false,
-      auditRequestId: isSet(object.auditRequestId)
-        ? globalThis.String(object.auditRequestId)
-        : isSet(object.audit_request_id)
-        ? globalThis.String(object.audit_request_id)
-        : "",
-    };
-  },
-
-  toJSON(message: AttachRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.stdin !== false) {
-      obj.stdin = message.stdin;
-    }
-    if (message.tty !== false) {
-      obj.tty = message.tty;
-    }
-    if (message.stdout !== false) {
-      obj.stdout = message.stdout;
-    }
-    if (message.stderr !== false) {
-      obj.stderr = message.stderr;
-    }
-    if (message.auditRequestId !== "") {
-      obj.auditRequestId = message.auditRequestId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<AttachRequest>, I>>(base?: I): AttachRequest {
     return AttachRequest.fromPartial(base ?? ({} as any));
   },
@@ -16292,18 +11960,6 @@ export const AttachResponse: MessageFns<AttachResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): AttachResponse {
-    return { url: isSet(object.url) ? globalThis.String(object.url) : "" };
-  },
-
-  toJSON(message: AttachResponse): unknown {
-    const obj: any = {};
-    if (message.url !== "") {
-      obj.url = message.url;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<AttachResponse>, I>>(base?: I): AttachResponse {
@@ -16386,28 +12042,6 @@ export const PortForwardRequest: MessageFns<PortForwardRequest> = {
     }
   },
 
-  fromJSON(object: any): PortForwardRequest {
-    return {
-      podSandboxId: isSet(object.podSandboxId)
-        ? globalThis.String(object.podSandboxId)
-        : isSet(object.pod_sandbox_id)
-        ? globalThis.String(object.pod_sandbox_id)
-        : "",
-      port: globalThis.Array.isArray(object?.port) ? object.port.map((e: any) => globalThis.Number(e)) : [],
-    };
-  },
-
-  toJSON(message: PortForwardRequest): unknown {
-    const obj: any = {};
-    if (message.podSandboxId !== "") {
-      obj.podSandboxId = message.podSandboxId;
-    }
-    if (message.port?.length) {
-      obj.port = message.port.map((e) => Math.round(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PortForwardRequest>, I>>(base?: I): PortForwardRequest {
     return PortForwardRequest.fromPartial(base ?? ({} as any));
   },
@@ -16462,18 +12096,6 @@ export const PortForwardResponse: MessageFns<PortForwardResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PortForwardResponse {
-    return { url: isSet(object.url) ? globalThis.String(object.url) : "" };
-  },
-
-  toJSON(message: PortForwardResponse): unknown {
-    const obj: any = {};
-    if (message.url !== "") {
-      obj.url = message.url;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PortForwardResponse>, I>>(base?: I): PortForwardResponse {
@@ -16531,18 +12153,6 @@ export const ImageFilter: MessageFns<ImageFilter> = {
     }
   },
 
-  fromJSON(object: any): ImageFilter {
-    return { image: isSet(object.image) ? ImageSpec.fromJSON(object.image) : undefined };
-  },
-
-  toJSON(message: ImageFilter): unknown {
-    const obj: any = {};
-    if (message.image !== undefined) {
-      obj.image = ImageSpec.toJSON(message.image);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ImageFilter>, I>>(base?: I): ImageFilter {
     return ImageFilter.fromPartial(base ?? ({} as any));
   },
@@ -16598,18 +12208,6 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListImagesRequest {
-    return { filter: isSet(object.filter) ? ImageFilter.fromJSON(object.filter) : undefined };
-  },
-
-  toJSON(message: ListImagesRequest): unknown {
-    const obj: any = {};
-    if (message.filter !== undefined) {
-      obj.filter = ImageFilter.toJSON(message.filter);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ListImagesRequest>, I>>(base?: I): ListImagesRequest {
@@ -16758,56 +12356,6 @@ export const Image: MessageFns<Image> = {
     }
   },
 
-  fromJSON(object: any): Image {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      repoTags: globalThis.Array.isArray(object?.repoTags)
-        ? object.repoTags.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.repo_tags)
-        ? object.repo_tags.map((e: any) => globalThis.String(e))
-        : [],
-      repoDigests: globalThis.Array.isArray(object?.repoDigests)
-        ? object.repoDigests.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.repo_digests)
-        ? object.repo_digests.map((e: any) => globalThis.String(e))
-        : [],
-      size: isSet(object.size) ? BigInt(object.size) : 0n,
-      uid: isSet(object.uid) ? Int64Value.fromJSON(object.uid) : undefined,
-      username: isSet(object.username) ? globalThis.String(object.username) : "",
-      spec: isSet(object.spec) ? ImageSpec.fromJSON(object.spec) : undefined,
-      pinned: isSet(object.pinned) ? globalThis.Boolean(object.pinned) : false,
-    };
-  },
-
-  toJSON(message: Image): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.repoTags?.length) {
-      obj.repoTags = message.repoTags;
-    }
-    if (message.repoDigests?.length) {
-      obj.repoDigests = message.repoDigests;
-    }
-    if (message.size !== 0n) {
-      obj.size = message.size.toString();
-    }
-    if (message.uid !== undefined) {
-      obj.uid = Int64Value.toJSON(message.uid);
-    }
-    if (message.username !== "") {
-      obj.username = message.username;
-    }
-    if (message.spec !== undefined) {
-      obj.spec = ImageSpec.toJSON(message.spec);
-    }
-    if (message.pinned !== false) {
-      obj.pinned = message.pinned;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Image>, I>>(base?: I): Image {
     return Image.fromPartial(base ?? ({} as any));
   },
@@ -16870,18 +12418,6 @@ export const ListImagesResponse: MessageFns<ListImagesResponse> = {
     }
   },
 
-  fromJSON(object: any): ListImagesResponse {
-    return { images: globalThis.Array.isArray(object?.images) ? object.images.map((e: any) => Image.fromJSON(e)) : [] };
-  },
-
-  toJSON(message: ListImagesResponse): unknown {
-    const obj: any = {};
-    if (message.images?.length) {
-      obj.images = message.images.map((e) => Image.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ListImagesResponse>, I>>(base?: I): ListImagesResponse {
     return ListImagesResponse.fromPartial(base ?? ({} as any));
   },
@@ -16935,18 +12471,6 @@ export const StreamImagesRequest: MessageFns<StreamImagesRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StreamImagesRequest {
-    return { filter: isSet(object.filter) ? ImageFilter.fromJSON(object.filter) : undefined };
-  },
-
-  toJSON(message: StreamImagesRequest): unknown {
-    const obj: any = {};
-    if (message.filter !== undefined) {
-      obj.filter = ImageFilter.toJSON(message.filter);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StreamImagesRequest>, I>>(base?: I): StreamImagesRequest {
@@ -17004,18 +12528,6 @@ export const StreamImagesResponse: MessageFns<StreamImagesResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StreamImagesResponse {
-    return { images: globalThis.Array.isArray(object?.images) ? object.images.map((e: any) => Image.fromJSON(e)) : [] };
-  },
-
-  toJSON(message: StreamImagesResponse): unknown {
-    const obj: any = {};
-    if (message.images?.length) {
-      obj.images = message.images.map((e) => Image.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StreamImagesResponse>, I>>(base?: I): StreamImagesResponse {
@@ -17082,24 +12594,6 @@ export const ImageStatusRequest: MessageFns<ImageStatusRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ImageStatusRequest {
-    return {
-      image: isSet(object.image) ? ImageSpec.fromJSON(object.image) : undefined,
-      verbose: isSet(object.verbose) ? globalThis.Boolean(object.verbose) : false,
-    };
-  },
-
-  toJSON(message: ImageStatusRequest): unknown {
-    const obj: any = {};
-    if (message.image !== undefined) {
-      obj.image = ImageSpec.toJSON(message.image);
-    }
-    if (message.verbose !== false) {
-      obj.verbose = message.verbose;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ImageStatusRequest>, I>>(base?: I): ImageStatusRequest {
@@ -17172,43 +12666,6 @@ export const ImageStatusResponse: MessageFns<ImageStatusResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ImageStatusResponse {
-    return {
-      image: isSet(object.image) ? Image.fromJSON(object.image) : undefined,
-      info: isObject(object.info)
-        ? (globalThis.Object.entries(object.info) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: ImageStatusResponse): unknown {
-    const obj: any = {};
-    if (message.image !== undefined) {
-      obj.image = Image.toJSON(message.image);
-    }
-    if (message.info) {
-      const entries = globalThis.Object.entries(message.info) as [string, string][];
-      if (entries.length > 0) {
-        obj.info = {};
-        entries.forEach(([k, v]) => {
-          obj.info[k] = v;
-        });
-      }
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ImageStatusResponse>, I>>(base?: I): ImageStatusResponse {
@@ -17284,24 +12741,6 @@ export const ImageStatusResponse_InfoEntry: MessageFns<ImageStatusResponse_InfoE
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ImageStatusResponse_InfoEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: ImageStatusResponse_InfoEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ImageStatusResponse_InfoEntry>, I>>(base?: I): ImageStatusResponse_InfoEntry {
@@ -17417,52 +12856,6 @@ export const AuthConfig: MessageFns<AuthConfig> = {
     }
   },
 
-  fromJSON(object: any): AuthConfig {
-    return {
-      username: isSet(object.username) ? globalThis.String(object.username) : "",
-      password: isSet(object.password) ? globalThis.String(object.password) : "",
-      auth: isSet(object.auth) ? globalThis.String(object.auth) : "",
-      serverAddress: isSet(object.serverAddress)
-        ? globalThis.String(object.serverAddress)
-        : isSet(object.server_address)
-        ? globalThis.String(object.server_address)
-        : "",
-      identityToken: isSet(object.identityToken)
-        ? globalThis.String(object.identityToken)
-        : isSet(object.identity_token)
-        ? globalThis.String(object.identity_token)
-        : "",
-      registryToken: isSet(object.registryToken)
-        ? globalThis.String(object.registryToken)
-        : isSet(object.registry_token)
-        ? globalThis.String(object.registry_token)
-        : "",
-    };
-  },
-
-  toJSON(message: AuthConfig): unknown {
-    const obj: any = {};
-    if (message.username !== "") {
-      obj.username = message.username;
-    }
-    if (message.password !== "") {
-      obj.password = message.password;
-    }
-    if (message.auth !== "") {
-      obj.auth = message.auth;
-    }
-    if (message.serverAddress !== "") {
-      obj.serverAddress = message.serverAddress;
-    }
-    if (message.identityToken !== "") {
-      obj.identityToken = message.identityToken;
-    }
-    if (message.registryToken !== "") {
-      obj.registryToken = message.registryToken;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<AuthConfig>, I>>(base?: I): AuthConfig {
     return AuthConfig.fromPartial(base ?? ({} as any));
   },
@@ -17545,32 +12938,6 @@ export const PullImageRequest: MessageFns<PullImageRequest> = {
     }
   },
 
-  fromJSON(object: any): PullImageRequest {
-    return {
-      image: isSet(object.image) ? ImageSpec.fromJSON(object.image) : undefined,
-      auth: isSet(object.auth) ? AuthConfig.fromJSON(object.auth) : undefined,
-      sandboxConfig: isSet(object.sandboxConfig)
-        ? PodSandboxConfig.fromJSON(object.sandboxConfig)
-        : isSet(object.sandbox_config)
-        ? PodSandboxConfig.fromJSON(object.sandbox_config)
-        : undefined,
-    };
-  },
-
-  toJSON(message: PullImageRequest): unknown {
-    const obj: any = {};
-    if (message.image !== undefined) {
-      obj.image = ImageSpec.toJSON(message.image);
-    }
-    if (message.auth !== undefined) {
-      obj.auth = AuthConfig.toJSON(message.auth);
-    }
-    if (message.sandboxConfig !== undefined) {
-      obj.sandboxConfig = PodSandboxConfig.toJSON(message.sandboxConfig);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PullImageRequest>, I>>(base?: I): PullImageRequest {
     return PullImageRequest.fromPartial(base ?? ({} as any));
   },
@@ -17634,24 +13001,6 @@ export const PullImageResponse: MessageFns<PullImageResponse> = {
     }
   },
 
-  fromJSON(object: any): PullImageResponse {
-    return {
-      imageRef: isSet(object.imageRef)
-        ? globalThis.String(object.imageRef)
-        : isSet(object.image_ref)
-        ? globalThis.String(object.image_ref)
-        : "",
-    };
-  },
-
-  toJSON(message: PullImageResponse): unknown {
-    const obj: any = {};
-    if (message.imageRef !== "") {
-      obj.imageRef = message.imageRef;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PullImageResponse>, I>>(base?: I): PullImageResponse {
     return PullImageResponse.fromPartial(base ?? ({} as any));
   },
@@ -17707,18 +13056,6 @@ export const RemoveImageRequest: MessageFns<RemoveImageRequest> = {
     }
   },
 
-  fromJSON(object: any): RemoveImageRequest {
-    return { image: isSet(object.image) ? ImageSpec.fromJSON(object.image) : undefined };
-  },
-
-  toJSON(message: RemoveImageRequest): unknown {
-    const obj: any = {};
-    if (message.image !== undefined) {
-      obj.image = ImageSpec.toJSON(message.image);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<RemoveImageRequest>, I>>(base?: I): RemoveImageRequest {
     return RemoveImageRequest.fromPartial(base ?? ({} as any));
   },
@@ -17763,15 +13100,6 @@ export const RemoveImageResponse: MessageFns<RemoveImageResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): RemoveImageResponse {
-    return {};
-  },
-
-  toJSON(_: RemoveImageResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<RemoveImageResponse>, I>>(base?: I): RemoveImageResponse {
@@ -17828,24 +13156,6 @@ export const NetworkConfig: MessageFns<NetworkConfig> = {
     }
   },
 
-  fromJSON(object: any): NetworkConfig {
-    return {
-      podCidr: isSet(object.podCidr)
-        ? globalThis.String(object.podCidr)
-        : isSet(object.pod_cidr)
-        ? globalThis.String(object.pod_cidr)
-        : "",
-    };
-  },
-
-  toJSON(message: NetworkConfig): unknown {
-    const obj: any = {};
-    if (message.podCidr !== "") {
-      obj.podCidr = message.podCidr;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<NetworkConfig>, I>>(base?: I): NetworkConfig {
     return NetworkConfig.fromPartial(base ?? ({} as any));
   },
@@ -17899,24 +13209,6 @@ export const RuntimeConfig: MessageFns<RuntimeConfig> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RuntimeConfig {
-    return {
-      networkConfig: isSet(object.networkConfig)
-        ? NetworkConfig.fromJSON(object.networkConfig)
-        : isSet(object.network_config)
-        ? NetworkConfig.fromJSON(object.network_config)
-        : undefined,
-    };
-  },
-
-  toJSON(message: RuntimeConfig): unknown {
-    const obj: any = {};
-    if (message.networkConfig !== undefined) {
-      obj.networkConfig = NetworkConfig.toJSON(message.networkConfig);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<RuntimeConfig>, I>>(base?: I): RuntimeConfig {
@@ -17976,24 +13268,6 @@ export const UpdateRuntimeConfigRequest: MessageFns<UpdateRuntimeConfigRequest> 
     }
   },
 
-  fromJSON(object: any): UpdateRuntimeConfigRequest {
-    return {
-      runtimeConfig: isSet(object.runtimeConfig)
-        ? RuntimeConfig.fromJSON(object.runtimeConfig)
-        : isSet(object.runtime_config)
-        ? RuntimeConfig.fromJSON(object.runtime_config)
-        : undefined,
-    };
-  },
-
-  toJSON(message: UpdateRuntimeConfigRequest): unknown {
-    const obj: any = {};
-    if (message.runtimeConfig !== undefined) {
-      obj.runtimeConfig = RuntimeConfig.toJSON(message.runtimeConfig);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<UpdateRuntimeConfigRequest>, I>>(base?: I): UpdateRuntimeConfigRequest {
     return UpdateRuntimeConfigRequest.fromPartial(base ?? ({} as any));
   },
@@ -18038,15 +13312,6 @@ export const UpdateRuntimeConfigResponse: MessageFns<UpdateRuntimeConfigResponse
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): UpdateRuntimeConfigResponse {
-    return {};
-  },
-
-  toJSON(_: UpdateRuntimeConfigResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<UpdateRuntimeConfigResponse>, I>>(base?: I): UpdateRuntimeConfigResponse {
@@ -18136,32 +13401,6 @@ export const RuntimeCondition: MessageFns<RuntimeCondition> = {
     }
   },
 
-  fromJSON(object: any): RuntimeCondition {
-    return {
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      status: isSet(object.status) ? globalThis.Boolean(object.status) : false,
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
-    };
-  },
-
-  toJSON(message: RuntimeCondition): unknown {
-    const obj: any = {};
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.status !== false) {
-      obj.status = message.status;
-    }
-    if (message.reason !== "") {
-      obj.reason = message.reason;
-    }
-    if (message.message !== "") {
-      obj.message = message.message;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<RuntimeCondition>, I>>(base?: I): RuntimeCondition {
     return RuntimeCondition.fromPartial(base ?? ({} as any));
   },
@@ -18220,22 +13459,6 @@ export const RuntimeStatus: MessageFns<RuntimeStatus> = {
     }
   },
 
-  fromJSON(object: any): RuntimeStatus {
-    return {
-      conditions: globalThis.Array.isArray(object?.conditions)
-        ? object.conditions.map((e: any) => RuntimeCondition.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: RuntimeStatus): unknown {
-    const obj: any = {};
-    if (message.conditions?.length) {
-      obj.conditions = message.conditions.map((e) => RuntimeCondition.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<RuntimeStatus>, I>>(base?: I): RuntimeStatus {
     return RuntimeStatus.fromPartial(base ?? ({} as any));
   },
@@ -18289,18 +13512,6 @@ export const StatusRequest: MessageFns<StatusRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StatusRequest {
-    return { verbose: isSet(object.verbose) ? globalThis.Boolean(object.verbose) : false };
-  },
-
-  toJSON(message: StatusRequest): unknown {
-    const obj: any = {};
-    if (message.verbose !== false) {
-      obj.verbose = message.verbose;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StatusRequest>, I>>(base?: I): StatusRequest {
@@ -18367,32 +13578,6 @@ export const RuntimeHandlerFeatures: MessageFns<RuntimeHandlerFeatures> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RuntimeHandlerFeatures {
-    return {
-      recursiveReadOnlyMounts: isSet(object.recursiveReadOnlyMounts)
-        ? globalThis.Boolean(object.recursiveReadOnlyMounts)
-        : isSet(object.recursive_read_only_mounts)
-        ? globalThis.Boolean(object.recursive_read_only_mounts)
-        : false,
-      userNamespaces: isSet(object.userNamespaces)
-        ? globalThis.Boolean(object.userNamespaces)
-        : isSet(object.user_namespaces)
-        ? globalThis.Boolean(object.user_namespaces)
-        : false,
-    };
-  },
-
-  toJSON(message: RuntimeHandlerFeatures): unknown {
-    const obj: any = {};
-    if (message.recursiveReadOnlyMounts !== false) {
-      obj.recursiveReadOnlyMounts = message.recursiveReadOnlyMounts;
-    }
-    if (message.userNamespaces !== false) {
-      obj.userNamespaces = message.userNamespaces;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<RuntimeHandlerFeatures>, I>>(base?: I): RuntimeHandlerFeatures {
@@ -18462,24 +13647,6 @@ export const RuntimeHandler: MessageFns<RuntimeHandler> = {
     }
   },
 
-  fromJSON(object: any): RuntimeHandler {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      features: isSet(object.features) ? RuntimeHandlerFeatures.fromJSON(object.features) : undefined,
-    };
-  },
-
-  toJSON(message: RuntimeHandler): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.features !== undefined) {
-      obj.features = RuntimeHandlerFeatures.toJSON(message.features);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<RuntimeHandler>, I>>(base?: I): RuntimeHandler {
     return RuntimeHandler.fromPartial(base ?? ({} as any));
   },
@@ -18547,32 +13714,6 @@ export const RuntimeFeatures: MessageFns<RuntimeFeatures> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RuntimeFeatures {
-    return {
-      supplementalGroupsPolicy: isSet(object.supplementalGroupsPolicy)
-        ? globalThis.Boolean(object.supplementalGroupsPolicy)
-        : isSet(object.supplemental_groups_policy)
-        ? globalThis.Boolean(object.supplemental_groups_policy)
-        : false,
-      userNamespacesHostNetwork: isSet(object.userNamespacesHostNetwork)
-        ? globalThis.Boolean(object.userNamespacesHostNetwork)
-        : isSet(object.user_namespaces_host_network)
-        ? globalThis.Boolean(object.user_namespaces_host_network)
-        : false,
-    };
-  },
-
-  toJSON(message: RuntimeFeatures): unknown {
-    const obj: any = {};
-    if (message.supplementalGroupsPolicy !== false) {
-      obj.supplementalGroupsPolicy = message.supplementalGroupsPolicy;
-    }
-    if (message.userNamespacesHostNetwork !== false) {
-      obj.userNamespacesHostNetwork = message.userNamespacesHostNetwork;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<RuntimeFeatures>, I>>(base?: I): RuntimeFeatures {
@@ -18667,55 +13808,6 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     }
   },
 
-  fromJSON(object: any): StatusResponse {
-    return {
-      status: isSet(object.status) ? RuntimeStatus.fromJSON(object.status) : undefined,
-      info: isObject(object.info)
-        ? (globalThis.Object.entries(object.info) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      runtimeHandlers: globalThis.Array.isArray(object?.runtimeHandlers)
-        ? object.runtimeHandlers.map((e: any) => RuntimeHandler.fromJSON(e))
-        : globalThis.Array.isArray(object?.runtime_handlers)
-        ? object.runtime_handlers.map((e: any) => RuntimeHandler.fromJSON(e))
-        : [],
-      features: isSet(object.features) ? RuntimeFeatures.fromJSON(object.features) : undefined,
-    };
-  },
-
-  toJSON(message: StatusResponse): unknown {
-    const obj: any = {};
-    if (message.status !== undefined) {
-      obj.status = RuntimeStatus.toJSON(message.status);
-    }
-    if (message.info) {
-      const entries = globalThis.Object.entries(message.info) as [string, string][];
-      if (entries.length > 0) {
-        obj.info = {};
-        entries.forEach(([k, v]) => {
-          obj.info[k] = v;
-        });
-      }
-    }
-    if (message.runtimeHandlers?.length) {
-      obj.runtimeHandlers = message.runtimeHandlers.map((e) => RuntimeHandler.toJSON(e));
-    }
-    if (message.features !== undefined) {
-      obj.features = RuntimeFeatures.toJSON(message.features);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StatusResponse>, I>>(base?: I): StatusResponse {
     return StatusResponse.fromPartial(base ?? ({} as any));
   },
@@ -18797,24 +13889,6 @@ export const StatusResponse_InfoEntry: MessageFns<StatusResponse_InfoEntry> = {
     }
   },
 
-  fromJSON(object: any): StatusResponse_InfoEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: StatusResponse_InfoEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StatusResponse_InfoEntry>, I>>(base?: I): StatusResponse_InfoEntry {
     return StatusResponse_InfoEntry.fromPartial(base ?? ({} as any));
   },
@@ -18858,15 +13932,6 @@ export const ImageFsInfoRequest: MessageFns<ImageFsInfoRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): ImageFsInfoRequest {
-    return {};
-  },
-
-  toJSON(_: ImageFsInfoRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ImageFsInfoRequest>, I>>(base?: I): ImageFsInfoRequest {
@@ -18926,18 +13991,6 @@ export const UInt64Value: MessageFns<UInt64Value> = {
     }
   },
 
-  fromJSON(object: any): UInt64Value {
-    return { value: isSet(object.value) ? BigInt(object.value) : 0n };
-  },
-
-  toJSON(message: UInt64Value): unknown {
-    const obj: any = {};
-    if (message.value !== 0n) {
-      obj.value = message.value.toString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<UInt64Value>, I>>(base?: I): UInt64Value {
     return UInt64Value.fromPartial(base ?? ({} as any));
   },
@@ -18991,18 +14044,6 @@ export const FilesystemIdentifier: MessageFns<FilesystemIdentifier> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): FilesystemIdentifier {
-    return { mountpoint: isSet(object.mountpoint) ? globalThis.String(object.mountpoint) : "" };
-  },
-
-  toJSON(message: FilesystemIdentifier): unknown {
-    const obj: any = {};
-    if (message.mountpoint !== "") {
-      obj.mountpoint = message.mountpoint;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<FilesystemIdentifier>, I>>(base?: I): FilesystemIdentifier {
@@ -19096,44 +14137,6 @@ export const FilesystemUsage: MessageFns<FilesystemUsage> = {
     }
   },
 
-  fromJSON(object: any): FilesystemUsage {
-    return {
-      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
-      fsId: isSet(object.fsId)
-        ? FilesystemIdentifier.fromJSON(object.fsId)
-        : isSet(object.fs_id)
-        ? FilesystemIdentifier.fromJSON(object.fs_id)
-        : undefined,
-      usedBytes: isSet(object.usedBytes)
-        ? UInt64Value.fromJSON(object.usedBytes)
-        : isSet(object.used_bytes)
-        ? UInt64Value.fromJSON(object.used_bytes)
-        : undefined,
-      inodesUsed: isSet(object.inodesUsed)
-        ? UInt64Value.fromJSON(object.inodesUsed)
-        : isSet(object.inodes_used)
-        ? UInt64Value.fromJSON(object.inodes_used)
-        : undefined,
-    };
-  },
-
-  toJSON(message: FilesystemUsage): unknown {
-    const obj: any = {};
-    if (message.timestamp !== 0n) {
-      obj.timestamp = message.timestamp.toString();
-    }
-    if (message.fsId !== undefined) {
-      obj.fsId = FilesystemIdentifier.toJSON(message.fsId);
-    }
-    if (message.usedBytes !== undefined) {
-      obj.usedBytes = UInt64Value.toJSON(message.usedBytes);
-    }
-    if (message.inodesUsed !== undefined) {
-      obj.inodesUsed = UInt64Value.toJSON(message.inodesUsed);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<FilesystemUsage>, I>>(base?: I): FilesystemUsage {
     return FilesystemUsage.fromPartial(base ?? ({} as any));
   },
@@ -19223,36 +14226,6 @@ export const WindowsFilesystemUsage: MessageFns<WindowsFilesystemUsage> = {
     }
   },
 
-  fromJSON(object: any): WindowsFilesystemUsage {
-    return {
-      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
-      fsId: isSet(object.fsId)
-        ? FilesystemIdentifier.fromJSON(object.fsId)
-        : isSet(object.fs_id)
-        ? FilesystemIdentifier.fromJSON(object.fs_id)
-        : undefined,
-      usedBytes: isSet(object.usedBytes)
-        ? UInt64Value.fromJSON(object.usedBytes)
-        : isSet(object.used_bytes)
-        ? UInt64Value.fromJSON(object.used_bytes)
-        : undefined,
-    };
-  },
-
-  toJSON(message: WindowsFilesystemUsage): unknown {
-    const obj: any = {};
-    if (message.timestamp !== 0n) {
-      obj.timestamp = message.timestamp.toString();
-    }
-    if (message.fsId !== undefined) {
-      obj.fsId = FilesystemIdentifier.toJSON(message.fsId);
-    }
-    if (message.usedBytes !== undefined) {
-      obj.usedBytes = UInt64Value.toJSON(message.usedBytes);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<WindowsFilesystemUsage>, I>>(base?: I): WindowsFilesystemUsage {
     return WindowsFilesystemUsage.fromPartial(base ?? ({} as any));
   },
@@ -19325,32 +14298,6 @@ export const ImageFsInfoResponse: MessageFns<ImageFsInfoResponse> = {
     }
   },
 
-  fromJSON(object: any): ImageFsInfoResponse {
-    return {
-      imageFilesystems: globalThis.Array.isArray(object?.imageFilesystems)
-        ? object.imageFilesystems.map((e: any) => FilesystemUsage.fromJSON(e))
-        : globalThis.Array.isArray(object?.image_filesystems)
-        ? object.image_filesystems.map((e: any) => FilesystemUsage.fromJSON(e))
-        : [],
-      containerFilesystems: globalThis.Array.isArray(object?.containerFilesystems)
-        ? object.containerFilesystems.map((e: any) => FilesystemUsage.fromJSON(e))
-        : globalThis.Array.isArray(object?.container_filesystems)
-        ? object.container_filesystems.map((e: any) => FilesystemUsage.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ImageFsInfoResponse): unknown {
-    const obj: any = {};
-    if (message.imageFilesystems?.length) {
-      obj.imageFilesystems = message.imageFilesystems.map((e) => FilesystemUsage.toJSON(e));
-    }
-    if (message.containerFilesystems?.length) {
-      obj.containerFilesystems = message.containerFilesystems.map((e) => FilesystemUsage.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ImageFsInfoResponse>, I>>(base?: I): ImageFsInfoResponse {
     return ImageFsInfoResponse.fromPartial(base ?? ({} as any));
   },
@@ -19405,24 +14352,6 @@ export const ContainerStatsRequest: MessageFns<ContainerStatsRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ContainerStatsRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ContainerStatsRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ContainerStatsRequest>, I>>(base?: I): ContainerStatsRequest {
@@ -19480,18 +14409,6 @@ export const ContainerStatsResponse: MessageFns<ContainerStatsResponse> = {
     }
   },
 
-  fromJSON(object: any): ContainerStatsResponse {
-    return { stats: isSet(object.stats) ? ContainerStats.fromJSON(object.stats) : undefined };
-  },
-
-  toJSON(message: ContainerStatsResponse): unknown {
-    const obj: any = {};
-    if (message.stats !== undefined) {
-      obj.stats = ContainerStats.toJSON(message.stats);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerStatsResponse>, I>>(base?: I): ContainerStatsResponse {
     return ContainerStatsResponse.fromPartial(base ?? ({} as any));
   },
@@ -19547,18 +14464,6 @@ export const ListContainerStatsRequest: MessageFns<ListContainerStatsRequest> = 
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListContainerStatsRequest {
-    return { filter: isSet(object.filter) ? ContainerStatsFilter.fromJSON(object.filter) : undefined };
-  },
-
-  toJSON(message: ListContainerStatsRequest): unknown {
-    const obj: any = {};
-    if (message.filter !== undefined) {
-      obj.filter = ContainerStatsFilter.toJSON(message.filter);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ListContainerStatsRequest>, I>>(base?: I): ListContainerStatsRequest {
@@ -19643,64 +14548,6 @@ export const ContainerStatsFilter: MessageFns<ContainerStatsFilter> = {
     }
   },
 
-  fromJSON(object: any): ContainerStatsFilter {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      podSandboxId: isSet(object.podSandboxId)
-        ? globalThis.String(object.podSandboxId)
-        : isSet(object.pod_sandbox_id)
-        ? globalThis.String(object.pod_sandbox_id)
-        : "",
-      labelSelector: isObject(object.labelSelector)
-        ? (globalThis.Object.entries(object.labelSelector) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : isObject(object.label_selector)
-        ? (globalThis.Object.entries(object.label_selector) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: ContainerStatsFilter): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.podSandboxId !== "") {
-      obj.podSandboxId = message.podSandboxId;
-    }
-    if (message.labelSelector) {
-      const entries = globalThis.Object.entries(message.labelSelector) as [string, string][];
-      if (entries.length > 0) {
-        obj.labelSelector = {};
-        entries.forEach(([k, v]) => {
-          obj.labelSelector[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerStatsFilter>, I>>(base?: I): ContainerStatsFilter {
     return ContainerStatsFilter.fromPartial(base ?? ({} as any));
   },
@@ -19777,24 +14624,6 @@ export const ContainerStatsFilter_LabelSelectorEntry: MessageFns<ContainerStatsF
     }
   },
 
-  fromJSON(object: any): ContainerStatsFilter_LabelSelectorEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: ContainerStatsFilter_LabelSelectorEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerStatsFilter_LabelSelectorEntry>, I>>(
     base?: I,
   ): ContainerStatsFilter_LabelSelectorEntry {
@@ -19855,20 +14684,6 @@ export const ListContainerStatsResponse: MessageFns<ListContainerStatsResponse> 
     }
   },
 
-  fromJSON(object: any): ListContainerStatsResponse {
-    return {
-      stats: globalThis.Array.isArray(object?.stats) ? object.stats.map((e: any) => ContainerStats.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: ListContainerStatsResponse): unknown {
-    const obj: any = {};
-    if (message.stats?.length) {
-      obj.stats = message.stats.map((e) => ContainerStats.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ListContainerStatsResponse>, I>>(base?: I): ListContainerStatsResponse {
     return ListContainerStatsResponse.fromPartial(base ?? ({} as any));
   },
@@ -19922,18 +14737,6 @@ export const StreamContainerStatsRequest: MessageFns<StreamContainerStatsRequest
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StreamContainerStatsRequest {
-    return { filter: isSet(object.filter) ? ContainerStatsFilter.fromJSON(object.filter) : undefined };
-  },
-
-  toJSON(message: StreamContainerStatsRequest): unknown {
-    const obj: any = {};
-    if (message.filter !== undefined) {
-      obj.filter = ContainerStatsFilter.toJSON(message.filter);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StreamContainerStatsRequest>, I>>(base?: I): StreamContainerStatsRequest {
@@ -19991,24 +14794,6 @@ export const StreamContainerStatsResponse: MessageFns<StreamContainerStatsRespon
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StreamContainerStatsResponse {
-    return {
-      containerStats: globalThis.Array.isArray(object?.containerStats)
-        ? object.containerStats.map((e: any) => ContainerStats.fromJSON(e))
-        : globalThis.Array.isArray(object?.container_stats)
-        ? object.container_stats.map((e: any) => ContainerStats.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: StreamContainerStatsResponse): unknown {
-    const obj: any = {};
-    if (message.containerStats?.length) {
-      obj.containerStats = message.containerStats.map((e) => ContainerStats.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StreamContainerStatsResponse>, I>>(base?: I): StreamContainerStatsResponse {
@@ -20105,70 +14890,6 @@ export const ContainerAttributes: MessageFns<ContainerAttributes> = {
     }
   },
 
-  fromJSON(object: any): ContainerAttributes {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      metadata: isSet(object.metadata) ? ContainerMetadata.fromJSON(object.metadata) : undefined,
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      annotations: isObject(object.annotations)
-        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: ContainerAttributes): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.metadata !== undefined) {
-      obj.metadata = ContainerMetadata.toJSON(message.metadata);
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    if (message.annotations) {
-      const entries = globalThis.Object.entries(message.annotations) as [string, string][];
-      if (entries.length > 0) {
-        obj.annotations = {};
-        entries.forEach(([k, v]) => {
-          obj.annotations[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerAttributes>, I>>(base?: I): ContainerAttributes {
     return ContainerAttributes.fromPartial(base ?? ({} as any));
   },
@@ -20256,24 +14977,6 @@ export const ContainerAttributes_LabelsEntry: MessageFns<ContainerAttributes_Lab
     }
   },
 
-  fromJSON(object: any): ContainerAttributes_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: ContainerAttributes_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerAttributes_LabelsEntry>, I>>(base?: I): ContainerAttributes_LabelsEntry {
     return ContainerAttributes_LabelsEntry.fromPartial(base ?? ({} as any));
   },
@@ -20341,24 +15044,6 @@ export const ContainerAttributes_AnnotationsEntry: MessageFns<ContainerAttribute
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ContainerAttributes_AnnotationsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: ContainerAttributes_AnnotationsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ContainerAttributes_AnnotationsEntry>, I>>(
@@ -20483,44 +15168,6 @@ export const ContainerStats: MessageFns<ContainerStats> = {
     }
   },
 
-  fromJSON(object: any): ContainerStats {
-    return {
-      attributes: isSet(object.attributes) ? ContainerAttributes.fromJSON(object.attributes) : undefined,
-      cpu: isSet(object.cpu) ? CpuUsage.fromJSON(object.cpu) : undefined,
-      memory: isSet(object.memory) ? MemoryUsage.fromJSON(object.memory) : undefined,
-      writableLayer: isSet(object.writableLayer)
-        ? FilesystemUsage.fromJSON(object.writableLayer)
-        : isSet(object.writable_layer)
-        ? FilesystemUsage.fromJSON(object.writable_layer)
-        : undefined,
-      swap: isSet(object.swap) ? SwapUsage.fromJSON(object.swap) : undefined,
-      io: isSet(object.io) ? IoUsage.fromJSON(object.io) : undefined,
-    };
-  },
-
-  toJSON(message: ContainerStats): unknown {
-    const obj: any = {};
-    if (message.attributes !== undefined) {
-      obj.attributes = ContainerAttributes.toJSON(message.attributes);
-    }
-    if (message.cpu !== undefined) {
-      obj.cpu = CpuUsage.toJSON(message.cpu);
-    }
-    if (message.memory !== undefined) {
-      obj.memory = MemoryUsage.toJSON(message.memory);
-    }
-    if (message.writableLayer !== undefined) {
-      obj.writableLayer = FilesystemUsage.toJSON(message.writableLayer);
-    }
-    if (message.swap !== undefined) {
-      obj.swap = SwapUsage.toJSON(message.swap);
-    }
-    if (message.io !== undefined) {
-      obj.io = IoUsage.toJSON(message.io);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerStats>, I>>(base?: I): ContainerStats {
     return ContainerStats.fromPartial(base ?? ({} as any));
   },
@@ -20620,36 +15267,6 @@ export const WindowsContainerStats: MessageFns<WindowsContainerStats> = {
     }
   },
 
-  fromJSON(object: any): WindowsContainerStats {
-    return {
-      attributes: isSet(object.attributes) ? ContainerAttributes.fromJSON(object.attributes) : undefined,
-      cpu: isSet(object.cpu) ? WindowsCpuUsage.fromJSON(object.cpu) : undefined,
-      memory: isSet(object.memory) ? WindowsMemoryUsage.fromJSON(object.memory) : undefined,
-      writableLayer: isSet(object.writableLayer)
-        ? WindowsFilesystemUsage.fromJSON(object.writableLayer)
-        : isSet(object.writable_layer)
-        ? WindowsFilesystemUsage.fromJSON(object.writable_layer)
-        : undefined,
-    };
-  },
-
-  toJSON(message: WindowsContainerStats): unknown {
-    const obj: any = {};
-    if (message.attributes !== undefined) {
-      obj.attributes = ContainerAttributes.toJSON(message.attributes);
-    }
-    if (message.cpu !== undefined) {
-      obj.cpu = WindowsCpuUsage.toJSON(message.cpu);
-    }
-    if (message.memory !== undefined) {
-      obj.memory = WindowsMemoryUsage.toJSON(message.memory);
-    }
-    if (message.writableLayer !== undefined) {
-      obj.writableLayer = WindowsFilesystemUsage.toJSON(message.writableLayer);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<WindowsContainerStats>, I>>(base?: I): WindowsContainerStats {
     return WindowsContainerStats.fromPartial(base ?? ({} as any));
   },
@@ -20725,24 +15342,6 @@ export const PsiStats: MessageFns<PsiStats> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PsiStats {
-    return {
-      Full: isSet(object.Full) ? PsiData.fromJSON(object.Full) : undefined,
-      Some: isSet(object.Some) ? PsiData.fromJSON(object.Some) : undefined,
-    };
-  },
-
-  toJSON(message: PsiStats): unknown {
-    const obj: any = {};
-    if (message.Full !== undefined) {
-      obj.Full = PsiData.toJSON(message.Full);
-    }
-    if (message.Some !== undefined) {
-      obj.Some = PsiData.toJSON(message.Some);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PsiStats>, I>>(base?: I): PsiStats {
@@ -20835,32 +15434,6 @@ export const PsiData: MessageFns<PsiData> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PsiData {
-    return {
-      Total: isSet(object.Total) ? BigInt(object.Total) : 0n,
-      Avg10: isSet(object.Avg10) ? globalThis.Number(object.Avg10) : 0,
-      Avg60: isSet(object.Avg60) ? globalThis.Number(object.Avg60) : 0,
-      Avg300: isSet(object.Avg300) ? globalThis.Number(object.Avg300) : 0,
-    };
-  },
-
-  toJSON(message: PsiData): unknown {
-    const obj: any = {};
-    if (message.Total !== 0n) {
-      obj.Total = message.Total.toString();
-    }
-    if (message.Avg10 !== 0) {
-      obj.Avg10 = floatToJson(message.Avg10);
-    }
-    if (message.Avg60 !== 0) {
-      obj.Avg60 = floatToJson(message.Avg60);
-    }
-    if (message.Avg300 !== 0) {
-      obj.Avg300 = floatToJson(message.Avg300);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PsiData>, I>>(base?: I): PsiData {
@@ -20957,40 +15530,6 @@ export const CpuUsage: MessageFns<CpuUsage> = {
     }
   },
 
-  fromJSON(object: any): CpuUsage {
-    return {
-      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
-      usageCoreNanoSeconds: isSet(object.usageCoreNanoSeconds)
-        ? UInt64Value.fromJSON(object.usageCoreNanoSeconds)
-        : isSet(object.usage_core_nano_seconds)
-        ? UInt64Value.fromJSON(object.usage_core_nano_seconds)
-        : undefined,
-      usageNanoCores: isSet(object.usageNanoCores)
-        ? UInt64Value.fromJSON(object.usageNanoCores)
-        : isSet(object.usage_nano_cores)
-        ? UInt64Value.fromJSON(object.usage_nano_cores)
-        : undefined,
-      psi: isSet(object.psi) ? PsiStats.fromJSON(object.psi) : undefined,
-    };
-  },
-
-  toJSON(message: CpuUsage): unknown {
-    const obj: any = {};
-    if (message.timestamp !== 0n) {
-      obj.timestamp = message.timestamp.toString();
-    }
-    if (message.usageCoreNanoSeconds !== undefined) {
-      obj.usageCoreNanoSeconds = UInt64Value.toJSON(message.usageCoreNanoSeconds);
-    }
-    if (message.usageNanoCores !== undefined) {
-      obj.usageNanoCores = UInt64Value.toJSON(message.usageNanoCores);
-    }
-    if (message.psi !== undefined) {
-      obj.psi = PsiStats.toJSON(message.psi);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CpuUsage>, I>>(base?: I): CpuUsage {
     return CpuUsage.fromPartial(base ?? ({} as any));
   },
@@ -21076,36 +15615,6 @@ export const WindowsCpuUsage: MessageFns<WindowsCpuUsage> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): WindowsCpuUsage {
-    return {
-      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
-      usageCoreNanoSeconds: isSet(object.usageCoreNanoSeconds)
-        ? UInt64Value.fromJSON(object.usageCoreNanoSeconds)
-        : isSet(object.usage_core_nano_seconds)
-        ? UInt64Value.fromJSON(object.usage_core_nano_seconds)
-        : undefined,
-      usageNanoCores: isSet(object.usageNanoCores)
-        ? UInt64Value.fromJSON(object.usageNanoCores)
-        : isSet(object.usage_nano_cores)
-        ? UInt64Value.fromJSON(object.usage_nano_cores)
-        : undefined,
-    };
-  },
-
-  toJSON(message: WindowsCpuUsage): unknown {
-    const obj: any = {};
-    if (message.timestamp !== 0n) {
-      obj.timestamp = message.timestamp.toString();
-    }
-    if (message.usageCoreNanoSeconds !== undefined) {
-      obj.usageCoreNanoSeconds = UInt64Value.toJSON(message.usageCoreNanoSeconds);
-    }
-    if (message.usageNanoCores !== undefined) {
-      obj.usageNanoCores = UInt64Value.toJSON(message.usageNanoCores);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<WindowsCpuUsage>, I>>(base?: I): WindowsCpuUsage {
@@ -21258,72 +15767,6 @@ export const MemoryUsage: MessageFns<MemoryUsage> = {
     }
   },
 
-  fromJSON(object: any): MemoryUsage {
-    return {
-      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
-      workingSetBytes: isSet(object.workingSetBytes)
-        ? UInt64Value.fromJSON(object.workingSetBytes)
-        : isSet(object.working_set_bytes)
-        ? UInt64Value.fromJSON(object.working_set_bytes)
-        : undefined,
-      availableBytes: isSet(object.availableBytes)
-        ? UInt64Value.fromJSON(object.availableBytes)
-        : isSet(object.available_bytes)
-        ? UInt64Value.fromJSON(object.available_bytes)
-        : undefined,
-      usageBytes: isSet(object.usageBytes)
-        ? UInt64Value.fromJSON(object.usageBytes)
-        : isSet(object.usage_bytes)
-        ? UInt64Value.fromJSON(object.usage_bytes)
-        : undefined,
-      rssBytes: isSet(object.rssBytes)
-        ? UInt64Value.fromJSON(object.rssBytes)
-        : isSet(object.rss_bytes)
-        ? UInt64Value.fromJSON(object.rss_bytes)
-        : undefined,
-      pageFaults: isSet(object.pageFaults)
-        ? UInt64Value.fromJSON(object.pageFaults)
-        : isSet(object.page_faults)
-        ? UInt64Value.fromJSON(object.page_faults)
-        : undefined,
-      majorPageFaults: isSet(object.majorPageFaults)
-        ? UInt64Value.fromJSON(object.majorPageFaults)
-        : isSet(object.major_page_faults)
-        ? UInt64Value.fromJSON(object.major_page_faults)
-        : undefined,
-      psi: isSet(object.psi) ? PsiStats.fromJSON(object.psi) : undefined,
-    };
-  },
-
-  toJSON(message: MemoryUsage): unknown {
-    const obj: any = {};
-    if (message.timestamp !== 0n) {
-      obj.timestamp = message.timestamp.toString();
-    }
-    if (message.workingSetBytes !== undefined) {
-      obj.workingSetBytes = UInt64Value.toJSON(message.workingSetBytes);
-    }
-    if (message.availableBytes !== undefined) {
-      obj.availableBytes = UInt64Value.toJSON(message.availableBytes);
-    }
-    if (message.usageBytes !== undefined) {
-      obj.usageBytes = UInt64Value.toJSON(message.usageBytes);
-    }
-    if (message.rssBytes !== undefined) {
-      obj.rssBytes = UInt64Value.toJSON(message.rssBytes);
-    }
-    if (message.pageFaults !== undefined) {
-      obj.pageFaults = UInt64Value.toJSON(message.pageFaults);
-    }
-    if (message.majorPageFaults !== undefined) {
-      obj.majorPageFaults = UInt64Value.toJSON(message.majorPageFaults);
-    }
-    if (message.psi !== undefined) {
-      obj.psi = PsiStats.toJSON(message.psi);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<MemoryUsage>, I>>(base?: I): MemoryUsage {
     return MemoryUsage.fromPartial(base ?? ({} as any));
   },
@@ -21412,24 +15855,6 @@ export const IoUsage: MessageFns<IoUsage> = {
     }
   },
 
-  fromJSON(object: any): IoUsage {
-    return {
-      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
-      psi: isSet(object.psi) ? PsiStats.fromJSON(object.psi) : undefined,
-    };
-  },
-
-  toJSON(message: IoUsage): unknown {
-    const obj: any = {};
-    if (message.timestamp !== 0n) {
-      obj.timestamp = message.timestamp.toString();
-    }
-    if (message.psi !== undefined) {
-      obj.psi = PsiStats.toJSON(message.psi);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<IoUsage>, I>>(base?: I): IoUsage {
     return IoUsage.fromPartial(base ?? ({} as any));
   },
@@ -21509,36 +15934,6 @@ export const SwapUsage: MessageFns<SwapUsage> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SwapUsage {
-    return {
-      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
-      swapAvailableBytes: isSet(object.swapAvailableBytes)
-        ? UInt64Value.fromJSON(object.swapAvailableBytes)
-        : isSet(object.swap_available_bytes)
-        ? UInt64Value.fromJSON(object.swap_available_bytes)
-        : undefined,
-      swapUsageBytes: isSet(object.swapUsageBytes)
-        ? UInt64Value.fromJSON(object.swapUsageBytes)
-        : isSet(object.swap_usage_bytes)
-        ? UInt64Value.fromJSON(object.swap_usage_bytes)
-        : undefined,
-    };
-  },
-
-  toJSON(message: SwapUsage): unknown {
-    const obj: any = {};
-    if (message.timestamp !== 0n) {
-      obj.timestamp = message.timestamp.toString();
-    }
-    if (message.swapAvailableBytes !== undefined) {
-      obj.swapAvailableBytes = UInt64Value.toJSON(message.swapAvailableBytes);
-    }
-    if (message.swapUsageBytes !== undefined) {
-      obj.swapUsageBytes = UInt64Value.toJSON(message.swapUsageBytes);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<SwapUsage>, I>>(base?: I): SwapUsage {
@@ -21655,52 +16050,6 @@ export const WindowsMemoryUsage: MessageFns<WindowsMemoryUsage> = {
     }
   },
 
-  fromJSON(object: any): WindowsMemoryUsage {
-    return {
-      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
-      workingSetBytes: isSet(object.workingSetBytes)
-        ? UInt64Value.fromJSON(object.workingSetBytes)
-        : isSet(object.working_set_bytes)
-        ? UInt64Value.fromJSON(object.working_set_bytes)
-        : undefined,
-      availableBytes: isSet(object.availableBytes)
-        ? UInt64Value.fromJSON(object.availableBytes)
-        : isSet(object.available_bytes)
-        ? UInt64Value.fromJSON(object.available_bytes)
-        : undefined,
-      pageFaults: isSet(object.pageFaults)
-        ? UInt64Value.fromJSON(object.pageFaults)
-        : isSet(object.page_faults)
-        ? UInt64Value.fromJSON(object.page_faults)
-        : undefined,
-      commitMemoryBytes: isSet(object.commitMemoryBytes)
-        ? UInt64Value.fromJSON(object.commitMemoryBytes)
-        : isSet(object.commit_memory_bytes)
-        ? UInt64Value.fromJSON(object.commit_memory_bytes)
-        : undefined,
-    };
-  },
-
-  toJSON(message: WindowsMemoryUsage): unknown {
-    const obj: any = {};
-    if (message.timestamp !== 0n) {
-      obj.timestamp = message.timestamp.toString();
-    }
-    if (message.workingSetBytes !== undefined) {
-      obj.workingSetBytes = UInt64Value.toJSON(message.workingSetBytes);
-    }
-    if (message.availableBytes !== undefined) {
-      obj.availableBytes = UInt64Value.toJSON(message.availableBytes);
-    }
-    if (message.pageFaults !== undefined) {
-      obj.pageFaults = UInt64Value.toJSON(message.pageFaults);
-    }
-    if (message.commitMemoryBytes !== undefined) {
-      obj.commitMemoryBytes = UInt64Value.toJSON(message.commitMemoryBytes);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<WindowsMemoryUsage>, I>>(base?: I): WindowsMemoryUsage {
     return WindowsMemoryUsage.fromPartial(base ?? ({} as any));
   },
@@ -21768,24 +16117,6 @@ export const ReopenContainerLogRequest: MessageFns<ReopenContainerLogRequest> = 
     }
   },
 
-  fromJSON(object: any): ReopenContainerLogRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ReopenContainerLogRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ReopenContainerLogRequest>, I>>(base?: I): ReopenContainerLogRequest {
     return ReopenContainerLogRequest.fromPartial(base ?? ({} as any));
   },
@@ -21828,15 +16159,6 @@ export const ReopenContainerLogResponse: MessageFns<ReopenContainerLogResponse> 
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): ReopenContainerLogResponse {
-    return {};
-  },
-
-  toJSON(_: ReopenContainerLogResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ReopenContainerLogResponse>, I>>(base?: I): ReopenContainerLogResponse {
@@ -21918,32 +16240,6 @@ export const CheckpointContainerRequest: MessageFns<CheckpointContainerRequest> 
     }
   },
 
-  fromJSON(object: any): CheckpointContainerRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      location: isSet(object.location) ? globalThis.String(object.location) : "",
-      timeout: isSet(object.timeout) ? BigInt(object.timeout) : 0n,
-    };
-  },
-
-  toJSON(message: CheckpointContainerRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.location !== "") {
-      obj.location = message.location;
-    }
-    if (message.timeout !== 0n) {
-      obj.timeout = message.timeout.toString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CheckpointContainerRequest>, I>>(base?: I): CheckpointContainerRequest {
     return CheckpointContainerRequest.fromPartial(base ?? ({} as any));
   },
@@ -21990,15 +16286,6 @@ export const CheckpointContainerResponse: MessageFns<CheckpointContainerResponse
     }
   },
 
-  fromJSON(_: any): CheckpointContainerResponse {
-    return {};
-  },
-
-  toJSON(_: CheckpointContainerResponse): unknown {
-    const obj: any = {};
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CheckpointContainerResponse>, I>>(base?: I): CheckpointContainerResponse {
     return CheckpointContainerResponse.fromPartial(base ?? ({} as any));
   },
@@ -22040,15 +16327,6 @@ export const GetEventsRequest: MessageFns<GetEventsRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): GetEventsRequest {
-    return {};
-  },
-
-  toJSON(_: GetEventsRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<GetEventsRequest>, I>>(base?: I): GetEventsRequest {
@@ -22152,56 +16430,6 @@ export const ContainerEventResponse: MessageFns<ContainerEventResponse> = {
     }
   },
 
-  fromJSON(object: any): ContainerEventResponse {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      containerEventType: isSet(object.containerEventType)
-        ? containerEventTypeFromJSON(object.containerEventType)
-        : isSet(object.container_event_type)
-        ? containerEventTypeFromJSON(object.container_event_type)
-        : 0,
-      createdAt: isSet(object.createdAt)
-        ? BigInt(object.createdAt)
-        : isSet(object.created_at)
-        ? BigInt(object.created_at)
-        : 0n,
-      podSandboxStatus: isSet(object.podSandboxStatus)
-        ? PodSandboxStatus.fromJSON(object.podSandboxStatus)
-        : isSet(object.pod_sandbox_status)
-        ? PodSandboxStatus.fromJSON(object.pod_sandbox_status)
-        : undefined,
-      containersStatuses: globalThis.Array.isArray(object?.containersStatuses)
-        ? object.containersStatuses.map((e: any) => ContainerStatus.fromJSON(e))
-        : globalThis.Array.isArray(object?.containers_statuses)
-        ? object.containers_statuses.map((e: any) => ContainerStatus.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ContainerEventResponse): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.containerEventType !== 0) {
-      obj.containerEventType = containerEventTypeToJSON(message.containerEventType);
-    }
-    if (message.createdAt !== 0n) {
-      obj.createdAt = message.createdAt.toString();
-    }
-    if (message.podSandboxStatus !== undefined) {
-      obj.podSandboxStatus = PodSandboxStatus.toJSON(message.podSandboxStatus);
-    }
-    if (message.containersStatuses?.length) {
-      obj.containersStatuses = message.containersStatuses.map((e) => ContainerStatus.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerEventResponse>, I>>(base?: I): ContainerEventResponse {
     return ContainerEventResponse.fromPartial(base ?? ({} as any));
   },
@@ -22250,15 +16478,6 @@ export const ListMetricDescriptorsRequest: MessageFns<ListMetricDescriptorsReque
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): ListMetricDescriptorsRequest {
-    return {};
-  },
-
-  toJSON(_: ListMetricDescriptorsRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ListMetricDescriptorsRequest>, I>>(base?: I): ListMetricDescriptorsRequest {
@@ -22313,22 +16532,6 @@ export const ListMetricDescriptorsResponse: MessageFns<ListMetricDescriptorsResp
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListMetricDescriptorsResponse {
-    return {
-      descriptors: globalThis.Array.isArray(object?.descriptors)
-        ? object.descriptors.map((e: any) => MetricDescriptor.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ListMetricDescriptorsResponse): unknown {
-    const obj: any = {};
-    if (message.descriptors?.length) {
-      obj.descriptors = message.descriptors.map((e) => MetricDescriptor.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ListMetricDescriptorsResponse>, I>>(base?: I): ListMetricDescriptorsResponse {
@@ -22410,32 +16613,6 @@ export const MetricDescriptor: MessageFns<MetricDescriptor> = {
     }
   },
 
-  fromJSON(object: any): MetricDescriptor {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      help: isSet(object.help) ? globalThis.String(object.help) : "",
-      labelKeys: globalThis.Array.isArray(object?.labelKeys)
-        ? object.labelKeys.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.label_keys)
-        ? object.label_keys.map((e: any) => globalThis.String(e))
-        : [],
-    };
-  },
-
-  toJSON(message: MetricDescriptor): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.help !== "") {
-      obj.help = message.help;
-    }
-    if (message.labelKeys?.length) {
-      obj.labelKeys = message.labelKeys;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<MetricDescriptor>, I>>(base?: I): MetricDescriptor {
     return MetricDescriptor.fromPartial(base ?? ({} as any));
   },
@@ -22480,15 +16657,6 @@ export const ListPodSandboxMetricsRequest: MessageFns<ListPodSandboxMetricsReque
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): ListPodSandboxMetricsRequest {
-    return {};
-  },
-
-  toJSON(_: ListPodSandboxMetricsRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ListPodSandboxMetricsRequest>, I>>(base?: I): ListPodSandboxMetricsRequest {
@@ -22545,24 +16713,6 @@ export const ListPodSandboxMetricsResponse: MessageFns<ListPodSandboxMetricsResp
     }
   },
 
-  fromJSON(object: any): ListPodSandboxMetricsResponse {
-    return {
-      podMetrics: globalThis.Array.isArray(object?.podMetrics)
-        ? object.podMetrics.map((e: any) => PodSandboxMetrics.fromJSON(e))
-        : globalThis.Array.isArray(object?.pod_metrics)
-        ? object.pod_metrics.map((e: any) => PodSandboxMetrics.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ListPodSandboxMetricsResponse): unknown {
-    const obj: any = {};
-    if (message.podMetrics?.length) {
-      obj.podMetrics = message.podMetrics.map((e) => PodSandboxMetrics.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ListPodSandboxMetricsResponse>, I>>(base?: I): ListPodSandboxMetricsResponse {
     return ListPodSandboxMetricsResponse.fromPartial(base ?? ({} as any));
   },
@@ -22607,15 +16757,6 @@ export const StreamPodSandboxMetricsRequest: MessageFns<StreamPodSandboxMetricsR
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): StreamPodSandboxMetricsRequest {
-    return {};
-  },
-
-  toJSON(_: StreamPodSandboxMetricsRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StreamPodSandboxMetricsRequest>, I>>(base?: I): StreamPodSandboxMetricsRequest {
@@ -22670,24 +16811,6 @@ export const StreamPodSandboxMetricsResponse: MessageFns<StreamPodSandboxMetrics
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StreamPodSandboxMetricsResponse {
-    return {
-      podSandboxMetrics: globalThis.Array.isArray(object?.podSandboxMetrics)
-        ? object.podSandboxMetrics.map((e: any) => PodSandboxMetrics.fromJSON(e))
-        : globalThis.Array.isArray(object?.pod_sandbox_metrics)
-        ? object.pod_sandbox_metrics.map((e: any) => PodSandboxMetrics.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: StreamPodSandboxMetricsResponse): unknown {
-    const obj: any = {};
-    if (message.podSandboxMetrics?.length) {
-      obj.podSandboxMetrics = message.podSandboxMetrics.map((e) => PodSandboxMetrics.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StreamPodSandboxMetricsResponse>, I>>(base?: I): StreamPodSandboxMetricsResponse {
@@ -22769,36 +16892,6 @@ export const PodSandboxMetrics: MessageFns<PodSandboxMetrics> = {
     }
   },
 
-  fromJSON(object: any): PodSandboxMetrics {
-    return {
-      podSandboxId: isSet(object.podSandboxId)
-        ? globalThis.String(object.podSandboxId)
-        : isSet(object.pod_sandbox_id)
-        ? globalThis.String(object.pod_sandbox_id)
-        : "",
-      metrics: globalThis.Array.isArray(object?.metrics) ? object.metrics.map((e: any) => Metric.fromJSON(e)) : [],
-      containerMetrics: globalThis.Array.isArray(object?.containerMetrics)
-        ? object.containerMetrics.map((e: any) => ContainerMetrics.fromJSON(e))
-        : globalThis.Array.isArray(object?.container_metrics)
-        ? object.container_metrics.map((e: any) => ContainerMetrics.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: PodSandboxMetrics): unknown {
-    const obj: any = {};
-    if (message.podSandboxId !== "") {
-      obj.podSandboxId = message.podSandboxId;
-    }
-    if (message.metrics?.length) {
-      obj.metrics = message.metrics.map((e) => Metric.toJSON(e));
-    }
-    if (message.containerMetrics?.length) {
-      obj.containerMetrics = message.containerMetrics.map((e) => ContainerMetrics.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PodSandboxMetrics>, I>>(base?: I): PodSandboxMetrics {
     return PodSandboxMetrics.fromPartial(base ?? ({} as any));
   },
@@ -22865,28 +16958,6 @@ export const ContainerMetrics: MessageFns<ContainerMetrics> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ContainerMetrics {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      metrics: globalThis.Array.isArray(object?.metrics) ? object.metrics.map((e: any) => Metric.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: ContainerMetrics): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.metrics?.length) {
-      obj.metrics = message.metrics.map((e) => Metric.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ContainerMetrics>, I>>(base?: I): ContainerMetrics {
@@ -22992,44 +17063,6 @@ export const Metric: MessageFns<Metric> = {
     }
   },
 
-  fromJSON(object: any): Metric {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      timestamp: isSet(object.timestamp) ? BigInt(object.timestamp) : 0n,
-      metricType: isSet(object.metricType)
-        ? metricTypeFromJSON(object.metricType)
-        : isSet(object.metric_type)
-        ? metricTypeFromJSON(object.metric_type)
-        : 0,
-      labelValues: globalThis.Array.isArray(object?.labelValues)
-        ? object.labelValues.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.label_values)
-        ? object.label_values.map((e: any) => globalThis.String(e))
-        : [],
-      value: isSet(object.value) ? UInt64Value.fromJSON(object.value) : undefined,
-    };
-  },
-
-  toJSON(message: Metric): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.timestamp !== 0n) {
-      obj.timestamp = message.timestamp.toString();
-    }
-    if (message.metricType !== 0) {
-      obj.metricType = metricTypeToJSON(message.metricType);
-    }
-    if (message.labelValues?.length) {
-      obj.labelValues = message.labelValues;
-    }
-    if (message.value !== undefined) {
-      obj.value = UInt64Value.toJSON(message.value);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Metric>, I>>(base?: I): Metric {
     return Metric.fromPartial(base ?? ({} as any));
   },
@@ -23078,15 +17111,6 @@ export const RuntimeConfigRequest: MessageFns<RuntimeConfigRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): RuntimeConfigRequest {
-    return {};
-  },
-
-  toJSON(_: RuntimeConfigRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<RuntimeConfigRequest>, I>>(base?: I): RuntimeConfigRequest {
@@ -23141,18 +17165,6 @@ export const RuntimeConfigResponse: MessageFns<RuntimeConfigResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RuntimeConfigResponse {
-    return { linux: isSet(object.linux) ? LinuxRuntimeConfiguration.fromJSON(object.linux) : undefined };
-  },
-
-  toJSON(message: RuntimeConfigResponse): unknown {
-    const obj: any = {};
-    if (message.linux !== undefined) {
-      obj.linux = LinuxRuntimeConfiguration.toJSON(message.linux);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<RuntimeConfigResponse>, I>>(base?: I): RuntimeConfigResponse {
@@ -23210,24 +17222,6 @@ export const LinuxRuntimeConfiguration: MessageFns<LinuxRuntimeConfiguration> = 
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): LinuxRuntimeConfiguration {
-    return {
-      cgroupDriver: isSet(object.cgroupDriver)
-        ? cgroupDriverFromJSON(object.cgroupDriver)
-        : isSet(object.cgroup_driver)
-        ? cgroupDriverFromJSON(object.cgroup_driver)
-        : 0,
-    };
-  },
-
-  toJSON(message: LinuxRuntimeConfiguration): unknown {
-    const obj: any = {};
-    if (message.cgroupDriver !== 0) {
-      obj.cgroupDriver = cgroupDriverToJSON(message.cgroupDriver);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<LinuxRuntimeConfiguration>, I>>(base?: I): LinuxRuntimeConfiguration {
@@ -23307,32 +17301,6 @@ export const UpdatePodSandboxResourcesRequest: MessageFns<UpdatePodSandboxResour
     }
   },
 
-  fromJSON(object: any): UpdatePodSandboxResourcesRequest {
-    return {
-      podSandboxId: isSet(object.podSandboxId)
-        ? globalThis.String(object.podSandboxId)
-        : isSet(object.pod_sandbox_id)
-        ? globalThis.String(object.pod_sandbox_id)
-        : "",
-      overhead: isSet(object.overhead) ? LinuxContainerResources.fromJSON(object.overhead) : undefined,
-      resources: isSet(object.resources) ? LinuxContainerResources.fromJSON(object.resources) : undefined,
-    };
-  },
-
-  toJSON(message: UpdatePodSandboxResourcesRequest): unknown {
-    const obj: any = {};
-    if (message.podSandboxId !== "") {
-      obj.podSandboxId = message.podSandboxId;
-    }
-    if (message.overhead !== undefined) {
-      obj.overhead = LinuxContainerResources.toJSON(message.overhead);
-    }
-    if (message.resources !== undefined) {
-      obj.resources = LinuxContainerResources.toJSON(message.resources);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<UpdatePodSandboxResourcesRequest>, I>>(
     base?: I,
   ): UpdatePodSandboxResourcesRequest {
@@ -23385,15 +17353,6 @@ export const UpdatePodSandboxResourcesResponse: MessageFns<UpdatePodSandboxResou
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): UpdatePodSandboxResourcesResponse {
-    return {};
-  },
-
-  toJSON(_: UpdatePodSandboxResourcesResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<UpdatePodSandboxResourcesResponse>, I>>(
@@ -24612,18 +18571,6 @@ export const ImageServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-function bytesFromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
-}
-
-function base64FromBytes(arr: Uint8Array): string {
-  return globalThis.Buffer.from(arr).toString("base64");
-}
-
-function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
-}
-
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
 export type DeepPartial<T> = T extends bigint ? string | number | bigint
@@ -24636,19 +18583,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { parse as parseToml } from 'smol-toml';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+// The committed entry point, as `pnpm exec criod` runs it (needs a prior build).
+const bin = fileURLToPath(new URL('../bin/criod.js', import.meta.url));
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'criod-cli-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function criod(...args: string[]) {
+  return execa('node', [bin, ...args], { reject: false, timeout: 30_000 });
+}
+
+function writeConfig(text: string): string {
+  const p = join(dir, 'criod.toml');
+  writeFileSync(p, text);
+  return p;
+}
+
+describe('criod command line', () => {
+  it('prints help', async () => {
+    const r = await criod('--help');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('criod config');
+    expect(r.stdout).toContain('--runtime-endpoint unix:///run/criod/criod.sock');
+  });
+
+  it('prints its version', async () => {
+    const r = await criod('version');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^criod \d+\.\d+\.\d+\nCRI API v1/);
+  });
+
+  it('refuses an unknown flag and an unknown command', async () => {
+    expect((await criod('--frobnicate')).exitCode).toBe(2);
+    const r = await criod('launch');
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('unknown command "launch"');
+  });
+
+  it('prints the effective config with defaults, which reads back as the same config', async () => {
+    const r = await criod('config', '--config', writeConfig('[network]\nconf_dir = "/srv/cni"\n'), '--root', '/srv/criod');
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const printed = parseToml(r.stdout) as Record<string, Record<string, unknown>>;
+    expect(printed.root).toBe('/srv/criod');
+    expect(printed.network?.conf_dir).toBe('/srv/cni');
+    expect(printed.network?.plugin_dirs).toEqual(['/opt/cni/bin', '/usr/lib/cni']);
+    expect(printed.runtime?.default_handler).toBe('runc');
+    expect(r.stdout).toContain('# [network] is owned by the plugin @criod/net-cni');
+    const again = await criod('config', '--config', writeConfig(r.stdout));
+    expect(again.exitCode).toBe(0);
+    expect(parseToml(again.stdout)).toEqual(printed);
+  });
+
+  it('stops on an unknown key, naming it', async () => {
+    const r = await criod('config', '--config', writeConfig('[runtime]\ncgroup_manger = "systemd"\n'));
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('unknown config key "runtime.cgroup_manger"');
+  });
+
+  it('stops on a plugin package that cannot be loaded, naming it', async () => {
+    const r = await criod('config', '--config', writeConfig('[plugins]\nruntime = "@acme/oci-missing"\n'));
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('plugins.runtime: cannot load plugin package "@acme/oci-missing"');
+  });
+
+  it('stops on a package of the wrong kind', async () => {
+    const r = await criod('config', '--config', writeConfig('[plugins]\nruntime = "@criod/net-cni"\n'));
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('is a network plugin, not a runtime plugin');
+  });
+
+  it('fails to start naming a missing runtime binary with an install hint', async () => {
+    const cfg = writeConfig(`listen = "unix://${dir}/criod.sock"\nroot = "${dir}/root"\nrunroot = "${dir}/run"\n[runtime.handlers.runc]\npath = "/nonexistent/runc"\n`);
+    const r = await criod('--config', cfg);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('runtime handler "runc": binary "/nonexistent/runc" not found');
+  });
+});

@@ -1,0 +1,138 @@
+import { parseArgs } from 'node:util';
+import { stringify as toToml } from 'smol-toml';
+import { buildEffectiveConfig, ConfigError, defaultConfigPath, parsePluginsSection, readConfigFile, type ConfigOverrides, type EffectiveConfig } from './config.js';
+import { startDaemon, StartupError } from './daemon.js';
+import { createLogger } from './logger.js';
+import { loadPluginDefinitions, type SelectedPlugin } from './plugins.js';
+import { criodVersion } from './version.js';
+
+export const helpText = `criod ${criodVersion} — a Kubernetes CRI v1 runtime daemon (runc under conmon, CNI networking)
+
+Usage:
+  criod [flags]            serve the CRI on the socket (the default command)
+  criod config [flags]     print the effective config as TOML, defaults included
+  criod version            print criod's version and the CRI API version
+  criod --help             this text
+
+Flags:
+  --config <path>       TOML config file (default ${defaultConfigPath}; absent = built-in defaults)
+  --listen <address>    CRI socket address (default unix:///run/criod/criod.sock)
+  --root <dir>          persistent state dir (default /var/lib/criod)
+  --runroot <dir>       volatile state dir (default /run/criod)
+  --log-level <level>   fatal, error, warn, info, debug or trace (default info)
+
+Point crictl at it:
+  crictl --runtime-endpoint unix:///run/criod/criod.sock version
+`;
+
+interface Parsed {
+  command: 'serve' | 'config' | 'version' | 'help';
+  configPath: string;
+  configExplicit: boolean;
+  overrides: ConfigOverrides;
+}
+
+export function parseCommandLine(argv: string[]): Parsed {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string' },
+      listen: { type: 'string' },
+      root: { type: 'string' },
+      runroot: { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  const [first, ...rest] = positionals;
+  if (rest.length > 0) throw new ConfigError(`unexpected argument "${rest[0]}" (see criod --help)`);
+  let command: Parsed['command'] = 'serve';
+  if (values.help || first === 'help') command = 'help';
+  else if (values.version || first === 'version') command = 'version';
+  else if (first === 'config') command = 'config';
+  else if (first !== undefined && first !== 'serve') throw new ConfigError(`unknown command "${first}" (see criod --help)`);
+  return {
+    command,
+    configPath: values.config ?? defaultConfigPath,
+    configExplicit: values.config !== undefined,
+    overrides: { listen: values.listen, root: values.root, runroot: values.runroot, log_level: values['log-level'] },
+  };
+}
+
+/** Read, load plugins for, and validate the config named on the command line. */
+export async function loadConfig(parsed: Parsed): Promise<{ config: EffectiveConfig; selected: SelectedPlugin[] }> {
+  const raw = await readConfigFile(parsed.configPath, parsed.configExplicit);
+  const source = Object.keys(raw).length > 0 || parsed.configExplicit ? parsed.configPath : 'built-in defaults';
+  const selected = await loadPluginDefinitions(parsePluginsSection(raw, source));
+  const config = buildEffectiveConfig(raw, parsed.overrides, selected.map((s) => s.definition), source);
+  return { config, selected };
+}
+
+/** The effective config as TOML, each plugin section headed by the package that owns it. */
+export function renderConfig(config: EffectiveConfig, selected: SelectedPlugin[]): string {
+  const owners = new Map(selected.map((s) => [s.definition.configSection, s.definition.name]));
+  const daemonPart: Record<string, unknown> = {};
+  const sections: string[] = [];
+  for (const [key, value] of Object.entries(config)) {
+    const owner = owners.get(key);
+    if (owner) sections.push(`# [${key}] is owned by the plugin ${owner}\n${toToml({ [key]: value })}`);
+    else daemonPart[key] = value;
+  }
+  return `# criod ${criodVersion} effective configuration\n${toToml(daemonPart)}\n\n${sections.join('\n\n')}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed: Parsed;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (err) {
+    process.stderr.write(`criod: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (parsed.command === 'help') {
+    process.stdout.write(helpText);
+    return 0;
+  }
+  if (parsed.command === 'version') {
+    process.stdout.write(`criod ${criodVersion}\nCRI API v1 (runtime.v1)\n`);
+    return 0;
+  }
+  let loaded: Awaited<ReturnType<typeof loadConfig>>;
+  try {
+    loaded = await loadConfig(parsed);
+  } catch (err) {
+    process.stderr.write(`criod: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (parsed.command === 'config') {
+    process.stdout.write(renderConfig(loaded.config, loaded.selected));
+    return 0;
+  }
+  const logger = createLogger(loaded.config.log_level);
+  let daemon: Awaited<ReturnType<typeof startDaemon>>;
+  try {
+    daemon = await startDaemon(loaded.config, loaded.selected, logger);
+  } catch (err) {
+    logger.error({ err }, 'criod failed to start');
+    if (err instanceof StartupError) process.stderr.write(`criod: ${err.message}\n`);
+    else process.stderr.write(`criod: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'shutting down');
+      daemon.stop().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+}

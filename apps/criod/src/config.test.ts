@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { definePlugin, type PluginDefinition } from '@criod/core';
+import { FakeNetwork } from '@criod/core/testing';
+import { parse as parseToml } from 'smol-toml';
+import { buildEffectiveConfig, ConfigError, parsePluginsSection, readConfigFile } from './config.js';
+
+const network = definePlugin({
+  kind: 'network',
+  name: '@acme/net-test',
+  configSection: 'network',
+  configSchema: z.strictObject({ conf_dir: z.string().default('/etc/cni/net.d'), plugin_dirs: z.array(z.string()).default(['/usr/lib/cni']) }),
+  async create() {
+    return new FakeNetwork();
+  },
+}) as PluginDefinition;
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function build(toml: string, overrides = {}) {
+  return buildEffectiveConfig(parseToml(toml) as Record<string, unknown>, overrides, [network], 'criod.toml');
+}
+
+describe('effective config', () => {
+  it('fills every default from an empty file', () => {
+    const c = build('');
+    expect(c).toMatchObject({
+      listen: 'unix:///run/criod/criod.sock',
+      root: '/var/lib/criod',
+      runroot: '/run/criod',
+      log_level: 'info',
+      plugins: { runtime: '@criod/oci-runc', network: '@criod/net-cni', security: ['@criod/sec-seccomp', '@criod/sec-apparmor'] },
+      image: { pause_image: 'registry.k8s.io/pause:3.10', registries: {} },
+      streaming: { address: '127.0.0.1', port: 0 },
+      network: { conf_dir: '/etc/cni/net.d', plugin_dirs: ['/usr/lib/cni'] },
+    });
+  });
+
+  it('keeps file values and lets flags override them', () => {
+    const c = build('root = "/srv/criod"\nlisten = "unix:///tmp/a.sock"\n[network]\nconf_dir = "/x"\n', { listen: 'unix:///tmp/b.sock' });
+    expect(c.root).toBe('/srv/criod');
+    expect(c.listen).toBe('unix:///tmp/b.sock');
+    expect(c.network).toEqual({ conf_dir: '/x', plugin_dirs: ['/usr/lib/cni'] });
+  });
+
+  it('names an unknown key inside a plugin section', () => {
+    expect(() => build('[network]\nconf_dirr = "/x"\n')).toThrow('criod.toml: unknown config key "network.conf_dirr"');
+  });
+
+  it('names an unknown top-level key and an unknown section', () => {
+    expect(() => build('rooot = "/x"\n')).toThrow('unknown config key "rooot"');
+    expect(() => build('[kata]\nx = 1\n')).toThrow('unknown config key "kata"');
+  });
+
+  it('names a key with a bad value', () => {
+    expect(() => build('[streaming]\nport = 70000\n')).toThrow(/bad value for config key "streaming.port"/);
+    expect(() => build('listen = "tcp://0.0.0.0:1"\n')).toThrow(/bad value for config key "listen": must be a unix/);
+    expect(() => build('log_level = "chatty"\n')).toThrow(/bad value for config key "log_level"/);
+  });
+
+  it('validates registries per prefix', () => {
+    const c = build('[image.registries."127.0.0.1:5000"]\ninsecure = true\nmirrors = ["127.0.0.1:5001"]\n');
+    expect(c.image.registries['127.0.0.1:5000']).toEqual({ location: '', insecure: true, mirrors: ['127.0.0.1:5001'] });
+    expect(() => build('[image.registries."docker.io"]\nmirror = ["x"]\n')).toThrow('unknown config key "image.registries.docker.io.mirror"');
+  });
+
+  it('reads the plugin selection first, naming bad keys in it', () => {
+    expect(parsePluginsSection({ plugins: { runtime: '@acme/oci-kata' } }, 'f').runtime).toBe('@acme/oci-kata');
+    expect(() => parsePluginsSection({ plugins: { runtme: 'x' } }, 'f')).toThrow('unknown config key "plugins.runtme"');
+  });
+});
+
+describe('config file', () => {
+  it('treats a missing default file as built-in defaults but a missing explicit one as an error', async () => {
+    expect(await readConfigFile('/nonexistent/criod.toml', false)).toEqual({});
+    await expect(readConfigFile('/nonexistent/criod.toml', true)).rejects.toThrow(ConfigError);
+  });
+
+  it('reports TOML syntax errors with the position', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'criod-cfg-'));
+    dirs.push(d);
+    writeFileSync(join(d, 'bad.toml'), 'root = "/x"\n[network\n');
+    await expect(readConfigFile(join(d, 'bad.toml'), true)).rejects.toThrow(/bad\.toml: invalid TOML \(line 2/);
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * criod's config: the daemon's own keys plus one section per selected plugin, validated as one
+ * strict document so an unknown or misspelt key anywhere stops startup naming it.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { z } from 'zod';
+import type { PluginDefinition } from '@criod/core';
+
+export const defaultConfigPath = '/etc/criod/criod.toml';
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
+
+const registrySchema = z.strictObject({
+  /** Pull from here instead of the prefix (a remap, no fallback to the original). */
+  location: z.string().default(''),
+  /** Allow plain http and unverified TLS for this registry. */
+  insecure: z.boolean().default(false),
+  /** Tried in order before the registry itself. */
+  mirrors: z.array(z.string().min(1)).default([]),
+});
+
+/** The [plugins] section: an npm package name per kind, so third-party packages can be chosen. */
+export const pluginsSchema = z.strictObject({
+  store: z.string().min(1).default('@criod/store-fs'),
+  namespace: z.string().min(1).default('@criod/net-netns'),
+  network: z.string().min(1).default('@criod/net-cni'),
+  runtime: z.string().min(1).default('@criod/oci-runc'),
+  security: z.array(z.string().min(1)).default(['@criod/sec-seccomp', '@criod/sec-apparmor']),
+});
+
+export type PluginsConfig = z.infer<typeof pluginsSchema>;
+
+/** Keys owned by the daemon itself; plugin sections are added to these at load time. */
+export const daemonShape = {
+  log_level: logLevel.default('info'),
+  /** unix:// address of the CRI socket. */
+  listen: z
+    .string()
+    .regex(/^unix:\/\/\//, 'must be a unix:///absolute/path address')
+    .default('unix:///run/criod/criod.sock'),
+  /** Persistent state: records, images, CNI cache. */
+  root: z.string().startsWith('/', 'must be an absolute path').default('/var/lib/criod'),
+  /** Volatile state: sockets, pinned namespaces, runtime roots. */
+  runroot: z.string().startsWith('/', 'must be an absolute path').default('/run/criod'),
+  plugins: pluginsSchema.default(pluginsSchema.parse({})),
+  image: z
+    .strictObject({
+      /** Infra image, used only for pods that share one PID namespace. */
+      pause_image: z.string().min(1).default('registry.k8s.io/pause:3.10'),
+      /** Per registry prefix (e.g. "docker.io", "127.0.0.1:5000"): remap, insecure, mirrors. */
+      registries: z.record(z.string().min(1), registrySchema).default({}),
+    })
+    .default({ pause_image: 'registry.k8s.io/pause:3.10', registries: {} }),
+  streaming: z
+    .strictObject({
+      address: z.string().min(1).default('127.0.0.1'),
+      /** 0 picks a free port. */
+      port: z.number().int().min(0).max(65535).default(0),
+    })
+    .default({ address: '127.0.0.1', port: 0 }),
+};
+
+export type DaemonConfig = z.infer<z.ZodObject<typeof daemonShape>>;
+
+/** The effective config: daemon keys plus each plugin's parsed section, keyed by section. */
+export type EffectiveConfig = DaemonConfig & Record<string, unknown>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Command-line flags that override the file. */
+export interface ConfigOverrides {
+  listen?: string;
+  root?: string;
+  runroot?: string;
+  log_level?: string;
+}
+
+/** Read the TOML file; an absent file at the default path means built-in defaults. */
+export async function readConfigFile(path: string, explicit: boolean): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) return {};
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  try {
+    return parseToml(text) as Record<string, unknown>;
+  } catch (err) {
+    const where = err instanceof TomlError ? ` (line ${err.line}, column ${err.column})` : '';
+    throw new ConfigError(`${path}: invalid TOML${where}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+function describeIssues(source: string, error: z.ZodError): string {
+  const lines = error.issues.map((issue) => {
+    const at = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((k) => `unknown config key "${at ? `${at}.${k}` : k}"`).join('\n');
+    }
+    return `bad value for config key "${at}": ${issue.message}`;
+  });
+  return `${source}: ${lines.join(`\n${source}: `)}`;
+}
+
+/** Only the [plugins] section, parsed first to know which plugins own which other sections. */
+export function parsePluginsSection(raw: Record<string, unknown>, source: string): PluginsConfig {
+  const r = z.strictObject({ plugins: pluginsSchema.optional() }).catchall(z.unknown()).safeParse(raw);
+  if (!r.success) throw new ConfigError(describeIssues(source, r.error));
+  return r.data.plugins ?? pluginsSchema.parse({});
+}
+
+/** Validate the whole document against the daemon's keys and the plugins' sections. */
+export function buildEffectiveConfig(raw: Record<string, unknown>, overrides: ConfigOverrides, definitions: PluginDefinition[], source: string): EffectiveConfig {
+  const shape: Record<string, z.ZodType> = { ...daemonShape };
+  for (const def of definitions) {
+    if (def.configSection in shape) {
+      throw new ConfigError(`plugin ${def.name} claims config section [${def.configSection}], which is already taken`);
+    }
+    const section = def.configSchema;
+    shape[def.configSection] = z.preprocess((v) => v ?? {}, section);
+  }
+  const merged: Record<string, unknown> = { ...raw };
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) merged[k] = v;
+  const r = z.strictObject(shape).safeParse(merged);
+  if (!r.success) throw new ConfigError(describeIssues(source, r.error));
+  return r.data as EffectiveConfig;
+}
+
+/** The socket path of a unix:// listen address. */
+export function socketPath(listen: string): string {
+  return listen.replace(/^unix:\/\//, '');
+}

@@ -1,0 +1,77 @@
+import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import { CriService, type Logger, type PluginSet } from '@criod/core';
+import { createCriServer, listenUnix, shutdownServer } from '@criod/cri-grpc';
+import { socketPath, type EffectiveConfig } from './config.js';
+import { closePlugins, createPlugins, type SelectedPlugin } from './plugins.js';
+import { criodVersion } from './version.js';
+
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Take over the socket path: refuse when a live server answers there, replace a stale socket. */
+async function claimSocket(path: string, logger: Logger): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  const st = await lstat(path).catch(() => undefined);
+  if (!st) return;
+  if (!st.isSocket()) throw new StartupError(`${path} exists and is not a socket; remove it or choose another --listen`);
+  if (await socketAnswers(path)) throw new StartupError(`another server is already listening on ${path} (is criod running?)`);
+  logger.warn({ socket: path }, 'replacing stale socket left by an earlier run');
+  await rm(path, { force: true });
+}
+
+export interface RunningDaemon {
+  plugins: PluginSet;
+  socket: string;
+  stop(): Promise<void>;
+}
+
+/** Start serving CRI on the configured socket with the selected plugins. */
+export async function startDaemon(config: EffectiveConfig, selected: SelectedPlugin[], logger: Logger): Promise<RunningDaemon> {
+  const socket = socketPath(config.listen);
+  await claimSocket(socket, logger);
+  await mkdir(config.root, { recursive: true, mode: 0o700 });
+  await mkdir(config.runroot, { recursive: true, mode: 0o700 });
+  const plugins = await createPlugins(selected, config, logger).catch((err: Error) => {
+    throw new StartupError(err.message, { cause: err });
+  });
+  const core = new CriService(plugins, logger, { runtimeVersion: criodVersion, effectiveConfig: config });
+  const server = createCriServer({ core, logger });
+  try {
+    await listenUnix(server, socket);
+    // Root-only socket: the CRI grants full control of the node.
+    await chmod(socket, 0o660);
+  } catch (err) {
+    server.forceShutdown();
+    await closePlugins(plugins);
+    throw new StartupError(`cannot listen on ${socket}: ${(err as Error).message}`, { cause: err });
+  }
+  logger.info({ socket, version: criodVersion, plugins: selected.map((s) => s.definition.name) }, 'criod is serving CRI v1');
+  let stopping: Promise<void> | undefined;
+  return {
+    plugins,
+    socket,
+    stop() {
+      stopping ??= (async () => {
+        await shutdownServer(server, 5000);
+        await closePlugins(plugins);
+        await rm(socket, { force: true });
+        logger.info('criod stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Builds the plugin set from [plugins]: each entry is an npm package name whose module exports a
+ * plugin definition (default export or `plugin`). Plugins are created in dependency order.
+ */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isPluginDefinition, type Logger, type PluginDefinition, type PluginInstances, type PluginKind, type PluginSet, type SecurityPlugin } from '@criod/core';
+import { ConfigError, type EffectiveConfig, type PluginsConfig } from './config.js';
+
+async function importPackage(name: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(name)) as Record<string, unknown>;
+  } catch (first) {
+    // Not a dependency of criod itself: look next to the working directory, where an operator
+    // would `npm install @acme/criod-plugin`.
+    try {
+      const resolved = createRequire(join(process.cwd(), 'noop.js')).resolve(name);
+      return (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+    } catch {
+      throw first;
+    }
+  }
+}
+
+export interface SelectedPlugin {
+  /** Config key that selected it, e.g. "plugins.runtime" or "plugins.security[1]". */
+  key: string;
+  kind: PluginKind;
+  definition: PluginDefinition;
+}
+
+/** Import every selected package and check it exports a definition of the expected kind. */
+export async function loadPluginDefinitions(selection: PluginsConfig): Promise<SelectedPlugin[]> {
+  const wanted: { key: string; kind: PluginKind; pkg: string }[] = [
+    { key: 'plugins.store', kind: 'store', pkg: selection.store },
+    { key: 'plugins.namespace', kind: 'namespace', pkg: selection.namespace },
+    { key: 'plugins.network', kind: 'network', pkg: selection.network },
+    { key: 'plugins.runtime', kind: 'runtime', pkg: selection.runtime },
+    ...selection.security.map((pkg, i) => ({ key: `plugins.security[${i}]`, kind: 'security' as const, pkg })),
+  ];
+  const out: SelectedPlugin[] = [];
+  for (const w of wanted) {
+    let mod: Record<string, unknown>;
+    try {
+      mod = await importPackage(w.pkg);
+    } catch (err) {
+      throw new ConfigError(`${w.key}: cannot load plugin package "${w.pkg}": ${(err as Error).message.split('\n')[0]} (install it where criod can import it)`);
+    }
+    const definition = [mod.default, mod.plugin].find(isPluginDefinition);
+    if (!definition) throw new ConfigError(`${w.key}: package "${w.pkg}" does not export a criod plugin definition (default export or \`plugin\`)`);
+    if (definition.kind !== w.kind) throw new ConfigError(`${w.key}: package "${w.pkg}" is a ${definition.kind} plugin, not a ${w.kind} plugin`);
+    out.push({ key: w.key, kind: w.kind, definition });
+  }
+  return out;
+}
+
+/** Create the plugins in order; a failure names the plugin and closes the ones already made. */
+export async function createPlugins(selected: SelectedPlugin[], config: EffectiveConfig, logger: Logger): Promise<PluginSet> {
+  const created: Partial<Record<Exclude<PluginKind, 'security'>, PluginInstances[PluginKind]>> = {};
+  const security: SecurityPlugin[] = [];
+  const all: { close?(): Promise<void> }[] = [];
+  try {
+    for (const { kind, definition } of selected) {
+      for (const dep of definition.requires ?? []) {
+        if (dep === 'security' || !created[dep]) throw new Error(`plugin ${definition.name} requires a ${dep} plugin created before it`);
+      }
+      let instance: PluginInstances[PluginKind];
+      try {
+        instance = await definition.create({
+          config: config[definition.configSection],
+          root: config.root,
+          runroot: config.runroot,
+          logger: logger.child({ plugin: definition.name }),
+          get: <K extends PluginKind>(k: K) => {
+            const p = created[k as Exclude<PluginKind, 'security'>];
+            if (!p) throw new Error(`plugin ${definition.name} asked for a ${k} plugin it did not declare in requires`);
+            return p as PluginInstances[K];
+          },
+        });
+      } catch (err) {
+        throw new Error(`plugin ${definition.name} (${kind}) failed to start: ${(err as Error).message}`, { cause: err });
+      }
+      all.push(instance);
+      if (kind === 'security') security.push(instance as SecurityPlugin);
+      else created[kind] = instance;
+    }
+  } catch (err) {
+    await Promise.allSettled(all.map((p) => p.close?.()));
+    throw err;
+  }
+  return { ...(created as Omit<PluginSet, 'security'>), security };
+}
+
+export async function closePlugins(set: PluginSet): Promise<void> {
+  const all = [set.runtime, set.network, set.namespace, set.store, ...set.security];
+  await Promise.allSettled(all.map((p) => p.close?.()));
+}

@@ -1,0 +1,69 @@
+import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { CriService, Logger } from '@criod/core';
+import { ImageServiceService, RuntimeServiceService } from './gen/runtime/v1/api.js';
+import { unary, unimplementedStream, unimplementedUnary } from './handler.js';
+import { runtimeConfig } from './runtime/runtime-config.js';
+import { status } from './runtime/status.js';
+import { version } from './runtime/version.js';
+
+type Definition = typeof RuntimeServiceService | typeof ImageServiceService;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyImpl = (req: any) => unknown;
+
+/** The CRI calls criod serves; every other RPC of the proto answers UNIMPLEMENTED naming it. */
+function runtimeImpls(core: CriService): Record<string, AnyImpl> {
+  return {
+    version: version(core),
+    status: status(core),
+    runtimeConfig: runtimeConfig(core),
+  };
+}
+
+function imageImpls(_core: CriService): Record<string, AnyImpl> {
+  return {};
+}
+
+/** Build the grpc-js implementation of one service: every method of the definition is bound. */
+function bindService(definition: Definition, impls: Record<string, AnyImpl>, logger: Logger): UntypedServiceImplementation {
+  const service: UntypedServiceImplementation = {};
+  for (const [method, desc] of Object.entries(definition)) {
+    const rpc = desc.path.slice(desc.path.lastIndexOf('/') + 1);
+    const impl = impls[method];
+    if (impl) service[method] = unary(rpc, logger, impl);
+    else service[method] = desc.responseStream ? unimplementedStream(rpc) : unimplementedUnary(rpc);
+  }
+  return service;
+}
+
+export interface CriServerOptions {
+  core: CriService;
+  logger: Logger;
+}
+
+export function createCriServer({ core, logger }: CriServerOptions): Server {
+  const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.max_send_message_length': 16 * 1024 * 1024 });
+  server.addService(RuntimeServiceService, bindService(RuntimeServiceService, runtimeImpls(core), logger));
+  server.addService(ImageServiceService, bindService(ImageServiceService, imageImpls(core), logger));
+  return server;
+}
+
+/** Listen on a unix socket path; resolves once the server accepts connections. */
+export function listenUnix(server: Server, socketPath: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(`unix://${socketPath}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+/** Stop taking calls and wait up to graceMs for running ones, then cut them. */
+export function shutdownServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

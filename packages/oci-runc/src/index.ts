@@ -1,0 +1,19 @@
+import { definePlugin } from '@criod/core';
+import { configSchema } from './config.js';
+import { OciRuncRuntime, resolveBinaries } from './runtime.js';
+
+export { configSchema, type OciRuncConfig } from './config.js';
+export { OciRuncRuntime, resolveBinaries, type ResolvedHandler } from './runtime.js';
+
+export const plugin = definePlugin({
+  kind: 'runtime',
+  name: '@criod/oci-runc',
+  configSection: 'runtime',
+  configSchema,
+  async create(ctx) {
+    const { conmon, handlers } = await resolveBinaries(ctx.config, ctx.runroot);
+    return new OciRuncRuntime(ctx.config, conmon, handlers, ctx.logger.child({ plugin: '@criod/oci-runc' }));
+  },
+});
+
+export default plugin;

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test of the repo on this machine (as root): installs what the tests need, builds,
+# lints, checks the generated CRI code is current, then runs all vitest projects (unit + e2e).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh --test
+pnpm install --frozen-lockfile
+pnpm exec turbo run build lint
+pnpm gen:check
+
+report=$(mktemp)
+trap 'rm -f "$report"' EXIT
+status=0
+pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$report" || status=$?
+# One closing line that any CI can read.
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+' "$report" || true
+exit "$status"

@@ -1,0 +1,105 @@
+import { statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { cri } from '@criod/cri-grpc';
+import { execa } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { criodBin, startCriod, waitFor, type CriodInstance } from './harness.js';
+
+let criod: CriodInstance | undefined;
+afterEach(async () => {
+  await criod?.cleanup();
+  criod = undefined;
+});
+
+describe('criod over its socket', () => {
+  it('answers Version, Status and RuntimeConfig through the generated client', async () => {
+    criod = await startCriod();
+    const v = await criod.client.runtime.version({ version: '0.1.0' });
+    expect(v).toMatchObject({ runtimeName: 'criod', runtimeApiVersion: 'v1' });
+
+    const st = await criod.client.runtime.status({ verbose: true });
+    const conditions = Object.fromEntries((st.status?.conditions ?? []).map((c) => [c.type, c]));
+    expect(conditions.RuntimeReady).toMatchObject({ status: true });
+    // The test's CNI conf dir starts empty.
+    expect(conditions.NetworkReady).toMatchObject({ status: false, reason: 'NetworkPluginNotReady' });
+    expect(conditions.NetworkReady?.message).toContain(join(criod.dir, 'cni', 'net.d'));
+    expect(st.runtimeHandlers.map((h) => h.name)).toEqual(['', 'runc']);
+    expect(JSON.parse(st.info.config ?? '{}')).toMatchObject({ root: join(criod.dir, 'root') });
+
+    const rc = await criod.client.runtime.runtimeConfig({});
+    expect(rc.linux?.cgroupDriver).toBe(cri.CgroupDriver.CGROUPFS);
+  });
+
+  it('answers UNIMPLEMENTED naming an RPC that is not built', async () => {
+    criod = await startCriod();
+    await expect(criod.client.runtime.checkpointContainer({ containerId: 'x', location: '/tmp/x', timeout: 0n })).rejects.toMatchObject({
+      code: GrpcStatus.UNIMPLEMENTED,
+      details: expect.stringContaining('CheckpointContainer'),
+    });
+  });
+
+  it('makes the socket root-only (0660)', async () => {
+    criod = await startCriod();
+    expect(statSync(criod.socket).mode & 0o777).toBe(0o660);
+  });
+
+  it('shuts down on SIGTERM, removing its socket', async () => {
+    criod = await startCriod();
+    expect(await criod.stop()).toBe(0);
+    expect(() => statSync(criod!.socket)).toThrow();
+    expect(criod.logs()).toContain('criod stopped');
+  });
+
+  it('replaces a stale socket left by a crash', async () => {
+    criod = await startCriod();
+    await criod.kill();
+    expect(statSync(criod.socket).isSocket()).toBe(true);
+    await criod.restart();
+    expect((await criod.client.runtime.version({ version: '0.1.0' })).runtimeName).toBe('criod');
+    expect(criod.logs()).toContain('replacing stale socket');
+  });
+
+  it('refuses to start a second criod on the same socket', async () => {
+    criod = await startCriod();
+    const second = await execa('node', [criodBin, '--config', criod.configPath], { reject: false, timeout: 20_000 });
+    expect(second.exitCode).toBe(1);
+    expect(second.stderr).toContain(`another server is already listening on ${criod.socket}`);
+    expect((await criod.client.runtime.version({ version: '0.1.0' })).runtimeName).toBe('criod');
+  });
+
+  it('refuses a socket path held by something that is not a socket', async () => {
+    criod = await startCriod();
+    await criod.stop();
+    writeFileSync(criod.socket, 'not a socket');
+    const r = await execa('node', [criodBin, '--config', criod.configPath], { reject: false, timeout: 20_000 });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('exists and is not a socket');
+  });
+
+  it('refuses a socket that another program is serving', async () => {
+    criod = await startCriod();
+    await criod.stop();
+    const other = createServer();
+    await new Promise<void>((resolve) => other.listen(criod!.socket, resolve));
+    try {
+      const r = await execa('node', [criodBin, '--config', criod.configPath], { reject: false, timeout: 20_000 });
+      expect(r.stderr).toContain('another server is already listening');
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
+
+  it('turns NetworkReady true when a CNI config appears, without a restart', async () => {
+    criod = await startCriod();
+    writeFileSync(
+      join(criod.dir, 'cni', 'net.d', '10-test.conflist'),
+      JSON.stringify({ cniVersion: '1.0.0', name: 'e2e-ready', plugins: [{ type: 'loopback' }] }),
+    );
+    await waitFor('NetworkReady', async () => {
+      const st = await criod!.client.runtime.status({ verbose: false });
+      return st.status?.conditions.find((c) => c.type === 'NetworkReady')?.status === true;
+    });
+  });
+});
