@@ -11,6 +11,10 @@ import type {
   DnsConfig,
   FilesystemUsage,
   ImageRecord,
+  LayerUsage,
+  LinuxResources,
+  RegistriesConfig,
+  RegistryAuth,
   NamespaceKind,
   PinnedNamespace,
   PodRecord,
@@ -30,10 +34,94 @@ export interface PluginBase {
   close?(): Promise<void>;
 }
 
+/** A container the runtime is asked to create: core has built the whole OCI spec. */
+export interface RuntimeContainerRequest {
+  id: string;
+  podId: string;
+  /** RuntimeClass handler; "" = the default one. */
+  handler: string;
+  /** The complete OCI runtime spec (config.json); `root.path` is the rootfs. */
+  spec: Record<string, unknown>;
+  /** Absolute CRI log file conmon writes. */
+  logPath: string;
+  stdin: boolean;
+  stdinOnce: boolean;
+  tty: boolean;
+}
+
+export type RuntimeContainerStatus = 'created' | 'running' | 'stopped' | 'unknown';
+
+export interface RuntimeContainerState {
+  status: RuntimeContainerStatus;
+  /** Host PID of the container's init process, 0 when none. */
+  pid: number;
+  /** Set once stopped. */
+  exitCode?: number;
+  /** Nanoseconds since the epoch, set once stopped. */
+  finishedAt?: bigint;
+  /** The container was killed by the OOM killer. */
+  oomKilled?: boolean;
+}
+
+export interface ExecSyncResult {
+  stdout: Buffer;
+  stderr: Buffer;
+  exitCode: number;
+}
+
+export interface ContainerStatsSample {
+  timestamp: bigint;
+  /** Cumulative CPU time in nanoseconds. */
+  cpuUsageNanoCores?: number;
+  cpuUsageCoreNanoSeconds: bigint;
+  memoryWorkingSetBytes: number;
+  memoryUsageBytes: number;
+  memoryRssBytes: number;
+  pageFaults: number;
+  majorPageFaults: number;
+}
+
+/** An interactive process (exec or attach) for the streaming server. */
+export interface InteractiveProcess {
+  stdin?: NodeJS.WritableStream;
+  stdout: NodeJS.ReadableStream;
+  /** Absent with a tty: stderr is merged into stdout. */
+  stderr?: NodeJS.ReadableStream;
+  resize(width: number, height: number): void;
+  /** Resolves with the exit code of the process (attach: of the container). */
+  wait(): Promise<number>;
+  /** End the process (exec) or detach (attach), freeing everything it held. */
+  close(): Promise<void>;
+}
+
+export interface InteractiveOptions {
+  tty: boolean;
+  stdin: boolean;
+}
+
 export interface RuntimePlugin extends PluginBase {
   status(): Promise<Readiness>;
   handlers(): RuntimeHandlerInfo[];
   cgroupDriver(): CgroupDriver;
+  /** Create the container under its monitor (not started); undo with deleteContainer. */
+  createContainer(req: RuntimeContainerRequest): Promise<RuntimeContainerState>;
+  startContainer(id: string): Promise<void>;
+  /** Send stopSignal, wait timeoutSeconds, then SIGKILL; 0 = SIGKILL now. Idempotent. */
+  stopContainer(id: string, timeoutSeconds: number, stopSignal: string): Promise<void>;
+  /** Current state, reconciled from the monitor's exit file and the runtime. */
+  containerState(id: string): Promise<RuntimeContainerState>;
+  /** Remove from the runtime (killing it if needed) and delete its bundle; idempotent. */
+  deleteContainer(id: string): Promise<void>;
+  /** Run a command in the container; kills it (and its children) at the timeout (0 = none). */
+  execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncResult>;
+  exec(id: string, cmd: string[], options: InteractiveOptions): Promise<InteractiveProcess>;
+  attach(id: string, options: InteractiveOptions): Promise<InteractiveProcess>;
+  /** Make the monitor reopen the container's log file (after kubelet rotated it). */
+  reopenLog(id: string): Promise<void>;
+  updateResources(id: string, resources: LinuxResources): Promise<void>;
+  stats(id: string): Promise<ContainerStatsSample>;
+  /** Ids of containers the runtime still knows (for restore and cleanup). */
+  listContainers(): Promise<string[]>;
 }
 
 export interface NamespaceCreateOptions {
@@ -110,12 +198,33 @@ export interface RecordStore<T extends { id: string }> {
   list(): Promise<T[]>;
 }
 
+export interface PullOptions {
+  auth?: RegistryAuth;
+  registries: RegistriesConfig;
+  /** Keep the image from RemoveImage (the pause image). */
+  pinned?: boolean;
+}
+
 export interface ImageStore {
   list(): Promise<ImageRecord[]>;
-  /** An image by id, id prefix, tag or digest reference; undefined when absent. */
+  /**
+   * An image by id, unique id prefix, tag, digest or short reference ("busybox" is
+   * docker.io/library/busybox:latest); undefined when absent.
+   */
   resolve(ref: string): Promise<ImageRecord | undefined>;
+  /** Pull a reference from its registry (mirrors, remaps, auth) and store it; two pulls of one image share the work. */
+  pull(ref: string, options: PullOptions): Promise<ImageRecord>;
+  /** Remove an image record and the blobs and layers only it used; absent is not an error. */
   remove(id: string): Promise<void>;
   fsInfo(): Promise<FilesystemUsage>;
+  /** Make the container's root filesystem from an image (overlay of its layers, own upper dir); returns its path. */
+  createRootfs(containerId: string, imageId: string): Promise<string>;
+  /** Mount the rootfs again after a restart if it is not mounted; returns its path. */
+  mountRootfs(containerId: string): Promise<string>;
+  /** Unmount and delete the container's rootfs; idempotent. */
+  removeRootfs(containerId: string): Promise<void>;
+  /** Bytes and inodes of the container's writable layer. */
+  rootfsUsage(containerId: string): Promise<LayerUsage>;
 }
 
 export interface StorePlugin extends PluginBase {

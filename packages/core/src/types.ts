@@ -151,14 +151,59 @@ export interface ContainerRecord {
   logPath: string;
 }
 
+/** What CreateContainer takes from an image's config (OCI image config `config` object). */
+export interface ImageConfig {
+  entrypoint: string[];
+  cmd: string[];
+  /** KEY=value entries. */
+  env: string[];
+  workingDir: string;
+  /** "uid", "uid:gid", "name" or "name:group"; empty = root. */
+  user: string;
+  stopSignal: string;
+  volumes: string[];
+  labels: Record<string, string>;
+}
+
 export interface ImageRecord {
+  /** Hex of the config digest (without "sha256:"). */
   id: string;
   repoTags: string[];
   repoDigests: string[];
+  /** Bytes of the image (compressed layers + config), as registries report it. */
   size: number;
+  /** Numeric user of the image config, when it is numeric. */
   uid?: number;
+  /** Named user of the image config, when it is a name. */
   username: string;
   pinned: boolean;
+  config: ImageConfig;
+}
+
+/** Credentials of a pull, as the CRI AuthConfig carries them. */
+export interface RegistryAuth {
+  username: string;
+  password: string;
+  /** base64 "user:password". */
+  auth: string;
+  serverAddress: string;
+  identityToken: string;
+  registryToken: string;
+}
+
+/** Per registry prefix settings ([image.registries."<prefix>"]). */
+export interface RegistrySettings {
+  location: string;
+  insecure: boolean;
+  mirrors: string[];
+}
+
+export type RegistriesConfig = Record<string, RegistrySettings>;
+
+/** Usage of one container's writable layer. */
+export interface LayerUsage {
+  bytes: number;
+  inodes: number;
 }
 
 export interface FilesystemUsage {

@@ -1,5 +1,15 @@
 import { join } from 'node:path';
-import { findExecutable, type CgroupDriver, type Logger, type Readiness, type RuntimeHandlerInfo, type RuntimePlugin } from '@criod/core';
+import {
+  findExecutable,
+  UnimplementedError,
+  type ContainerStatsSample,
+  type ExecSyncResult,
+  type InteractiveOptions,
+  type InteractiveProcess,
+  type LinuxResources,
+  type RuntimeContainerRequest,
+  type RuntimeContainerState,
+  type CgroupDriver, type Logger, type Readiness, type RuntimeHandlerInfo, type RuntimePlugin } from '@criod/core';
 import { execa } from 'execa';
 import type { OciRuncConfig } from './config.js';
 
@@ -61,6 +71,47 @@ export class OciRuncRuntime implements RuntimePlugin {
 
   cgroupDriver(): CgroupDriver {
     return this.config.cgroup_manager;
+  }
+
+  private notYet(op: string): never {
+    throw new UnimplementedError(`${op} is not built into @criod/oci-runc yet`);
+  }
+
+  async createContainer(_req: RuntimeContainerRequest): Promise<RuntimeContainerState> {
+    return this.notYet('createContainer');
+  }
+  async startContainer(_id: string): Promise<void> {
+    return this.notYet('startContainer');
+  }
+  async stopContainer(_id: string, _timeout: number, _signal: string): Promise<void> {
+    return this.notYet('stopContainer');
+  }
+  async containerState(_id: string): Promise<RuntimeContainerState> {
+    return this.notYet('containerState');
+  }
+  async deleteContainer(_id: string): Promise<void> {
+    return this.notYet('deleteContainer');
+  }
+  async execSync(_id: string, _cmd: string[], _timeout: number): Promise<ExecSyncResult> {
+    return this.notYet('execSync');
+  }
+  async exec(_id: string, _cmd: string[], _o: InteractiveOptions): Promise<InteractiveProcess> {
+    return this.notYet('exec');
+  }
+  async attach(_id: string, _o: InteractiveOptions): Promise<InteractiveProcess> {
+    return this.notYet('attach');
+  }
+  async reopenLog(_id: string): Promise<void> {
+    return this.notYet('reopenLog');
+  }
+  async updateResources(_id: string, _r: LinuxResources): Promise<void> {
+    return this.notYet('updateResources');
+  }
+  async stats(_id: string): Promise<ContainerStatsSample> {
+    return this.notYet('stats');
+  }
+  async listContainers(): Promise<string[]> {
+    return [];
   }
 
   async info(): Promise<Record<string, unknown>> {

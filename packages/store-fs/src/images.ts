@@ -1,6 +1,6 @@
 import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { nowNs, type FilesystemUsage, type ImageRecord, type ImageStore, type Logger } from '@criod/core';
+import { nowNs, UnimplementedError, type FilesystemUsage, type ImageRecord, type ImageStore, type LayerUsage, type Logger, type PullOptions } from '@criod/core';
 import { DirRecordStore } from './records.js';
 
 /** Bytes and inodes used below a directory, walked without blocking the event loop. */
@@ -53,6 +53,23 @@ export class FsImageStore implements ImageStore {
     // A unique id prefix, as crictl accepts; an ambiguous one resolves to nothing.
     const byPrefix = /^[0-9a-f]{3,}$/.test(bare) ? images.filter((i) => i.id.startsWith(bare)) : [];
     return byPrefix.length === 1 ? byPrefix[0] : undefined;
+  }
+
+  private notYet(op: string): never {
+    throw new UnimplementedError(`${op} is not built into @criod/store-fs yet`);
+  }
+  async pull(_ref: string, _options: PullOptions): Promise<ImageRecord> {
+    return this.notYet('image pull');
+  }
+  async createRootfs(_containerId: string, _imageId: string): Promise<string> {
+    return this.notYet('createRootfs');
+  }
+  async mountRootfs(_containerId: string): Promise<string> {
+    return this.notYet('mountRootfs');
+  }
+  async removeRootfs(_containerId: string): Promise<void> {}
+  async rootfsUsage(_containerId: string): Promise<LayerUsage> {
+    return { bytes: 0, inodes: 0 };
   }
 
   async remove(id: string): Promise<void> {

@@ -64,6 +64,7 @@ describe('FsImageStore', () => {
     repoTags: ['127.0.0.1:5000/busybox:latest'],
     repoDigests: [`127.0.0.1:5000/busybox@sha256:${'a'.repeat(64)}`],
     size: 10,
+    config: { entrypoint: [], cmd: [], env: [], workingDir: "", user: "", stopSignal: "", volumes: [], labels: {} },
     username: '',
     pinned: false,
   };

@@ -2,10 +2,16 @@
  * In-memory fakes of the plugin interfaces, for unit tests of core and of third-party plugins.
  * They keep real state (what is pinned, set up, stored) so tests can assert on it.
  */
-import { NotFoundError } from '../errors.js';
+import { FailedPreconditionError, NotFoundError, UnimplementedError } from '../errors.js';
 import type { PluginSet } from '../context.js';
 import type {
+  ContainerStatsSample,
+  ExecSyncResult,
   ImageStore,
+  InteractiveProcess,
+  PullOptions,
+  RuntimeContainerRequest,
+  RuntimeContainerState,
   NamespaceCreateOptions,
   NamespacePlugin,
   NetworkPlugin,
@@ -21,6 +27,7 @@ import type {
   ContainerRecord,
   FilesystemUsage,
   ImageRecord,
+  LayerUsage,
   NamespaceKind,
   PinnedNamespace,
   PodRecord,
@@ -30,11 +37,96 @@ import type {
 
 const ready: Readiness = { ready: true, reason: '', message: '' };
 
+export interface FakeContainer {
+  req: RuntimeContainerRequest;
+  state: RuntimeContainerState;
+  /** Signals the fake received, in order. */
+  signals: string[];
+}
+
+/** A runtime whose containers are records: start makes them running, stop makes them exit. */
 export class FakeRuntime implements RuntimePlugin {
   readonly name = 'fake-runtime';
   readiness: Readiness = { ...ready };
   driver: CgroupDriver = 'cgroupfs';
   handlerList: RuntimeHandlerInfo[] = [{ name: 'runc', recursiveReadOnlyMounts: false, userNamespaces: false }];
+  readonly containers = new Map<string, FakeContainer>();
+  failNextCreate?: Error;
+  private nextPid = 1000;
+
+  private get(id: string): FakeContainer {
+    const c = this.containers.get(id);
+    if (!c) throw new NotFoundError(`container ${id} is not known to the runtime`);
+    return c;
+  }
+
+  async createContainer(req: RuntimeContainerRequest): Promise<RuntimeContainerState> {
+    if (this.failNextCreate) {
+      const err = this.failNextCreate;
+      this.failNextCreate = undefined;
+      throw err;
+    }
+    const state: RuntimeContainerState = { status: 'created', pid: this.nextPid++ };
+    this.containers.set(req.id, { req, state, signals: [] });
+    return { ...state };
+  }
+
+  async startContainer(id: string): Promise<void> {
+    const c = this.get(id);
+    if (c.state.status !== 'created') throw new FailedPreconditionError(`container ${id} is ${c.state.status}, not created`);
+    c.state.status = 'running';
+  }
+
+  /** Make a running container exit by itself, as if its process ended. */
+  exit(id: string, exitCode: number, oomKilled = false): void {
+    const c = this.get(id);
+    c.state = { status: 'stopped', pid: 0, exitCode, finishedAt: BigInt(Date.now()) * 1_000_000n, oomKilled };
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number, stopSignal: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (!c || c.state.status === 'stopped') return;
+    c.signals.push(timeoutSeconds === 0 ? 'SIGKILL' : stopSignal || 'SIGTERM');
+    this.exit(id, 137);
+  }
+
+  async containerState(id: string): Promise<RuntimeContainerState> {
+    return { ...this.get(id).state };
+  }
+
+  async deleteContainer(id: string): Promise<void> {
+    this.containers.delete(id);
+  }
+
+  async execSync(id: string, cmd: string[]): Promise<ExecSyncResult> {
+    this.get(id);
+    return { stdout: Buffer.from(`${cmd.join(' ')}\n`), stderr: Buffer.alloc(0), exitCode: 0 };
+  }
+
+  async exec(): Promise<InteractiveProcess> {
+    throw new UnimplementedError('the fake runtime has no interactive exec');
+  }
+
+  async attach(): Promise<InteractiveProcess> {
+    throw new UnimplementedError('the fake runtime has no attach');
+  }
+
+  async reopenLog(id: string): Promise<void> {
+    this.get(id);
+  }
+
+  async updateResources(id: string): Promise<void> {
+    this.get(id);
+  }
+
+  async stats(id: string): Promise<ContainerStatsSample> {
+    this.get(id);
+    return { timestamp: BigInt(Date.now()) * 1_000_000n, cpuUsageCoreNanoSeconds: 0n, memoryWorkingSetBytes: 0, memoryUsageBytes: 0, memoryRssBytes: 0, pageFaults: 0, majorPageFaults: 0 };
+  }
+
+  async listContainers(): Promise<string[]> {
+    return [...this.containers.keys()];
+  }
 
   async status(): Promise<Readiness> {
     return this.readiness;
@@ -140,8 +232,42 @@ export class MemoryRecordStore<T extends { id: string }> implements RecordStore<
   }
 }
 
+/** An image store whose "registry" is a map of references to images tests put there. */
 export class MemoryImageStore implements ImageStore {
   readonly images = new Map<string, ImageRecord>();
+  /** What pull() can find: reference → image. */
+  readonly registry = new Map<string, ImageRecord>();
+  /** Container id → rootfs path. */
+  readonly rootfs = new Map<string, string>();
+
+  async pull(ref: string, options: PullOptions): Promise<ImageRecord> {
+    const img = this.registry.get(ref);
+    if (!img) throw new NotFoundError(`image ${ref} not found in the fake registry`);
+    const stored = { ...img, pinned: options.pinned ?? img.pinned };
+    this.images.set(img.id, stored);
+    return stored;
+  }
+
+  async createRootfs(containerId: string, imageId: string): Promise<string> {
+    if (!this.images.has(imageId)) throw new NotFoundError(`image ${imageId} not found`);
+    const path = `/fake/rootfs/${containerId}`;
+    this.rootfs.set(containerId, path);
+    return path;
+  }
+
+  async mountRootfs(containerId: string): Promise<string> {
+    const p = this.rootfs.get(containerId);
+    if (!p) throw new NotFoundError(`no rootfs for ${containerId}`);
+    return p;
+  }
+
+  async removeRootfs(containerId: string): Promise<void> {
+    this.rootfs.delete(containerId);
+  }
+
+  async rootfsUsage(): Promise<LayerUsage> {
+    return { bytes: 0, inodes: 0 };
+  }
 
   async list(): Promise<ImageRecord[]> {
     return [...this.images.values()];
