@@ -48,7 +48,12 @@ export async function startDaemon(config: EffectiveConfig, selected: SelectedPlu
   const plugins = await createPlugins(selected, config, logger).catch((err: Error) => {
     throw new StartupError(err.message, { cause: err });
   });
-  const core = new CriService(plugins, logger, { runtimeVersion: criodVersion, effectiveConfig: config });
+  const core = new CriService(plugins, logger, {
+    runtimeVersion: criodVersion,
+    effectiveConfig: config,
+    registries: config.image.registries,
+    pauseImage: config.image.pause_image,
+  });
   const server = createCriServer({ core, logger });
   try {
     await listenUnix(server, socket);

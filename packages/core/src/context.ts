@@ -1,4 +1,5 @@
 import type { Logger } from './logger.js';
+import type { RegistriesConfig } from './types.js';
 import type { NamespacePlugin, NetworkPlugin, RuntimePlugin, SecurityPlugin, StorePlugin } from './plugins.js';
 
 /** The plugins a running criod uses: one of each kind, and any number of security plugins. */
@@ -15,6 +16,10 @@ export interface CoreOptions {
   runtimeVersion: string;
   /** The effective daemon config, shown by verbose Status. */
   effectiveConfig?: unknown;
+  /** [image.registries]: per registry prefix remaps, insecure flags and mirrors. */
+  registries?: RegistriesConfig;
+  /** Infra image for pods that share one PID namespace. */
+  pauseImage?: string;
 }
 
 /** What every CRI operation of core works with. */

@@ -7,3 +7,4 @@ export * from './service.js';
 export type { VersionInfo } from './version.js';
 export type { RuntimeCondition, RuntimeStatus, RuntimeConfigInfo } from './status.js';
 export { findExecutable } from './which.js';
+export { ImageOperations } from './images/index.js';

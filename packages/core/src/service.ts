@@ -1,5 +1,6 @@
 import type { CoreContext, CoreOptions, PluginSet } from './context.js';
 import type { Logger } from './logger.js';
+import { ImageOperations } from './images/index.js';
 import { runtimeConfig, status } from './status.js';
 import { version } from './version.js';
 
@@ -9,9 +10,12 @@ import { version } from './version.js';
  */
 export class CriService {
   readonly ctx: CoreContext;
+  /** ImageService calls. */
+  readonly images: ImageOperations;
 
   constructor(plugins: PluginSet, logger: Logger, options: CoreOptions) {
     this.ctx = { plugins, logger, options };
+    this.images = new ImageOperations(this.ctx);
   }
 
   version() {

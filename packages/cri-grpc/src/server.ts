@@ -2,6 +2,7 @@ import { Server, ServerCredentials, type UntypedServiceImplementation } from '@g
 import type { CriService, Logger } from '@criod/core';
 import { ImageServiceService, RuntimeServiceService } from './gen/runtime/v1/api.js';
 import { unary, unimplementedStream, unimplementedUnary } from './handler.js';
+import { imageHandlers } from './image/index.js';
 import { runtimeConfig } from './runtime/runtime-config.js';
 import { status } from './runtime/status.js';
 import { version } from './runtime/version.js';
@@ -17,10 +18,6 @@ function runtimeImpls(core: CriService): Record<string, AnyImpl> {
     status: status(core),
     runtimeConfig: runtimeConfig(core),
   };
-}
-
-function imageImpls(_core: CriService): Record<string, AnyImpl> {
-  return {};
 }
 
 /** Build the grpc-js implementation of one service: every method of the definition is bound. */
@@ -43,7 +40,7 @@ export interface CriServerOptions {
 export function createCriServer({ core, logger }: CriServerOptions): Server {
   const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.max_send_message_length': 16 * 1024 * 1024 });
   server.addService(RuntimeServiceService, bindService(RuntimeServiceService, runtimeImpls(core), logger));
-  server.addService(ImageServiceService, bindService(ImageServiceService, imageImpls(core), logger));
+  server.addService(ImageServiceService, bindService(ImageServiceService, imageHandlers(core), logger));
   return server;
 }
 
