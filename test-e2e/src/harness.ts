@@ -3,7 +3,7 @@
  * so runs never clash, and everything is removed at stop even when the test failed.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,13 +67,30 @@ export function testConfig(dir: string, extra: Record<string, unknown> = {}): Re
     root: join(dir, 'root'),
     runroot: join(dir, 'run'),
     namespace: { netns_dir: join(dir, 'netns') },
-    network: { conf_dir: join(dir, 'cni', 'net.d') },
+    network: { conf_dir: join(dir, 'cni', 'net.d'), plugin_dirs: [join(dir, 'cni', 'bin'), '/usr/lib/cni', '/opt/cni/bin'] },
   };
   for (const [k, v] of Object.entries(extra)) {
     const old = base[k];
     base[k] = typeof old === 'object' && old !== null && typeof v === 'object' && v !== null ? { ...old, ...v } : v;
   }
   return base;
+}
+
+/** Mount points at or below a dir, deepest first, from /proc/self/mountinfo. */
+export function mountsBelow(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .map((m) => m.replace(/\\([0-7]{3})/g, (_x, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .filter((m) => m === dir || m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+}
+
+async function unmountBelow(dir: string): Promise<void> {
+  // Twice: a bind-mounted dir can be mounted over itself more than once.
+  for (let round = 0; round < 2; round++) {
+    for (const m of mountsBelow(dir)) await execa('umount', ['-l', m], { reject: false });
+  }
 }
 
 export async function startCriod(options: CriodOptions = {}): Promise<CriodInstance> {
@@ -129,6 +146,7 @@ export async function startCriod(options: CriodOptions = {}): Promise<CriodInsta
     cleanup: async () => {
       client.close();
       await stopProc('SIGTERM');
+      await unmountBelow(dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };

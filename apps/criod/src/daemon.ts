@@ -53,7 +53,14 @@ export async function startDaemon(config: EffectiveConfig, selected: SelectedPlu
     effectiveConfig: config,
     registries: config.image.registries,
     pauseImage: config.image.pause_image,
+    runroot: config.runroot,
   });
+  try {
+    await core.restore();
+  } catch (err) {
+    await closePlugins(plugins);
+    throw new StartupError(`cannot restore state from ${config.root}: ${(err as Error).message}`, { cause: err });
+  }
   const server = createCriServer({ core, logger });
   try {
     await listenUnix(server, socket);

@@ -1,4 +1,5 @@
 import type { Logger } from './logger.js';
+import type { CoreState } from './state.js';
 import type { RegistriesConfig } from './types.js';
 import type { NamespacePlugin, NetworkPlugin, RuntimePlugin, SecurityPlugin, StorePlugin } from './plugins.js';
 
@@ -20,6 +21,8 @@ export interface CoreOptions {
   registries?: RegistriesConfig;
   /** Infra image for pods that share one PID namespace. */
   pauseImage?: string;
+  /** Volatile state dir: pod files (resolv.conf, hosts, hostname, shm) live under <runroot>/pods. */
+  runroot: string;
 }
 
 /** What every CRI operation of core works with. */
@@ -27,4 +30,5 @@ export interface CoreContext {
   plugins: PluginSet;
   logger: Logger;
   options: CoreOptions;
+  state: CoreState;
 }

@@ -5,7 +5,7 @@ import { fakePluginSet } from './testing/index.js';
 
 function service() {
   const plugins = fakePluginSet();
-  return { plugins, svc: new CriService(plugins, silentLogger, { runtimeVersion: '9.9.9', effectiveConfig: { root: '/r' } }) };
+  return { plugins, svc: new CriService(plugins, silentLogger, { runtimeVersion: '9.9.9', effectiveConfig: { root: '/r' }, runroot: '/nonexistent' }) };
 }
 
 describe('Version', () => {

@@ -126,7 +126,9 @@ export interface PodRecord {
   /** Set while RunPodSandbox is still working, so restore can clean up a half-made pod. */
   creating: boolean;
   /** Host paths criod generated for the pod: resolv.conf, hosts, hostname, shm. */
-  files: { resolvConf: string; hosts: string; hostname: string; shm: string };
+  files: { dir: string; resolvConf: string; hosts: string; hostname: string; shm: string };
+  /** Size of the pod's private /dev/shm in bytes. */
+  shmSizeBytes: number;
 }
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';

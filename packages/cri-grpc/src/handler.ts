@@ -2,7 +2,13 @@ import { status as GrpcStatus, type sendUnaryData, type ServerUnaryCall, type Se
 import type { Logger } from '@criod/core';
 import { isInternal, toGrpcError } from './status-codes.js';
 
-export type UnaryImpl<Req, Res> = (req: Req) => Promise<Res> | Res;
+/** What a handler may know about its call beyond the request. */
+export interface CallContext {
+  /** Aborted when the client cancels or the call's deadline passes. */
+  signal: AbortSignal;
+}
+
+export type UnaryImpl<Req, Res> = (req: Req, call: CallContext) => Promise<Res> | Res;
 
 /**
  * Wrap a core call as a grpc-js unary handler: log it with its duration, and turn any thrown
@@ -12,8 +18,10 @@ export function unary<Req, Res>(rpc: string, logger: Logger, impl: UnaryImpl<Req
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     const started = process.hrtime.bigint();
     const elapsedMs = () => Number(process.hrtime.bigint() - started) / 1e6;
+    const abort = new AbortController();
+    call.once('cancelled', () => abort.abort());
     Promise.resolve()
-      .then(() => impl(call.request))
+      .then(() => impl(call.request, { signal: abort.signal }))
       .then(
         (res) => {
           logger.debug({ rpc, ms: elapsedMs() }, 'rpc done');

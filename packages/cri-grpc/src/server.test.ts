@@ -17,7 +17,7 @@ let plugins: FakePluginSet;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'criod-grpc-'));
   plugins = fakePluginSet();
-  const core = new CriService(plugins, silentLogger, { runtimeVersion: '0.1.0-test' });
+  const core = new CriService(plugins, silentLogger, { runtimeVersion: '0.1.0-test', runroot: dir });
   server = createCriServer({ core, logger: silentLogger });
   await listenUnix(server, join(dir, 'cri.sock'));
   client = connectCri(join(dir, 'cri.sock'));

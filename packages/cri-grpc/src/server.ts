@@ -1,15 +1,16 @@
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { CriService, Logger } from '@criod/core';
 import { ImageServiceService, RuntimeServiceService } from './gen/runtime/v1/api.js';
-import { unary, unimplementedStream, unimplementedUnary } from './handler.js';
+import { unary, unimplementedStream, unimplementedUnary, type CallContext } from './handler.js';
 import { imageHandlers } from './image/index.js';
+import { listPodSandbox, podSandboxStatus, removePodSandbox, runPodSandbox, stopPodSandbox } from './runtime/pods.js';
 import { runtimeConfig } from './runtime/runtime-config.js';
 import { status } from './runtime/status.js';
 import { version } from './runtime/version.js';
 
 type Definition = typeof RuntimeServiceService | typeof ImageServiceService;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyImpl = (req: any) => unknown;
+type AnyImpl = (req: any, call: CallContext) => unknown;
 
 /** The CRI calls criod serves; every other RPC of the proto answers UNIMPLEMENTED naming it. */
 function runtimeImpls(core: CriService): Record<string, AnyImpl> {
@@ -17,6 +18,11 @@ function runtimeImpls(core: CriService): Record<string, AnyImpl> {
     version: version(core),
     status: status(core),
     runtimeConfig: runtimeConfig(core),
+    runPodSandbox: runPodSandbox(core),
+    stopPodSandbox: stopPodSandbox(core),
+    removePodSandbox: removePodSandbox(core),
+    podSandboxStatus: podSandboxStatus(core),
+    listPodSandbox: listPodSandbox(core),
   };
 }
 

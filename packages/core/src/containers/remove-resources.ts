@@ -1,0 +1,12 @@
+import type { CoreContext } from '../context.js';
+import type { ContainerRecord } from '../types.js';
+
+/** Everything a container holds, released in order: runtime state, rootfs, record, name. Idempotent. */
+export async function removeContainerResources(ctx: CoreContext, c: ContainerRecord): Promise<void> {
+  await ctx.plugins.runtime.deleteContainer(c.id);
+  await ctx.plugins.store.images.removeRootfs(c.id);
+  await ctx.plugins.store.containers.delete(c.id);
+  ctx.state.containers.delete(c.id);
+  ctx.state.containerNames.release(`${c.podId}/${c.name}`, c.id);
+  ctx.logger.info({ containerId: c.id, podId: c.podId }, 'container removed');
+}

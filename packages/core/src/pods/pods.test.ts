@@ -1,0 +1,231 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../logger.js';
+import { CriService } from '../service.js';
+import { fakePluginSet, type FakePluginSet } from '../testing/index.js';
+import type { PodSandboxConfig } from '../types.js';
+import { isMountPoint } from '../util/mount.js';
+
+let runroot: string;
+let plugins: FakePluginSet;
+let svc: CriService;
+
+beforeEach(() => {
+  runroot = mkdtempSync(join(tmpdir(), 'criod-pods-'));
+  plugins = fakePluginSet();
+  svc = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
+});
+
+afterEach(async () => {
+  for (const pod of svc.listPodSandbox()) await svc.removePodSandbox(pod.id);
+  rmSync(runroot, { recursive: true, force: true });
+});
+
+function podConfig(name = 'web', overrides: Partial<PodSandboxConfig> = {}): PodSandboxConfig {
+  return {
+    metadata: { name, namespace: 'default', uid: `uid-${name}`, attempt: 0 },
+    hostname: name,
+    logDirectory: '/var/log/pods/x',
+    dnsConfig: { servers: ['10.96.0.10'], searches: ['default.svc.cluster.local'], options: ['ndots:5'] },
+    portMappings: [],
+    labels: { app: name },
+    annotations: {},
+    linux: {
+      cgroupParent: '',
+      sysctls: {},
+      securityContext: {
+        namespaceOptions: { network: 'pod', pid: 'container', ipc: 'pod', targetId: '' },
+        privileged: false,
+        readonlyRootfs: false,
+        supplementalGroups: [],
+      },
+    },
+    ...overrides,
+  };
+}
+
+function hostNetworkConfig(name: string): PodSandboxConfig {
+  const c = podConfig(name);
+  c.linux.securityContext.namespaceOptions = { network: 'node', pid: 'container', ipc: 'node', targetId: '' };
+  return c;
+}
+
+describe('RunPodSandbox', () => {
+  it('pins namespaces, attaches the network, writes the pod files and records the pod', async () => {
+    const id = await svc.runPodSandbox(podConfig(), '');
+    const { pod } = await svc.podSandboxStatus(id, false);
+    expect(pod.state).toBe('ready');
+    expect(pod.ips).toEqual(plugins.network.attached.get(id));
+    expect(pod.namespaces.map((n) => n.kind).sort()).toEqual(['ipc', 'net', 'uts']);
+    expect(plugins.namespace.open.size).toBe(3);
+    expect((await plugins.store.pods.get(id))?.creating).toBe(false);
+    expect(readFileSync(pod.files.resolvConf, 'utf8')).toBe('search default.svc.cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n');
+    expect(readFileSync(pod.files.hosts, 'utf8')).toContain(`${pod.ips[0]}\tweb\n`);
+    expect(readFileSync(pod.files.hostname, 'utf8')).toBe('web\n');
+    expect(await isMountPoint(pod.files.shm)).toBe(true);
+  });
+
+  it('refuses a second pod with the same name, naming the holder', async () => {
+    const id = await svc.runPodSandbox(podConfig(), '');
+    await expect(svc.runPodSandbox(podConfig(), '')).rejects.toMatchObject({ code: 'AlreadyExists', message: expect.stringContaining(id) });
+  });
+
+  it('leaves nothing behind when the network fails, and the name can be used again', async () => {
+    plugins.network.failNextSetUp = new Error('CNI plugin bridge failed (ADD): boom');
+    await expect(svc.runPodSandbox(podConfig(), '')).rejects.toThrow('boom');
+    expect(plugins.namespace.open.size).toBe(0);
+    expect(await plugins.store.pods.list()).toEqual([]);
+    expect(svc.listPodSandbox()).toEqual([]);
+    expect(existsSync(join(runroot, 'pods')) ? readdirSync(join(runroot, 'pods')) : []).toEqual([]);
+    const id = await svc.runPodSandbox(podConfig(), '');
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('leaves nothing behind when namespace creation fails', async () => {
+    plugins.namespace.failNextCreate = new Error('unshare failed');
+    await expect(svc.runPodSandbox(podConfig(), '')).rejects.toThrow('unshare failed');
+    expect(await plugins.store.pods.list()).toEqual([]);
+    expect(plugins.network.attached.size).toBe(0);
+  });
+
+  it('gives host-network pods no network call and no network namespace', async () => {
+    const id = await svc.runPodSandbox(hostNetworkConfig('hostpod'), '');
+    const { pod } = await svc.podSandboxStatus(id, false);
+    expect(pod.ips).toEqual([]);
+    expect(pod.namespaces).toEqual([]);
+    expect(plugins.network.attached.size).toBe(0);
+    expect(pod.files.shm).toBe('/dev/shm');
+  });
+
+  it('refuses bad input with InvalidArgument and keeps nothing', async () => {
+    await expect(svc.runPodSandbox(podConfig(''), '')).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(svc.runPodSandbox(podConfig('a/b'), '')).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(svc.runPodSandbox(podConfig('ok', { hostname: 'bad host' }), '')).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(svc.runPodSandbox(podConfig('ok', { annotations: { 'io.kubernetes.cri-o.ShmSize': 'lots' } }), '')).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(svc.runPodSandbox(podConfig(), 'kata')).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('kata') });
+    expect(await plugins.store.pods.list()).toEqual([]);
+  });
+
+  it('hands a pod finished after its caller gave up to the retry of the same request', async () => {
+    const gone = new AbortController();
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const setUp = plugins.network.setUp.bind(plugins.network);
+    plugins.network.setUp = async (req) => {
+      await slow;
+      return setUp(req);
+    };
+    const first = svc.runPodSandbox(podConfig(), '', { signal: gone.signal });
+    await new Promise((r) => setTimeout(r, 20));
+    gone.abort(); // kubelet's deadline passed
+    const retry = svc.runPodSandbox(podConfig(), '');
+    release();
+    const [a, b] = await Promise.all([first, retry]);
+    expect(b).toBe(a);
+    expect(svc.listPodSandbox()).toHaveLength(1);
+    // Once handed over, the name is an ordinary conflict again.
+    await expect(svc.runPodSandbox(podConfig(), '')).rejects.toMatchObject({ code: 'AlreadyExists' });
+  });
+
+  it('answers AlreadyExists to a concurrent duplicate whose first caller is still waiting', async () => {
+    const results = await Promise.allSettled([svc.runPodSandbox(podConfig(), ''), svc.runPodSandbox(podConfig(), '')]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+  });
+});
+
+describe('StopPodSandbox and RemovePodSandbox', () => {
+  it('stops twice and removes twice without error, releasing everything', async () => {
+    const id = await svc.runPodSandbox(podConfig(), '');
+    const { pod } = await svc.podSandboxStatus(id, false);
+    await svc.stopPodSandbox(id);
+    await svc.stopPodSandbox(id);
+    expect((await svc.podSandboxStatus(id, false)).pod.state).toBe('notready');
+    expect(plugins.namespace.open.size).toBe(0);
+    expect(plugins.network.attached.size).toBe(0);
+    expect(await isMountPoint(pod.files.shm)).toBe(false);
+    await svc.removePodSandbox(id);
+    await svc.removePodSandbox(id);
+    await expect(svc.podSandboxStatus(id, false)).rejects.toMatchObject({ code: 'NotFound' });
+    expect(existsSync(pod.files.dir)).toBe(false);
+    expect(await plugins.store.pods.list()).toEqual([]);
+    // The name is free again.
+    await svc.runPodSandbox(podConfig(), '');
+  });
+
+  it('accepts stop and remove of pods it does not know', async () => {
+    await svc.stopPodSandbox('f'.repeat(64));
+    await svc.removePodSandbox('f'.repeat(64));
+  });
+
+  it('removes a ready pod directly, stopping it first and killing its containers', async () => {
+    const id = await svc.runPodSandbox(podConfig(), '');
+    svc.ctx.state.containers.set('c1', {
+      id: 'c1', podId: id, name: 'app', attempt: 0, state: 'running', createdAt: 1n, startedAt: 1n, finishedAt: 0n,
+      exitCode: 0, reason: '', message: '', image: 'busybox', imageRef: 'x', labels: {}, annotations: {}, logPath: '',
+    });
+    await plugins.runtime.createContainer({ id: 'c1', podId: id, handler: '', spec: {}, logPath: '', stdin: false, stdinOnce: false, tty: false });
+    await plugins.runtime.startContainer('c1');
+    await svc.removePodSandbox(id);
+    expect(plugins.runtime.containers.size).toBe(0);
+    expect(svc.ctx.state.containers.size).toBe(0);
+    expect(plugins.namespace.open.size).toBe(0);
+  });
+});
+
+describe('PodSandboxStatus and ListPodSandbox', () => {
+  it('finds pods by unique id prefix and refuses an unknown one', async () => {
+    const id = await svc.runPodSandbox(podConfig(), '');
+    expect((await svc.podSandboxStatus(id.slice(0, 8), false)).pod.id).toBe(id);
+    await expect(svc.podSandboxStatus('zzzz', false)).rejects.toMatchObject({ code: 'NotFound' });
+    await expect(svc.podSandboxStatus('', false)).rejects.toMatchObject({ code: 'InvalidArgument' });
+  });
+
+  it('adds the netns path to verbose info', async () => {
+    const id = await svc.runPodSandbox(podConfig(), '');
+    const { info } = await svc.podSandboxStatus(id, true);
+    expect(JSON.parse(info.info ?? '{}')).toMatchObject({ netnsPath: `/fake/ns/net/${id}` });
+  });
+
+  it('filters by id prefix, state and labels', async () => {
+    const a = await svc.runPodSandbox(podConfig('a'), '');
+    const b = await svc.runPodSandbox(podConfig('b'), '');
+    await svc.stopPodSandbox(b);
+    expect(svc.listPodSandbox().map((p) => p.id)).toEqual([a, b]);
+    expect(svc.listPodSandbox({ state: 'ready' }).map((p) => p.id)).toEqual([a]);
+    expect(svc.listPodSandbox({ labelSelector: { app: 'b' } }).map((p) => p.id)).toEqual([b]);
+    expect(svc.listPodSandbox({ id: a.slice(0, 10) }).map((p) => p.id)).toEqual([a]);
+    expect(svc.listPodSandbox({ labelSelector: { app: 'c' } })).toEqual([]);
+  });
+});
+
+describe('restore', () => {
+  it('brings pods back with their names after a restart', async () => {
+    const id = await svc.runPodSandbox(podConfig(), '');
+    const again = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
+    await again.restore();
+    expect(again.listPodSandbox().map((p) => [p.id, p.state, p.ips])).toEqual([[id, 'ready', plugins.network.attached.get(id)]]);
+    await expect(again.runPodSandbox(podConfig(), '')).rejects.toMatchObject({ code: 'AlreadyExists' });
+    await again.stopPodSandbox(id);
+    await again.removePodSandbox(id);
+    expect(plugins.namespace.open.size).toBe(0);
+    svc = again;
+  });
+
+  it('cleans up a pod a crash left half-made, and namespaces no pod owns', async () => {
+    const id = await svc.runPodSandbox(podConfig(), '');
+    const rec = (await plugins.store.pods.get(id))!;
+    await plugins.store.pods.put({ ...rec, creating: true, state: 'notready' });
+    await plugins.namespace.create('orphan', ['net']);
+    const again = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
+    await again.restore();
+    expect(again.listPodSandbox()).toEqual([]);
+    expect(await plugins.store.pods.list()).toEqual([]);
+    expect(plugins.namespace.open.size).toBe(0);
+    expect(plugins.network.attached.size).toBe(0);
+    expect(await isMountPoint(rec.files.shm)).toBe(false);
+    svc = again;
+  });
+});

@@ -1,0 +1,57 @@
+import type { CoreContext } from '../context.js';
+import type { PodRecord } from '../types.js';
+import { removePodFiles } from './files.js';
+import { findPodIfAny } from './lookup.js';
+import { networkRequest, usesHostNetwork } from './network-request.js';
+
+/**
+ * StopPodSandbox: stop every container of the pod, detach the network, unmount /dev/shm and
+ * release the namespaces. Idempotent: kubelet repeats it, also for pods whose namespace is gone
+ * and for pods criod no longer knows.
+ */
+export async function stopPodSandbox(ctx: CoreContext, ref: string): Promise<void> {
+  const found = findPodIfAny(ctx, ref);
+  if (!found) {
+    ctx.logger.info({ podId: ref }, 'StopPodSandbox of an unknown pod: nothing to do');
+    return;
+  }
+  await ctx.state.locks.run(found.id, async () => {
+    const pod = ctx.state.pods.get(found.id);
+    if (pod) await stopPod(ctx, pod);
+  });
+}
+
+/** The body of a stop, for callers that already hold the pod's lock. */
+export async function stopPod(ctx: CoreContext, pod: PodRecord): Promise<void> {
+  const log = ctx.logger.child({ podId: pod.id });
+  await stopPodContainers(ctx, pod);
+  if (!usesHostNetwork(pod) && pod.namespaces.length > 0) {
+    // Before the namespaces go: CNI DEL needs the netns path (and copes when it is closed).
+    await ctx.plugins.network.tearDown(networkRequest(pod));
+  }
+  await removePodFiles(pod.files, { keepDir: true });
+  await Promise.all(pod.namespaces.map((ns) => ctx.plugins.namespace.release(ns)));
+  if (pod.state !== 'notready' || pod.namespaces.length > 0) {
+    pod.state = 'notready';
+    pod.namespaces = [];
+    await ctx.plugins.store.pods.put(pod);
+    log.info('pod sandbox stopped');
+  }
+}
+
+/** Kill what still runs in the pod: kubelet stopped the containers gracefully before this. */
+async function stopPodContainers(ctx: CoreContext, pod: PodRecord): Promise<void> {
+  const running = [...ctx.state.containers.values()].filter((c) => c.podId === pod.id && c.state !== 'exited');
+  await Promise.all(
+    running.map((c) =>
+      ctx.state.locks.run(c.id, async () => {
+        await ctx.plugins.runtime.stopContainer(c.id, 0, 'SIGKILL');
+        const st = await ctx.plugins.runtime.containerState(c.id);
+        c.state = 'exited';
+        c.exitCode = st.exitCode ?? 137;
+        c.finishedAt = st.finishedAt ?? c.finishedAt;
+        await ctx.plugins.store.containers.put(c);
+      }),
+    ),
+  );
+}

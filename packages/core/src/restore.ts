@@ -1,0 +1,60 @@
+import type { CoreContext } from './context.js';
+import { errorMessage } from './errors.js';
+import { removePodFiles } from './pods/files.js';
+import { networkRequest, usesHostNetwork } from './pods/network-request.js';
+import { podFullName } from './pods/validate.js';
+import type { PodRecord } from './types.js';
+
+/**
+ * Rebuild the in-memory state from the store after a start (graceful or after kill -9): pods
+ * and containers come back with their names; pods a crash left half-made are cleaned up, and
+ * pinned namespaces no record owns are released.
+ */
+export async function restore(ctx: CoreContext): Promise<void> {
+  const { store, namespace } = ctx.plugins;
+  const log = ctx.logger.child({ phase: 'restore' });
+  for (const pod of await store.pods.list()) {
+    if (pod.creating) {
+      await cleanUpHalfMadePod(ctx, pod).catch((err: unknown) => log.error({ err, podId: pod.id }, 'cleaning up a half-made pod failed'));
+      continue;
+    }
+    ctx.state.pods.set(pod.id, pod);
+    ctx.state.podNames.reserve(podFullName(pod.config), pod.id, 'pod sandbox');
+    for (const ns of pod.namespaces) {
+      if ((await namespace.state(ns).catch(() => 'closed')) === 'closed') {
+        log.warn({ podId: pod.id, path: ns.path }, 'a namespace of this pod was closed while criod was down');
+      }
+    }
+  }
+  for (const c of await store.containers.list()) {
+    if (!ctx.state.pods.has(c.podId)) {
+      log.warn({ containerId: c.id, podId: c.podId }, 'container record of a pod that no longer exists: removing it');
+      await ctx.plugins.runtime.deleteContainer(c.id).catch(() => undefined);
+      await store.images.removeRootfs(c.id).catch(() => undefined);
+      await store.containers.delete(c.id);
+      continue;
+    }
+    ctx.state.containers.set(c.id, c);
+    ctx.state.containerNames.reserve(`${c.podId}/${c.name}`, c.id, 'container');
+  }
+  const owned = new Set([...ctx.state.pods.values()].flatMap((p) => p.namespaces.map((ns) => ns.path)));
+  for (const ns of await namespace.list()) {
+    if (!owned.has(ns.path)) {
+      log.warn({ path: ns.path }, 'releasing a pinned namespace no pod owns');
+      await namespace.release(ns).catch((err: unknown) => log.error({ err, path: ns.path }, 'releasing it failed'));
+    }
+  }
+  log.info({ pods: ctx.state.pods.size, containers: ctx.state.containers.size }, 'state restored');
+}
+
+async function cleanUpHalfMadePod(ctx: CoreContext, pod: PodRecord): Promise<void> {
+  ctx.logger.warn({ podId: pod.id }, 'cleaning up a pod a crash left half-made');
+  if (!usesHostNetwork(pod) && pod.namespaces.length > 0) {
+    await ctx.plugins.network.tearDown(networkRequest(pod)).catch((err: unknown) => {
+      ctx.logger.warn({ podId: pod.id, err: errorMessage(err) }, 'CNI teardown of a half-made pod failed');
+    });
+  }
+  await removePodFiles(pod.files, { keepDir: false });
+  await Promise.all(pod.namespaces.map((ns) => ctx.plugins.namespace.release(ns)));
+  await ctx.plugins.store.pods.delete(pod.id);
+}

@@ -1,0 +1,25 @@
+import type { ContainerRecord, PodRecord } from './types.js';
+import { KeyedMutex } from './util/keyed-mutex.js';
+import { NameRegistry } from './util/names.js';
+
+/** A RunPodSandbox still working, or finished after its caller gave up (kubelet's deadline). */
+export interface PodCreation {
+  id: string;
+  /** Settles when the creation finished; true when the pod was made. */
+  done: Promise<boolean>;
+  /** The caller cancelled or its deadline passed: a retry of the same request may take the pod. */
+  callerGone(): boolean;
+}
+
+/** criod's in-memory view, rebuilt from the store at restore. */
+export class CoreState {
+  readonly pods = new Map<string, PodRecord>();
+  readonly containers = new Map<string, ContainerRecord>();
+  readonly podNames = new NameRegistry();
+  /** Container names are unique per pod: the key is "<podId>/<name>". */
+  readonly containerNames = new NameRegistry();
+  /** One operation at a time per pod or container id. */
+  readonly locks = new KeyedMutex();
+  /** Pod name → creation in flight or unclaimed. */
+  readonly podCreations = new Map<string, PodCreation>();
+}

@@ -1,0 +1,53 @@
+import type { CriService } from '@criod/core';
+import {
+  PodSandboxState,
+  type ListPodSandboxRequest,
+  type ListPodSandboxResponse,
+  type PodSandboxStatusRequest,
+  type PodSandboxStatusResponse,
+  type RemovePodSandboxRequest,
+  type RemovePodSandboxResponse,
+  type RunPodSandboxRequest,
+  type RunPodSandboxResponse,
+  type StopPodSandboxRequest,
+  type StopPodSandboxResponse,
+} from '../gen/runtime/v1/api.js';
+import { podConfigFromCri, podStatusToCri, podToCri } from '../convert/pod.js';
+import type { CallContext } from '../handler.js';
+
+export function runPodSandbox(core: CriService) {
+  return async (req: RunPodSandboxRequest, call: CallContext): Promise<RunPodSandboxResponse> => {
+    const podSandboxId = await core.runPodSandbox(podConfigFromCri(req.config), req.runtimeHandler, { signal: call.signal });
+    return { podSandboxId };
+  };
+}
+
+export function stopPodSandbox(core: CriService) {
+  return async (req: StopPodSandboxRequest): Promise<StopPodSandboxResponse> => {
+    await core.stopPodSandbox(req.podSandboxId);
+    return {};
+  };
+}
+
+export function removePodSandbox(core: CriService) {
+  return async (req: RemovePodSandboxRequest): Promise<RemovePodSandboxResponse> => {
+    await core.removePodSandbox(req.podSandboxId);
+    return {};
+  };
+}
+
+export function podSandboxStatus(core: CriService) {
+  return async (req: PodSandboxStatusRequest): Promise<PodSandboxStatusResponse> => {
+    const { pod, info } = await core.podSandboxStatus(req.podSandboxId, req.verbose);
+    return { status: podStatusToCri(pod), info, containersStatuses: [], timestamp: 0n };
+  };
+}
+
+export function listPodSandbox(core: CriService) {
+  return (req: ListPodSandboxRequest): ListPodSandboxResponse => {
+    const f = req.filter;
+    const state = f?.state ? (f.state.state === PodSandboxState.SANDBOX_READY ? 'ready' : 'notready') : undefined;
+    return { items: core.listPodSandbox({ id: f?.id || undefined, state, labelSelector: f?.labelSelector }).map(podToCri) };
+  };
+}
+
