@@ -49,7 +49,8 @@ export async function restore(ctx: CoreContext): Promise<void> {
 
 async function cleanUpHalfMadePod(ctx: CoreContext, pod: PodRecord): Promise<void> {
   ctx.logger.warn({ podId: pod.id }, 'cleaning up a pod a crash left half-made');
-  if (!usesHostNetwork(pod) && pod.namespaces.length > 0) {
+  // Always for pod networks: the crash may have come after CNI ADD but before the namespaces were recorded.
+  if (!usesHostNetwork(pod)) {
     await ctx.plugins.network.tearDown(networkRequest(pod)).catch((err: unknown) => {
       ctx.logger.warn({ podId: pod.id, err: errorMessage(err) }, 'CNI teardown of a half-made pod failed');
     });

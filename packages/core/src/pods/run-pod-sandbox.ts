@@ -97,8 +97,8 @@ async function createPod(ctx: CoreContext, id: string, name: string, config: Pod
         hostname: hostNetwork ? undefined : config.hostname || undefined,
         sysctls: config.linux.sysctls,
       });
+      // Not recorded yet: after a crash here, restore releases pins no pod owns.
       undo.push('release namespaces', () => Promise.all(pod.namespaces.map((ns) => namespace.release(ns))));
-      await store.pods.put(pod);
     } else if (Object.keys(config.linux.sysctls).length > 0) {
       throw new InvalidArgumentError(`sysctls ${Object.keys(config.linux.sysctls).join(', ')} need a pod network or IPC namespace; this pod uses the host's`);
     }

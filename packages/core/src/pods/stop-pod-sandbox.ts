@@ -25,11 +25,12 @@ export async function stopPodSandbox(ctx: CoreContext, ref: string): Promise<voi
 export async function stopPod(ctx: CoreContext, pod: PodRecord): Promise<void> {
   const log = ctx.logger.child({ podId: pod.id });
   await stopPodContainers(ctx, pod);
-  if (!usesHostNetwork(pod) && pod.namespaces.length > 0) {
-    // Before the namespaces go: CNI DEL needs the netns path (and copes when it is closed).
-    await ctx.plugins.network.tearDown(networkRequest(pod));
-  }
-  await removePodFiles(pod.files, { keepDir: true });
+  // The shm unmount does not depend on the network: both at once. The namespaces go last, as
+  // CNI DEL needs the netns path (and copes when it is closed).
+  const detach = !usesHostNetwork(pod) && pod.namespaces.length > 0 ? ctx.plugins.network.tearDown(networkRequest(pod)) : Promise.resolve();
+  const [net, files] = await Promise.allSettled([detach, removePodFiles(pod.files, { keepDir: true })]);
+  if (net.status === 'rejected') throw net.reason;
+  if (files.status === 'rejected') throw files.reason;
   await Promise.all(pod.namespaces.map((ns) => ctx.plugins.namespace.release(ns)));
   if (pod.state !== 'notready' || pod.namespaces.length > 0) {
     pod.state = 'notready';

@@ -1,0 +1,4 @@
+import { benchPods } from './pods.js';
+
+const runs = Number(process.env.BENCH_RUNS ?? 20);
+await benchPods(runs);
