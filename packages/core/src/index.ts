@@ -14,3 +14,8 @@ export type { RunPodSandboxOptions } from './pods/run-pod-sandbox.js';
 export { podFullName } from './pods/validate.js';
 export { CoreState } from './state.js';
 export { KeyedMutex } from './util/keyed-mutex.js';
+export type { ContainerFilter } from './containers/list-containers.js';
+export type { ContainerStatsFilter, ContainerStatsResult, PodStatsResult } from './containers/stats.js';
+export type { ContainerStatusResult } from './containers/container-status.js';
+export { runningContainer } from './containers/exec-sync.js';
+export { resolveCapabilities, daemonBoundingSet, capabilitiesInMask, defaultCapabilities, type OciCapabilities } from './containers/spec/capabilities.js';

@@ -1,4 +1,5 @@
 import type { CoreContext } from './context.js';
+import { containerNameKey, refreshContainer } from './containers/lookup.js';
 import { errorMessage } from './errors.js';
 import { removePodFiles } from './pods/files.js';
 import { networkRequest, usesHostNetwork } from './pods/network-request.js';
@@ -35,7 +36,16 @@ export async function restore(ctx: CoreContext): Promise<void> {
       continue;
     }
     ctx.state.containers.set(c.id, c);
-    ctx.state.containerNames.reserve(`${c.podId}/${c.name}`, c.id, 'container');
+    ctx.state.containerNames.reserve(containerNameKey(c.podId, c.name, c.attempt), c.id, 'container');
+    // Containers kept running under their monitors; some may have exited meanwhile.
+    await refreshContainer(ctx, c).catch((err: unknown) => log.error({ err, containerId: c.id }, 'reconciling with the runtime failed'));
+  }
+  for (const id of await ctx.plugins.runtime.listContainers()) {
+    if (!ctx.state.containers.has(id)) {
+      log.warn({ containerId: id }, 'deleting a runtime container no record owns (a crash during CreateContainer)');
+      await ctx.plugins.runtime.deleteContainer(id).catch((err: unknown) => log.error({ err, containerId: id }, 'deleting it failed'));
+      await store.images.removeRootfs(id).catch(() => undefined);
+    }
   }
   const owned = new Set([...ctx.state.pods.values()].flatMap((p) => p.namespaces.map((ns) => ns.path)));
   for (const ns of await namespace.list()) {

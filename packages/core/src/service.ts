@@ -1,3 +1,12 @@
+import { containerStatus } from './containers/container-status.js';
+import { createContainer } from './containers/create-container.js';
+import { execSync } from './containers/exec-sync.js';
+import { listContainers, type ContainerFilter } from './containers/list-containers.js';
+import { removeContainer } from './containers/remove-container.js';
+import { startContainer } from './containers/start-container.js';
+import { containerStats, listContainerStats, listPodSandboxStats, podSandboxStats, type ContainerStatsFilter } from './containers/stats.js';
+import { stopContainer } from './containers/stop-container.js';
+import { reopenContainerLog, updateContainerResources } from './containers/update-container.js';
 import type { CoreContext, CoreOptions, PluginSet } from './context.js';
 import { ImageOperations } from './images/index.js';
 import type { Logger } from './logger.js';
@@ -9,7 +18,7 @@ import { stopPodSandbox } from './pods/stop-pod-sandbox.js';
 import { restore } from './restore.js';
 import { CoreState } from './state.js';
 import { runtimeConfig, status } from './status.js';
-import type { PodSandboxConfig } from './types.js';
+import type { ContainerConfig, LinuxResources, PodSandboxConfig } from './types.js';
 import { version } from './version.js';
 
 /**
@@ -61,5 +70,57 @@ export class CriService {
 
   listPodSandbox(filter?: PodSandboxFilter) {
     return listPodSandbox(this.ctx, filter);
+  }
+
+  createContainer(podId: string, config: ContainerConfig) {
+    return createContainer(this.ctx, podId, config);
+  }
+
+  startContainer(id: string) {
+    return startContainer(this.ctx, id);
+  }
+
+  stopContainer(id: string, timeoutSeconds: number) {
+    return stopContainer(this.ctx, id, timeoutSeconds);
+  }
+
+  removeContainer(id: string) {
+    return removeContainer(this.ctx, id);
+  }
+
+  containerStatus(id: string, verbose: boolean) {
+    return containerStatus(this.ctx, id, verbose);
+  }
+
+  listContainers(filter?: ContainerFilter) {
+    return listContainers(this.ctx, filter);
+  }
+
+  execSync(id: string, cmd: string[], timeoutSeconds: number) {
+    return execSync(this.ctx, id, cmd, timeoutSeconds);
+  }
+
+  updateContainerResources(id: string, resources: LinuxResources | undefined) {
+    return updateContainerResources(this.ctx, id, resources);
+  }
+
+  reopenContainerLog(id: string) {
+    return reopenContainerLog(this.ctx, id);
+  }
+
+  containerStats(id: string) {
+    return containerStats(this.ctx, id);
+  }
+
+  listContainerStats(filter?: ContainerStatsFilter) {
+    return listContainerStats(this.ctx, filter);
+  }
+
+  podSandboxStats(podId: string) {
+    return podSandboxStats(this.ctx, podId);
+  }
+
+  listPodSandboxStats(filter?: { id?: string; labelSelector?: Record<string, string> }) {
+    return listPodSandboxStats(this.ctx, filter);
   }
 }

@@ -131,6 +131,66 @@ export interface PodRecord {
   shmSizeBytes: number;
 }
 
+export type MountPropagation = 'private' | 'rslave' | 'rshared';
+
+export interface ContainerMount {
+  containerPath: string;
+  hostPath: string;
+  readonly: boolean;
+  selinuxRelabel: boolean;
+  propagation: MountPropagation;
+}
+
+export interface ContainerDevice {
+  containerPath: string;
+  hostPath: string;
+  /** Any of r, w, m. */
+  permissions: string;
+}
+
+export interface LinuxContainerSecurity {
+  capabilities: { add: string[]; drop: string[]; addAmbient: string[] };
+  privileged: boolean;
+  namespaceOptions: NamespaceOptions;
+  selinux?: SelinuxOptions;
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsUsername: string;
+  readonlyRootfs: boolean;
+  supplementalGroups: number[];
+  noNewPrivs: boolean;
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  seccompProfile?: SecurityProfile;
+  apparmorProfile?: SecurityProfile;
+}
+
+/** What CreateContainer asks for (CRI ContainerConfig). */
+export interface ContainerConfig {
+  metadata: { name: string; attempt: number };
+  /** The image reference as the caller gave it. */
+  image: string;
+  command: string[];
+  args: string[];
+  workingDir: string;
+  envs: { key: string; value: string }[];
+  mounts: ContainerMount[];
+  devices: ContainerDevice[];
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** Relative to the pod's log directory. */
+  logPath: string;
+  stdin: boolean;
+  stdinOnce: boolean;
+  tty: boolean;
+  /** Signal name from the CRI config ("" = the image's or SIGTERM). */
+  stopSignal: string;
+  linux: {
+    resources?: LinuxResources;
+    securityContext: LinuxContainerSecurity;
+  };
+}
+
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
 
 /** The durable record of a container. */
@@ -146,11 +206,23 @@ export interface ContainerRecord {
   exitCode: number;
   reason: string;
   message: string;
+  /** The image as requested. */
   image: string;
+  /** The resolved image: "sha256:<id>" or its repo digest. */
   imageRef: string;
+  /** Hex id of the image. */
+  imageId: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  /** Absolute path of the CRI log file ("" when the pod has no log directory). */
   logPath: string;
+  config: ContainerConfig;
+  /** The effective stop signal (CRI config, else the image's STOPSIGNAL, else SIGTERM). */
+  stopSignal: string;
+  /** Resources as last applied (CreateContainer, then UpdateContainerResources). */
+  resources?: LinuxResources;
+  /** The user the process runs as. */
+  user: { uid: number; gid: number; additionalGids: number[] };
 }
 
 /** What CreateContainer takes from an image's config (OCI image config `config` object). */

@@ -3,6 +3,18 @@ import type { CriService, Logger } from '@criod/core';
 import { ImageServiceService, RuntimeServiceService } from './gen/runtime/v1/api.js';
 import { unary, unimplementedStream, unimplementedUnary, type CallContext } from './handler.js';
 import { imageHandlers } from './image/index.js';
+import {
+  containerStatus,
+  createContainer,
+  execSync,
+  listContainers,
+  removeContainer,
+  reopenContainerLog,
+  startContainer,
+  stopContainer,
+  updateContainerResources,
+} from './runtime/containers.js';
+import { containerStats, listContainerStats, listPodSandboxStats, podSandboxStats } from './runtime/stats.js';
 import { listPodSandbox, podSandboxStatus, removePodSandbox, runPodSandbox, stopPodSandbox } from './runtime/pods.js';
 import { runtimeConfig } from './runtime/runtime-config.js';
 import { status } from './runtime/status.js';
@@ -23,6 +35,19 @@ function runtimeImpls(core: CriService): Record<string, AnyImpl> {
     removePodSandbox: removePodSandbox(core),
     podSandboxStatus: podSandboxStatus(core),
     listPodSandbox: listPodSandbox(core),
+    createContainer: createContainer(core),
+    startContainer: startContainer(core),
+    stopContainer: stopContainer(core),
+    removeContainer: removeContainer(core),
+    containerStatus: containerStatus(core),
+    listContainers: listContainers(core),
+    execSync: execSync(core),
+    updateContainerResources: updateContainerResources(core),
+    reopenContainerLog: reopenContainerLog(core),
+    containerStats: containerStats(core),
+    listContainerStats: listContainerStats(core),
+    podSandboxStats: podSandboxStats(core),
+    listPodSandboxStats: listPodSandboxStats(core),
   };
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logger.js';
 import { CriService } from '../service.js';
-import { fakePluginSet, type FakePluginSet } from '../testing/index.js';
+import { fakePluginSet, testContainerConfig, testImage, type FakePluginSet } from '../testing/index.js';
 import type { PodSandboxConfig } from '../types.js';
 import { isMountPoint } from '../util/mount.js';
 
@@ -162,12 +162,9 @@ describe('StopPodSandbox and RemovePodSandbox', () => {
 
   it('removes a ready pod directly, stopping it first and killing its containers', async () => {
     const id = await svc.runPodSandbox(podConfig(), '');
-    svc.ctx.state.containers.set('c1', {
-      id: 'c1', podId: id, name: 'app', attempt: 0, state: 'running', createdAt: 1n, startedAt: 1n, finishedAt: 0n,
-      exitCode: 0, reason: '', message: '', image: 'busybox', imageRef: 'x', labels: {}, annotations: {}, logPath: '',
-    });
-    await plugins.runtime.createContainer({ id: 'c1', podId: id, handler: '', spec: {}, logPath: '', stdin: false, stdinOnce: false, tty: false });
-    await plugins.runtime.startContainer('c1');
+    plugins.store.images.images.set(testImage().id, testImage());
+    const cid = await svc.createContainer(id, testContainerConfig());
+    await svc.startContainer(cid);
     await svc.removePodSandbox(id);
     expect(plugins.runtime.containers.size).toBe(0);
     expect(svc.ctx.state.containers.size).toBe(0);

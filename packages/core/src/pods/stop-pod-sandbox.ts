@@ -1,5 +1,6 @@
 import type { CoreContext } from '../context.js';
 import type { PodRecord } from '../types.js';
+import { stopLocked } from '../containers/stop-container.js';
 import { removePodFiles } from './files.js';
 import { findPodIfAny } from './lookup.js';
 import { networkRequest, usesHostNetwork } from './network-request.js';
@@ -43,16 +44,5 @@ export async function stopPod(ctx: CoreContext, pod: PodRecord): Promise<void> {
 /** Kill what still runs in the pod: kubelet stopped the containers gracefully before this. */
 async function stopPodContainers(ctx: CoreContext, pod: PodRecord): Promise<void> {
   const running = [...ctx.state.containers.values()].filter((c) => c.podId === pod.id && c.state !== 'exited');
-  await Promise.all(
-    running.map((c) =>
-      ctx.state.locks.run(c.id, async () => {
-        await ctx.plugins.runtime.stopContainer(c.id, 0, 'SIGKILL');
-        const st = await ctx.plugins.runtime.containerState(c.id);
-        c.state = 'exited';
-        c.exitCode = st.exitCode ?? 137;
-        c.finishedAt = st.finishedAt ?? c.finishedAt;
-        await ctx.plugins.store.containers.put(c);
-      }),
-    ),
-  );
+  await Promise.all(running.map((c) => ctx.state.locks.run(c.id, () => stopLocked(ctx, c, 0))));
 }

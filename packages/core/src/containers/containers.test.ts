@@ -1,0 +1,254 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../logger.js';
+import { CriService } from '../service.js';
+import { fakePluginSet, testContainerConfig, testImage, testPodConfig, type FakePluginSet } from '../testing/index.js';
+import type { ContainerConfig } from '../types.js';
+
+let runroot: string;
+let plugins: FakePluginSet;
+let svc: CriService;
+let podId: string;
+
+beforeEach(async () => {
+  runroot = mkdtempSync(join(tmpdir(), 'criod-ctr-'));
+  plugins = fakePluginSet();
+  plugins.store.images.images.set(testImage().id, testImage());
+  svc = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
+  podId = await svc.runPodSandbox(testPodConfig('web', { logDirectory: join(runroot, 'logs') }), '');
+});
+
+afterEach(async () => {
+  for (const pod of svc.listPodSandbox()) await svc.removePodSandbox(pod.id);
+  rmSync(runroot, { recursive: true, force: true });
+});
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- specs are free-form JSON; tests read deep fields
+function specOf(id: string): Record<string, any> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return plugins.runtime.containers.get(id)!.req.spec as Record<string, any>;
+}
+
+describe('container lifecycle', () => {
+  it('creates, starts, stops and removes a container, with the reasons kubelet expects', async () => {
+    const id = await svc.createContainer(podId, testContainerConfig());
+    expect((await svc.containerStatus(id, false)).container.state).toBe('created');
+    await svc.startContainer(id);
+    const running = (await svc.containerStatus(id, false)).container;
+    expect(running.state).toBe('running');
+    expect(running.startedAt).toBeGreaterThan(0n);
+    await svc.stopContainer(id, 10);
+    const exited = (await svc.containerStatus(id, false)).container;
+    expect(exited).toMatchObject({ state: 'exited', exitCode: 137, reason: 'Error' });
+    expect(plugins.runtime.containers.get(id)?.signals).toEqual(['SIGTERM']);
+    await svc.stopContainer(id, 10); // idempotent
+    await svc.removeContainer(id);
+    await svc.removeContainer(id); // idempotent
+    await expect(svc.containerStatus(id, false)).rejects.toMatchObject({ code: 'NotFound' });
+    expect(plugins.store.images.rootfs.has(id)).toBe(false);
+    expect(await plugins.store.containers.list()).toEqual([]);
+  });
+
+  it('reports Completed and OOMKilled from the runtime', async () => {
+    const a = await svc.createContainer(podId, testContainerConfig('a'));
+    const b = await svc.createContainer(podId, testContainerConfig('b'));
+    await svc.startContainer(a);
+    await svc.startContainer(b);
+    plugins.runtime.exit(a, 0);
+    plugins.runtime.exit(b, 137, true);
+    expect((await svc.containerStatus(a, false)).container).toMatchObject({ state: 'exited', exitCode: 0, reason: 'Completed' });
+    expect((await svc.containerStatus(b, false)).container).toMatchObject({ state: 'exited', reason: 'OOMKilled' });
+  });
+
+  it('uses the image STOPSIGNAL, then a CRI stop signal over it; timeout 0 kills now', async () => {
+    plugins.store.images.images.set(testImage().id, testImage({ config: { ...testImage().config, stopSignal: 'SIGQUIT' } }));
+    const a = await svc.createContainer(podId, testContainerConfig('a'));
+    const b = await svc.createContainer(podId, testContainerConfig('b', { stopSignal: 'SIGUSR1' }));
+    const k = await svc.createContainer(podId, testContainerConfig('k'));
+    for (const id of [a, b, k]) await svc.startContainer(id);
+    await svc.stopContainer(a, 5);
+    await svc.stopContainer(b, 5);
+    await svc.stopContainer(k, 0);
+    expect(plugins.runtime.containers.get(a)?.signals).toEqual(['SIGQUIT']);
+    expect(plugins.runtime.containers.get(b)?.signals).toEqual(['SIGUSR1']);
+    expect(plugins.runtime.containers.get(k)?.signals).toEqual(['SIGKILL']);
+  });
+
+  it('refuses to start a container twice', async () => {
+    const id = await svc.createContainer(podId, testContainerConfig());
+    await svc.startContainer(id);
+    await expect(svc.startContainer(id)).rejects.toMatchObject({ code: 'FailedPrecondition' });
+  });
+
+  it('runs ExecSync only in running containers', async () => {
+    const id = await svc.createContainer(podId, testContainerConfig());
+    await expect(svc.execSync(id, ['echo', 'hi'], 0)).rejects.toMatchObject({ code: 'FailedPrecondition' });
+    await svc.startContainer(id);
+    expect((await svc.execSync(id, ['echo', 'hi'], 0)).stdout.toString()).toBe('echo hi\n');
+    await expect(svc.execSync(id, [], 0)).rejects.toMatchObject({ code: 'InvalidArgument' });
+  });
+});
+
+describe('bad input leaves nothing behind', () => {
+  async function expectRejected(config: ContainerConfig, code: string, message?: string, pod = podId) {
+    await expect(svc.createContainer(pod, config)).rejects.toMatchObject({ code, ...(message ? { message: expect.stringContaining(message) } : {}) });
+    expect(plugins.runtime.containers.size).toBe(0);
+    expect(plugins.store.images.rootfs.size).toBe(0);
+    expect(await plugins.store.containers.list()).toEqual([]);
+  }
+
+  it('answers NotFound for an unknown pod and an unknown image', async () => {
+    await expectRejected(testContainerConfig(), 'NotFound', 'not found', 'f'.repeat(64));
+    await expectRejected(testContainerConfig('x', { image: 'nope:1' }), 'NotFound', 'nope:1');
+  });
+
+  it('answers AlreadyExists for a name in use in the pod, naming the holder', async () => {
+    const id = await svc.createContainer(podId, testContainerConfig());
+    await expect(svc.createContainer(podId, testContainerConfig())).rejects.toMatchObject({ code: 'AlreadyExists', message: expect.stringContaining(id) });
+    // The next attempt of the same container is a different name.
+    await svc.createContainer(podId, testContainerConfig('app', { metadata: { name: 'app', attempt: 1 } }));
+  });
+
+  it('refuses a log path escaping the pod log dir, a missing host path and invalid resources', async () => {
+    await expectRejected(testContainerConfig('a', { logPath: '../../etc/evil.log' }), 'InvalidArgument', 'escapes');
+    await expectRejected(testContainerConfig('b', { logPath: '/etc/evil.log' }), 'InvalidArgument', 'relative');
+    await expectRejected(
+      testContainerConfig('c', { mounts: [{ containerPath: '/data', hostPath: '/nonexistent/data', readonly: false, selinuxRelabel: false, propagation: 'private' }] }),
+      'InvalidArgument',
+      '/nonexistent/data',
+    );
+    const bad = testContainerConfig('d');
+    bad.linux.resources = { cpuPeriod: 0, cpuQuota: 10, cpuShares: 0, memoryLimitInBytes: -5, oomScoreAdj: 0, cpusetCpus: '', cpusetMems: '', hugepageLimits: [], unified: {}, memorySwapLimitInBytes: 0 };
+    await expectRejected(bad, 'InvalidArgument');
+    plugins.store.images.images.set(testImage().id, testImage({ config: { ...testImage().config, entrypoint: [], cmd: [] } }));
+    await expectRejected(testContainerConfig('e', { command: [], args: [] }), 'InvalidArgument', 'no command');
+  });
+
+  it('undoes the rootfs when the runtime refuses the container', async () => {
+    plugins.runtime.failNextCreate = new Error('runc create failed: oops');
+    await expect(svc.createContainer(podId, testContainerConfig())).rejects.toThrow('oops');
+    expect(plugins.store.images.rootfs.size).toBe(0);
+    expect(await plugins.store.containers.list()).toEqual([]);
+    // The name is free again.
+    await svc.createContainer(podId, testContainerConfig());
+  });
+
+  it('refuses containers in a stopped pod', async () => {
+    await svc.stopPodSandbox(podId);
+    await expectRejected(testContainerConfig(), 'FailedPrecondition');
+  });
+});
+
+describe('the OCI spec', () => {
+  it('joins the pod namespaces, mounts the pod files and logs under the pod log dir', async () => {
+    const id = await svc.createContainer(podId, testContainerConfig());
+    const spec = specOf(id);
+    const { pod } = await svc.podSandboxStatus(podId, false);
+    const ns = Object.fromEntries((spec.linux.namespaces as { type: string; path?: string }[]).map((n) => [n.type, n.path ?? 'new']));
+    expect(ns).toEqual({ mount: 'new', network: `/fake/ns/net/${podId}`, uts: `/fake/ns/uts/${podId}`, ipc: `/fake/ns/ipc/${podId}`, pid: 'new' });
+    expect(spec.hostname).toBe('web');
+    const dests = (spec.mounts as { destination: string; source: string }[]).map((m) => [m.destination, m.source]);
+    expect(dests).toContainEqual(['/etc/resolv.conf', pod.files.resolvConf]);
+    expect(dests).toContainEqual(['/dev/shm', pod.files.shm]);
+    expect(plugins.runtime.containers.get(id)?.req.logPath).toBe(join(runroot, 'logs', 'app.log'));
+    expect(spec.linux.cgroupsPath).toBe(`/criod/criod-${id}`);
+    expect(spec.linux.maskedPaths).toContain('/proc/kcore');
+    expect(spec.linux.readonlyPaths).toContain('/proc/sys');
+  });
+
+  it('follows the Kubernetes command and args rules against the image', async () => {
+    plugins.store.images.images.set(testImage().id, testImage({ config: { ...testImage().config, entrypoint: ['/entry'], cmd: ['default'] } }));
+    const only = await svc.createContainer(podId, testContainerConfig('a', { command: [], args: [] }));
+    const args = await svc.createContainer(podId, testContainerConfig('b', { command: [], args: ['x'] }));
+    const cmd = await svc.createContainer(podId, testContainerConfig('c', { command: ['/bin/true'], args: ['y'] }));
+    expect(specOf(only).process.args).toEqual(['/entry', 'default']);
+    expect(specOf(args).process.args).toEqual(['/entry', 'x']);
+    expect(specOf(cmd).process.args).toEqual(['/bin/true', 'y']);
+  });
+
+  it('puts the image env first and lets the request override it', async () => {
+    plugins.store.images.images.set(testImage().id, testImage({ config: { ...testImage().config, env: ['PATH=/bin', 'A=image', 'B=image'] } }));
+    const id = await svc.createContainer(podId, testContainerConfig('a', { envs: [{ key: 'B', value: 'cri' }, { key: 'C', value: 'x=y' }] }));
+    expect(specOf(id).process.env).toEqual(['PATH=/bin', 'A=image', 'B=cri', 'C=x=y', 'HOSTNAME=web']);
+  });
+
+  it('adds and drops capabilities over the default set, ALL included', async () => {
+    const cfg = testContainerConfig('a');
+    cfg.linux.securityContext.capabilities = { add: ['NET_ADMIN'], drop: ['ALL'], addAmbient: [] };
+    const a = await svc.createContainer(podId, cfg);
+    expect(specOf(a).process.capabilities.effective).toEqual(['CAP_NET_ADMIN']);
+    const d = testContainerConfig('d');
+    d.linux.securityContext.capabilities = { add: [], drop: ['cap_kill'], addAmbient: [] };
+    const b = await svc.createContainer(podId, d);
+    expect(specOf(b).process.capabilities.effective).not.toContain('CAP_KILL');
+    expect(specOf(b).process.capabilities.effective).toContain('CAP_CHOWN');
+    const bad = testContainerConfig('e');
+    bad.linux.securityContext.capabilities = { add: ['CAP_TELEPORT'], drop: [], addAmbient: [] };
+    await expect(svc.createContainer(podId, bad)).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('CAP_TELEPORT') });
+  });
+
+  it('gives privileged containers no masked or readonly paths and all device access', async () => {
+    const cfg = testContainerConfig('p');
+    cfg.linux.securityContext.privileged = true;
+    const spec = specOf(await svc.createContainer(podId, cfg));
+    expect(spec.linux.maskedPaths).toEqual([]);
+    expect(spec.linux.readonlyPaths).toEqual([]);
+    expect(spec.linux.resources.devices).toEqual([{ allow: true, access: 'rwm' }]);
+    expect((spec.linux.devices as unknown[]).length).toBeGreaterThan(0);
+  });
+
+  it('applies resources and runs the security plugins on the spec', async () => {
+    const seen: string[] = [];
+    plugins.security[0]!.applyToContainer = async (spec, req) => {
+      seen.push(req.containerName);
+      (spec.process as Record<string, unknown>).noNewPrivileges = true;
+    };
+    const cfg = testContainerConfig('r');
+    cfg.linux.resources = { cpuPeriod: 100000, cpuQuota: 50000, cpuShares: 512, memoryLimitInBytes: 64 << 20, oomScoreAdj: 500, cpusetCpus: '0', cpusetMems: '', hugepageLimits: [], unified: {}, memorySwapLimitInBytes: 0 };
+    const spec = specOf(await svc.createContainer(podId, cfg));
+    expect(spec.linux.resources.cpu).toEqual({ shares: 512, quota: 50000, period: 100000, cpus: '0' });
+    expect(spec.linux.resources.memory).toEqual({ limit: 64 << 20 });
+    expect(spec.process.oomScoreAdj).toBe(500);
+    expect(spec.process.noNewPrivileges).toBe(true);
+    expect(seen).toEqual(['r']);
+  });
+});
+
+describe('listing, stats and restore', () => {
+  it('filters containers by state, pod and label', async () => {
+    const a = await svc.createContainer(podId, testContainerConfig('a'));
+    const b = await svc.createContainer(podId, testContainerConfig('b'));
+    await svc.startContainer(b);
+    expect((await svc.listContainers()).map((c) => c.id)).toEqual([a, b]);
+    expect((await svc.listContainers({ state: 'running' })).map((c) => c.id)).toEqual([b]);
+    expect((await svc.listContainers({ labelSelector: { container: 'a' } })).map((c) => c.id)).toEqual([a]);
+    expect(await svc.listContainers({ podId: 'ffff' })).toEqual([]);
+  });
+
+  it('reports stats of running containers and sums them per pod', async () => {
+    const id = await svc.createContainer(podId, testContainerConfig());
+    await svc.startContainer(id);
+    const st = await svc.containerStats(id);
+    expect(st.sample).toBeDefined();
+    const pod = await svc.podSandboxStats(podId);
+    expect(pod.containers.map((c) => c.container.id)).toEqual([id]);
+  });
+
+  it('restores containers and reconciles exits that happened while criod was down', async () => {
+    const a = await svc.createContainer(podId, testContainerConfig('a'));
+    await svc.startContainer(a);
+    const b = await svc.createContainer(podId, testContainerConfig('b'));
+    await svc.startContainer(b);
+    plugins.runtime.exit(b, 3);
+    await plugins.runtime.createContainer({ id: 'stray', podId, handler: '', spec: {}, logPath: '', stdin: false, stdinOnce: false, tty: false });
+    const again = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
+    await again.restore();
+    expect((await again.containerStatus(a, false)).container.state).toBe('running');
+    expect((await again.containerStatus(b, false)).container).toMatchObject({ state: 'exited', exitCode: 3, reason: 'Error' });
+    expect(plugins.runtime.containers.has('stray')).toBe(false);
+    await expect(again.createContainer(podId, testContainerConfig('a'))).rejects.toMatchObject({ code: 'AlreadyExists' });
+    svc = again;
+  });
+});

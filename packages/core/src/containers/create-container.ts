@@ -1,0 +1,138 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
+import type { CoreContext } from '../context.js';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import { findPod } from '../pods/lookup.js';
+import type { ContainerConfig, ContainerRecord, PodRecord } from '../types.js';
+import { nowNs } from '../types.js';
+import { newId } from '../util/ids.js';
+import { UndoStack } from '../util/undo.js';
+import { containerNameKey, findContainer } from './lookup.js';
+import { buildSpec } from './spec/build.js';
+import { daemonBoundingSet } from './spec/capabilities.js';
+import { validateResources } from './spec/resources.js';
+import { resolveUser } from './spec/user.js';
+
+/** The absolute log path of a container: inside the pod's log directory, never outside it. */
+export function containerLogPath(ctx: CoreContext, pod: PodRecord, id: string, logPath: string): string {
+  const dir = pod.config.logDirectory;
+  if (!dir) return join(ctx.options.runroot, 'pods', pod.id, 'logs', `${id}.log`);
+  if (!logPath) return join(dir, `${id}.log`);
+  if (isAbsolute(logPath)) throw new InvalidArgumentError(`log_path ${JSON.stringify(logPath)} must be relative to the pod's log directory`);
+  const full = resolve(dir, normalize(logPath));
+  if (!full.startsWith(`${resolve(dir)}/`)) throw new InvalidArgumentError(`log_path ${JSON.stringify(logPath)} escapes the pod's log directory ${dir}`);
+  return full;
+}
+
+function validateContainerConfig(config: ContainerConfig): void {
+  const name = config.metadata.name;
+  if (!name) throw new InvalidArgumentError('container metadata.name must not be empty');
+  if (/[/\0\n]/.test(name) || name.length > 253) throw new InvalidArgumentError(`container name ${JSON.stringify(name)} is not allowed`);
+  if (!config.image) throw new InvalidArgumentError(`container ${name}: image must not be empty`);
+  validateResources(config.linux.resources);
+}
+
+/**
+ * CreateContainer: reserve the name, make the rootfs from the image, build the OCI spec, let the
+ * security plugins confine it, and create the container under the runtime. Undone on failure.
+ */
+export async function createContainer(ctx: CoreContext, podRef: string, config: ContainerConfig): Promise<string> {
+  validateContainerConfig(config);
+  const pod = findPod(ctx, podRef);
+  return ctx.state.locks.run(pod.id, async () => {
+    if (pod.state !== 'ready') throw new FailedPreconditionError(`pod sandbox ${pod.id} is not ready: it was stopped`);
+    const image = await ctx.plugins.store.images.resolve(config.image);
+    if (!image) throw new NotFoundError(`image ${config.image} not found: pull it first`);
+    const id = newId();
+    const nameKey = containerNameKey(pod.id, config.metadata.name, config.metadata.attempt);
+    ctx.state.containerNames.reserve(nameKey, id, 'container');
+    const log = ctx.logger.child({ containerId: id, podId: pod.id, container: config.metadata.name });
+    const undo = new UndoStack(log);
+    undo.push('release name', async () => ctx.state.containerNames.release(nameKey, id));
+    try {
+      const logPath = containerLogPath(ctx, pod, id, config.logPath);
+      const rootfs = await ctx.plugins.store.images.createRootfs(id, image.id);
+      undo.push('remove rootfs', () => ctx.plugins.store.images.removeRootfs(id));
+      const sc = config.linux.securityContext;
+      const user = await resolveUser(rootfs, {
+        runAsUser: sc.runAsUser,
+        runAsGroup: sc.runAsGroup,
+        runAsUsername: sc.runAsUsername,
+        supplementalGroups: sc.supplementalGroups,
+        imageUser: image.config.user,
+      });
+      const targetPid = sc.namespaceOptions.pid === 'target' ? await targetContainerPid(ctx, sc.namespaceOptions.targetId) : undefined;
+      const spec = await buildSpec({
+        id,
+        pod,
+        config,
+        image: image.config,
+        rootfs,
+        user,
+        boundingSet: await daemonBoundingSet(),
+        cgroupDriver: ctx.plugins.runtime.cgroupDriver(),
+        targetPid,
+        logger: log,
+      });
+      for (const sec of ctx.plugins.security) {
+        await sec.applyToContainer(spec, {
+          containerName: config.metadata.name,
+          privileged: sc.privileged,
+          seccomp: sc.seccompProfile,
+          apparmor: sc.apparmorProfile,
+          selinux: sc.selinux,
+        });
+      }
+      await mkdir(dirname(logPath), { recursive: true });
+      await ctx.plugins.runtime.createContainer({
+        id,
+        podId: pod.id,
+        handler: pod.runtimeHandler,
+        spec,
+        logPath,
+        stdin: config.stdin,
+        stdinOnce: config.stdinOnce,
+        tty: config.tty,
+      });
+      undo.push('delete from runtime', () => ctx.plugins.runtime.deleteContainer(id));
+      const record: ContainerRecord = {
+        id,
+        podId: pod.id,
+        name: config.metadata.name,
+        attempt: config.metadata.attempt,
+        state: 'created',
+        createdAt: nowNs(),
+        startedAt: 0n,
+        finishedAt: 0n,
+        exitCode: 0,
+        reason: '',
+        message: '',
+        image: config.image,
+        imageRef: image.repoDigests[0] ?? `sha256:${image.id}`,
+        imageId: image.id,
+        labels: config.labels,
+        annotations: config.annotations,
+        logPath,
+        config,
+        stopSignal: config.stopSignal || image.config.stopSignal || 'SIGTERM',
+        resources: config.linux.resources,
+        user,
+      };
+      await ctx.plugins.store.containers.put(record);
+      ctx.state.containers.set(id, record);
+      log.info('container created');
+      return id;
+    } catch (err) {
+      log.warn({ err }, 'CreateContainer failed: undoing');
+      await undo.unwind();
+      throw err;
+    }
+  });
+}
+
+async function targetContainerPid(ctx: CoreContext, targetId: string): Promise<number> {
+  const target = findContainer(ctx, targetId);
+  const st = await ctx.plugins.runtime.containerState(target.id);
+  if (st.status !== 'running' || st.pid <= 0) throw new FailedPreconditionError(`target container ${targetId} is not running`);
+  return st.pid;
+}

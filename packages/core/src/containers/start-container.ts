@@ -1,0 +1,18 @@
+import type { CoreContext } from '../context.js';
+import { FailedPreconditionError } from '../errors.js';
+import { nowNs } from '../types.js';
+import { findContainer, refreshContainer } from './lookup.js';
+
+/** StartContainer: only a created container starts; its process begins running. */
+export async function startContainer(ctx: CoreContext, ref: string): Promise<void> {
+  const found = findContainer(ctx, ref);
+  await ctx.state.locks.run(found.id, async () => {
+    const c = await refreshContainer(ctx, found);
+    if (c.state !== 'created') throw new FailedPreconditionError(`container ${c.id} is ${c.state}, not created: it cannot be started`);
+    await ctx.plugins.runtime.startContainer(c.id);
+    c.state = 'running';
+    c.startedAt = nowNs();
+    await ctx.plugins.store.containers.put(c);
+    ctx.logger.info({ containerId: c.id }, 'container started');
+  });
+}
