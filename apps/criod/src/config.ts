@@ -26,7 +26,7 @@ export const pluginsSchema = z.strictObject({
   namespace: z.string().min(1).default('@criod/net-netns'),
   network: z.string().min(1).default('@criod/net-cni'),
   runtime: z.string().min(1).default('@criod/oci-runc'),
-  security: z.array(z.string().min(1)).default(['@criod/sec-seccomp', '@criod/sec-apparmor']),
+  security: z.array(z.string().min(1)).default(['@criod/sec-seccomp', '@criod/sec-apparmor', '@criod/sec-apparmor/selinux']),
 });
 
 export type PluginsConfig = z.infer<typeof pluginsSchema>;

@@ -18,4 +18,5 @@ export type { ContainerFilter } from './containers/list-containers.js';
 export type { ContainerStatsFilter, ContainerStatsResult, PodStatsResult } from './containers/stats.js';
 export type { ContainerStatusResult } from './containers/container-status.js';
 export { runningContainer } from './containers/exec-sync.js';
-export { resolveCapabilities, daemonBoundingSet, capabilitiesInMask, defaultCapabilities, type OciCapabilities } from './containers/spec/capabilities.js';
+export { resolveCapabilities, daemonBoundingSet, capabilitiesInMask, capabilityMask, capabilityNames, defaultCapabilities, type CapabilityRequest, type OciCapabilities } from './containers/spec/capabilities.js';
+export type { StreamRequest } from './containers/streaming.js';

@@ -178,6 +178,8 @@ export interface OciSpecLike {
 }
 
 export interface ContainerSecurityRequest {
+  /** The pod the container belongs to (SELinux: containers share their pod's level). */
+  podId: string;
   containerName: string;
   privileged: boolean;
   seccomp?: SecurityProfile;
@@ -188,6 +190,10 @@ export interface ContainerSecurityRequest {
 export interface SecurityPlugin extends PluginBase {
   status(): Promise<{ enabled: boolean; message: string }>;
   applyToContainer(spec: OciSpecLike, req: ContainerSecurityRequest): Promise<void>;
+  /** A pod is being made (or restored): hold what its containers will share, e.g. an SELinux level. */
+  reservePod?(podId: string, options: { selinuxLevel: string }): Promise<void>;
+  /** The pod is gone: release what reservePod held. Idempotent. */
+  releasePod?(podId: string): Promise<void>;
 }
 
 /** Durable records keyed by id; writes are atomic. */

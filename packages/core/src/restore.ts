@@ -3,6 +3,7 @@ import { containerNameKey, refreshContainer } from './containers/lookup.js';
 import { errorMessage } from './errors.js';
 import { removePodFiles } from './pods/files.js';
 import { networkRequest, usesHostNetwork } from './pods/network-request.js';
+import { reservePodSecurity } from './pods/security.js';
 import { podFullName } from './pods/validate.js';
 import type { PodRecord } from './types.js';
 
@@ -21,6 +22,7 @@ export async function restore(ctx: CoreContext): Promise<void> {
     }
     ctx.state.pods.set(pod.id, pod);
     ctx.state.podNames.reserve(podFullName(pod.config), pod.id, 'pod sandbox');
+    await reservePodSecurity(ctx, pod).catch((err: unknown) => log.error({ err, podId: pod.id }, 'security plugins refused the restored pod'));
     for (const ns of pod.namespaces) {
       if ((await namespace.state(ns).catch(() => 'closed')) === 'closed') {
         log.warn({ podId: pod.id, path: ns.path }, 'a namespace of this pod was closed while criod was down');

@@ -6,10 +6,12 @@ import { removeContainer } from './containers/remove-container.js';
 import { startContainer } from './containers/start-container.js';
 import { containerStats, listContainerStats, listPodSandboxStats, podSandboxStats, type ContainerStatsFilter } from './containers/stats.js';
 import { stopContainer } from './containers/stop-container.js';
+import { attachInteractive, execInteractive, podNetnsPath, prepareAttach, prepareExec, type StreamRequest } from './containers/streaming.js';
 import { reopenContainerLog, updateContainerResources } from './containers/update-container.js';
 import type { CoreContext, CoreOptions, PluginSet } from './context.js';
 import { ImageOperations } from './images/index.js';
 import type { Logger } from './logger.js';
+import type { InteractiveOptions } from './plugins.js';
 import { listPodSandbox, type PodSandboxFilter } from './pods/list-pod-sandbox.js';
 import { podSandboxStatus } from './pods/pod-sandbox-status.js';
 import { removePodSandbox } from './pods/remove-pod-sandbox.js';
@@ -122,5 +124,25 @@ export class CriService {
 
   listPodSandboxStats(filter?: { id?: string; labelSelector?: Record<string, string> }) {
     return listPodSandboxStats(this.ctx, filter);
+  }
+
+  prepareExec(req: StreamRequest & { cmd: string[] }) {
+    return prepareExec(this.ctx, req);
+  }
+
+  prepareAttach(req: StreamRequest) {
+    return prepareAttach(this.ctx, req);
+  }
+
+  podNetnsPath(podId: string) {
+    return podNetnsPath(this.ctx, podId);
+  }
+
+  exec(containerId: string, cmd: string[], options: InteractiveOptions) {
+    return execInteractive(this.ctx, containerId, cmd, options);
+  }
+
+  attach(containerId: string, options: InteractiveOptions) {
+    return attachInteractive(this.ctx, containerId, options);
   }
 }

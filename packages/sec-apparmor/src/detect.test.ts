@@ -44,7 +44,7 @@ describe('plugin on this host (no AppArmor)', () => {
     expect((await sec.status()).enabled).toBe(enabled);
     const spec = { process: {} };
     if (!enabled) {
-      await sec.applyToContainer(spec, { containerName: 'c', privileged: false, apparmor: { type: 'runtimeDefault', localhostRef: '' } });
+      await sec.applyToContainer(spec, { podId: 'p', containerName: 'c', privileged: false, apparmor: { type: 'runtimeDefault', localhostRef: '' } });
       expect(spec).toEqual({ process: {} });
     }
   });

@@ -76,6 +76,7 @@ export async function createContainer(ctx: CoreContext, podRef: string, config: 
       });
       for (const sec of ctx.plugins.security) {
         await sec.applyToContainer(spec, {
+          podId: pod.id,
           containerName: config.metadata.name,
           privileged: sc.privileged,
           seccomp: sc.seccompProfile,

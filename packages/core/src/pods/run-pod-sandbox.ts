@@ -4,6 +4,7 @@ import type { NamespaceKind, PodRecord, PodSandboxConfig } from '../types.js';
 import { nowNs } from '../types.js';
 import { newId } from '../util/ids.js';
 import { UndoStack } from '../util/undo.js';
+import { releasePodSecurity, reservePodSecurity } from './security.js';
 import { mountShm, podFilePaths, removePodFiles, shmSizeOf, writeBaseFiles, writeHostsFile } from './files.js';
 import { networkRequest } from './network-request.js';
 import { podFullName, validatePodConfig } from './validate.js';
@@ -88,6 +89,8 @@ async function createPod(ctx: CoreContext, id: string, name: string, config: Pod
     // Recorded first, marked creating: a crash from here on is cleaned up at restore.
     await store.pods.put(pod);
     undo.push('delete record', () => store.pods.delete(id));
+    await reservePodSecurity(ctx, pod);
+    undo.push('release pod security', () => releasePodSecurity(ctx, id));
 
     const kinds: NamespaceKind[] = [];
     if (!hostNetwork) kinds.push('net', 'uts');

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError } from '../../errors.js';
+import { FailedPreconditionError, InvalidArgumentError } from '../../errors.js';
 
 /** Linux capability names by bit number (linux/capability.h). */
 export const capabilityNames = [
@@ -15,6 +15,13 @@ export const capabilityNames = [
 export const defaultCapabilities = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_KILL',
 ];
+
+/** The hex mask of a set of capability names, as /proc/<pid>/status shows CapEff. */
+export function capabilityMask(names: string[]): string {
+  let mask = 0n;
+  for (const n of names) mask |= 1n << BigInt((capabilityNames as readonly string[]).indexOf(n));
+  return mask.toString(16).padStart(16, '0');
+}
 
 /** Capability names in a hex mask such as /proc/self/status CapBnd. */
 export function capabilitiesInMask(hex: string): string[] {
@@ -75,10 +82,19 @@ export function resolveCapabilities(req: CapabilityRequest, bounding: string[]):
     let set = new Set(defaultCapabilities);
     if (add.includes('CAP_ALL')) set = new Set(bounding);
     if (drop.includes('CAP_ALL')) set = new Set();
-    for (const c of add) if (c !== 'CAP_ALL') set.add(c);
+    for (const c of add) {
+      if (c === 'CAP_ALL') continue;
+      if (!bounding.includes(c)) throw new FailedPreconditionError(`capability ${c} is not in criod's bounding set: a container cannot get a capability the daemon itself lacks`);
+      set.add(c);
+    }
     for (const c of drop) set.delete(c);
     caps = [...set].filter((c) => bounding.includes(c));
   }
-  const ambient = req.addAmbient.map(normalize).filter((c) => caps.includes(c));
+  const ambient = req.addAmbient.map(normalize).filter((c) => c !== 'CAP_ALL');
+  for (const c of ambient) {
+    if (!bounding.includes(c)) throw new FailedPreconditionError(`ambient capability ${c} is not in criod's bounding set`);
+    // An ambient capability is also held in every other set, or the kernel drops it at exec.
+    if (!caps.includes(c)) caps.push(c);
+  }
   return { bounding: caps, effective: caps, permitted: caps, inheritable: ambient, ambient };
 }

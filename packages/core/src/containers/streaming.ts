@@ -1,0 +1,48 @@
+import type { CoreContext } from '../context.js';
+import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
+import type { InteractiveOptions, InteractiveProcess } from '../plugins.js';
+import { findPod } from '../pods/lookup.js';
+import { runningContainer } from './exec-sync.js';
+
+export interface StreamRequest {
+  containerId: string;
+  tty: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+function validateStreams(req: StreamRequest): void {
+  if (req.tty && req.stderr) throw new InvalidArgumentError('tty and stderr cannot both be requested: a terminal merges stderr into stdout');
+  if (!req.stdin && !req.stdout && !req.stderr) throw new InvalidArgumentError('one of stdin, stdout and stderr must be requested');
+}
+
+/** Exec: checked before a streaming URL is handed out, so a bad request fails at the RPC. */
+export async function prepareExec(ctx: CoreContext, req: StreamRequest & { cmd: string[] }): Promise<string> {
+  if (req.cmd.length === 0 || req.cmd[0] === '') throw new InvalidArgumentError('exec command must not be empty');
+  validateStreams(req);
+  return (await runningContainer(ctx, req.containerId)).id;
+}
+
+export async function prepareAttach(ctx: CoreContext, req: StreamRequest): Promise<string> {
+  validateStreams(req);
+  return (await runningContainer(ctx, req.containerId)).id;
+}
+
+/** PortForward goes into the pod's network namespace, which must still be pinned. */
+export function podNetnsPath(ctx: CoreContext, podRef: string): string {
+  const pod = findPod(ctx, podRef);
+  const net = pod.namespaces.find((n) => n.kind === 'net')?.path;
+  if (pod.state !== 'ready' || !net) throw new FailedPreconditionError(`pod sandbox ${pod.id} is not ready: it has no network namespace to forward into`);
+  return net;
+}
+
+export async function execInteractive(ctx: CoreContext, containerId: string, cmd: string[], options: InteractiveOptions): Promise<InteractiveProcess> {
+  const c = await runningContainer(ctx, containerId);
+  return ctx.plugins.runtime.exec(c.id, cmd, options);
+}
+
+export async function attachInteractive(ctx: CoreContext, containerId: string, options: InteractiveOptions): Promise<InteractiveProcess> {
+  const c = await runningContainer(ctx, containerId);
+  return ctx.plugins.runtime.attach(c.id, options);
+}
