@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs what criod needs on Debian 12 (as root): runc, conmon, the CNI plugins and pnpm.
-# With --test also what the test suite uses: a local registry, busybox-static, skopeo, ping.
+# Installs what criod needs on Debian 12 (as root): runc, conmon, the CNI plugins, busybox-static
+# (its nc carries port-forward connections into pod namespaces) and pnpm.
+# With --test also what the test suite uses: a local registry, skopeo, ping.
 set -euo pipefail
 
-packages=(runc conmon containernetworking-plugins iproute2 util-linux iptables)
+packages=(runc conmon containernetworking-plugins iproute2 util-linux iptables busybox-static)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(docker-registry busybox-static skopeo iputils-ping)
+  packages+=(docker-registry skopeo iputils-ping)
 fi
 
 missing=()

@@ -1,4 +1,5 @@
 export * as cri from './gen/runtime/v1/api.js';
 export { createCriServer, listenUnix, shutdownServer, type CriServerOptions } from './server.js';
+export type { StreamingUrls } from './runtime/streaming.js';
 export { connectCri, type CriClient, type Promisified } from './client.js';
 export { toGrpcError } from './status-codes.js';

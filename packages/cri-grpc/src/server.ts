@@ -17,6 +17,7 @@ import {
 import { containerStats, listContainerStats, listPodSandboxStats, podSandboxStats } from './runtime/stats.js';
 import { listPodSandbox, podSandboxStatus, removePodSandbox, runPodSandbox, stopPodSandbox } from './runtime/pods.js';
 import { runtimeConfig } from './runtime/runtime-config.js';
+import { attach, exec, portForward, type StreamingUrls } from './runtime/streaming.js';
 import { status } from './runtime/status.js';
 import { version } from './runtime/version.js';
 
@@ -25,8 +26,9 @@ type Definition = typeof RuntimeServiceService | typeof ImageServiceService;
 type AnyImpl = (req: any, call: CallContext) => unknown;
 
 /** The CRI calls criod serves; every other RPC of the proto answers UNIMPLEMENTED naming it. */
-function runtimeImpls(core: CriService): Record<string, AnyImpl> {
+function runtimeImpls(core: CriService, streaming: StreamingUrls | undefined): Record<string, AnyImpl> {
   return {
+    ...(streaming ? { exec: exec(core, streaming), attach: attach(core, streaming), portForward: portForward(core, streaming) } : {}),
     version: version(core),
     status: status(core),
     runtimeConfig: runtimeConfig(core),
@@ -66,11 +68,13 @@ function bindService(definition: Definition, impls: Record<string, AnyImpl>, log
 export interface CriServerOptions {
   core: CriService;
   logger: Logger;
+  /** Without one, Exec, Attach and PortForward answer UNIMPLEMENTED. */
+  streaming?: StreamingUrls;
 }
 
-export function createCriServer({ core, logger }: CriServerOptions): Server {
+export function createCriServer({ core, logger, streaming }: CriServerOptions): Server {
   const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.max_send_message_length': 16 * 1024 * 1024 });
-  server.addService(RuntimeServiceService, bindService(RuntimeServiceService, runtimeImpls(core), logger));
+  server.addService(RuntimeServiceService, bindService(RuntimeServiceService, runtimeImpls(core, streaming), logger));
   server.addService(ImageServiceService, bindService(ImageServiceService, imageHandlers(core), logger));
   return server;
 }

@@ -30,11 +30,11 @@ export async function prepareAttach(ctx: CoreContext, req: StreamRequest): Promi
 }
 
 /** PortForward goes into the pod's network namespace, which must still be pinned. */
-export function podNetnsPath(ctx: CoreContext, podRef: string): string {
+export function podNetnsPath(ctx: CoreContext, podRef: string): { podId: string; netnsPath: string } {
   const pod = findPod(ctx, podRef);
   const net = pod.namespaces.find((n) => n.kind === 'net')?.path;
   if (pod.state !== 'ready' || !net) throw new FailedPreconditionError(`pod sandbox ${pod.id} is not ready: it has no network namespace to forward into`);
-  return net;
+  return { podId: pod.id, netnsPath: net };
 }
 
 export async function execInteractive(ctx: CoreContext, containerId: string, cmd: string[], options: InteractiveOptions): Promise<InteractiveProcess> {
