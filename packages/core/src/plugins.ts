@@ -71,8 +71,9 @@ export interface ExecSyncResult {
 
 export interface ContainerStatsSample {
   timestamp: bigint;
-  /** Cumulative CPU time in nanoseconds. */
+  /** CPU use since the previous sample, in nanoseconds of CPU per second. */
   cpuUsageNanoCores?: number;
+  /** Cumulative CPU time in nanoseconds. */
   cpuUsageCoreNanoSeconds: bigint;
   memoryWorkingSetBytes: number;
   memoryUsageBytes: number;

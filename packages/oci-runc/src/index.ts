@@ -1,9 +1,11 @@
 import { definePlugin } from '@criod/core';
 import { configSchema } from './config.js';
-import { OciRuncRuntime, resolveBinaries } from './runtime.js';
+import { resolveBinaries } from './handlers.js';
+import { OciRuncRuntime } from './runtime.js';
 
 export { configSchema, type OciRuncConfig } from './config.js';
-export { OciRuncRuntime, resolveBinaries, type ResolvedHandler } from './runtime.js';
+export { resolveBinaries, type ResolvedHandler } from './handlers.js';
+export { OciRuncRuntime } from './runtime.js';
 
 export const plugin = definePlugin({
   kind: 'runtime',
@@ -12,7 +14,7 @@ export const plugin = definePlugin({
   configSchema,
   async create(ctx) {
     const { conmon, handlers } = await resolveBinaries(ctx.config, ctx.runroot);
-    return new OciRuncRuntime(ctx.config, conmon, handlers, ctx.logger.child({ plugin: '@criod/oci-runc' }));
+    return new OciRuncRuntime(ctx.config, conmon, handlers, ctx.runroot, ctx.logger.child({ plugin: '@criod/oci-runc' }));
   },
 });
 

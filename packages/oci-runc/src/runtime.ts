@@ -1,56 +1,56 @@
-import { join } from 'node:path';
 import {
   findExecutable,
-  UnimplementedError,
+  type CgroupDriver,
   type ContainerStatsSample,
   type ExecSyncResult,
   type InteractiveOptions,
   type InteractiveProcess,
   type LinuxResources,
+  type Logger,
+  type Readiness,
   type RuntimeContainerRequest,
   type RuntimeContainerState,
-  type CgroupDriver, type Logger, type Readiness, type RuntimeHandlerInfo, type RuntimePlugin } from '@criod/core';
-import { execa } from 'execa';
+  type RuntimeHandlerInfo,
+  type RuntimePlugin,
+} from '@criod/core';
+import { readdir } from 'node:fs/promises';
+import { requireMeta } from './bundle.js';
+import { swapAccounted } from './cgroups.js';
 import type { OciRuncConfig } from './config.js';
+import { createContainer } from './container-create.js';
+import { deleteContainer } from './container-delete.js';
+import { containerState } from './container-state.js';
+import { stopContainer } from './container-stop.js';
+import { reopenLog } from './control.js';
+import { execSync } from './exec-sync.js';
+import { isNotFound } from './files.js';
+import { attachContainer, execInteractive } from './interactive.js';
+import type { ResolvedHandler } from './handlers.js';
+import { KeyedMutex } from '@criod/core';
+import { toOciResources } from './resources.js';
+import { RuntimeContext } from './runtime-context.js';
+import { StatsCollector } from './stats.js';
 
-export interface ResolvedHandler {
-  name: string;
-  /** Absolute path of the runtime binary. */
-  path: string;
-  /** --root state dir of the binary. */
-  root: string;
-  version: string;
-}
-
-/** Resolve every binary the config names; a missing one fails startup with an install hint. */
-export async function resolveBinaries(config: OciRuncConfig, runroot: string): Promise<{ conmon: string; handlers: Map<string, ResolvedHandler> }> {
-  const conmon = await findExecutable(config.conmon);
-  if (!conmon) {
-    throw new Error(`conmon not found (runtime.conmon = ${JSON.stringify(config.conmon)}): install it (Debian: apt-get install conmon) or set [runtime] conmon to its path`);
-  }
-  const handlers = new Map<string, ResolvedHandler>();
-  for (const [name, h] of Object.entries(config.handlers)) {
-    const path = await findExecutable(h.path);
-    if (!path) {
-      const hint = h.path === 'runc' ? 'install it (Debian: apt-get install runc)' : 'install it';
-      throw new Error(`runtime handler "${name}": binary ${JSON.stringify(h.path)} not found: ${hint} or set [runtime.handlers.${name}] path`);
-    }
-    const { stdout } = await execa(path, ['--version'], { reject: false, timeout: 10_000 });
-    handlers.set(name, { name, path, root: h.root || join(runroot, 'runtimes', name), version: stdout.split('\n')[0] ?? '' });
-  }
-  return { conmon, handlers };
-}
-
-/** The runtime plugin: conmon supervising runc (or any runc-compatible binary) per handler. */
+/**
+ * The runtime plugin: conmon supervising runc (or any runc-compatible binary) per handler.
+ * Operations on one container are serialized; different containers proceed in parallel.
+ */
 export class OciRuncRuntime implements RuntimePlugin {
   readonly name = '@criod/oci-runc';
+  private readonly ctx: RuntimeContext;
+  private readonly lifecycle = new KeyedMutex();
+  private readonly statsCollector = new StatsCollector();
 
   constructor(
     readonly config: OciRuncConfig,
     readonly conmonPath: string,
     readonly handlerMap: Map<string, ResolvedHandler>,
+    /** criod's volatile state dir: bundles go to <runroot>/containers, exit files to <runroot>/exits. */
+    readonly runroot: string,
     readonly logger: Logger,
-  ) {}
+  ) {
+    this.ctx = new RuntimeContext(config, conmonPath, handlerMap, runroot, logger);
+  }
 
   async status(): Promise<Readiness> {
     const h = this.handlerMap.get(this.config.default_handler);
@@ -73,52 +73,87 @@ export class OciRuncRuntime implements RuntimePlugin {
     return this.config.cgroup_manager;
   }
 
-  private notYet(op: string): never {
-    throw new UnimplementedError(`${op} is not built into @criod/oci-runc yet`);
+  async createContainer(req: RuntimeContainerRequest): Promise<RuntimeContainerState> {
+    return this.lifecycle.run(req.id, async () => {
+      await this.ctx.exits.init();
+      return createContainer(this.ctx, req);
+    });
   }
 
-  async createContainer(_req: RuntimeContainerRequest): Promise<RuntimeContainerState> {
-    return this.notYet('createContainer');
+  async startContainer(id: string): Promise<void> {
+    await this.lifecycle.run(id, async () => {
+      const meta = await requireMeta(id, this.ctx.layout.container(id));
+      await this.ctx.runc(meta.handler).start(id);
+    });
   }
-  async startContainer(_id: string): Promise<void> {
-    return this.notYet('startContainer');
+
+  async stopContainer(id: string, timeoutSeconds: number, stopSignal: string): Promise<void> {
+    await this.lifecycle.run(id, () => stopContainer(this.ctx, id, timeoutSeconds, stopSignal));
   }
-  async stopContainer(_id: string, _timeout: number, _signal: string): Promise<void> {
-    return this.notYet('stopContainer');
+
+  async containerState(id: string): Promise<RuntimeContainerState> {
+    return containerState(this.ctx, id);
   }
-  async containerState(_id: string): Promise<RuntimeContainerState> {
-    return this.notYet('containerState');
+
+  async deleteContainer(id: string): Promise<void> {
+    await this.lifecycle.run(id, () => deleteContainer(this.ctx, id));
+    this.statsCollector.forget(id);
   }
-  async deleteContainer(_id: string): Promise<void> {
-    return this.notYet('deleteContainer');
+
+  async execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncResult> {
+    return execSync(this.ctx, id, cmd, timeoutSeconds);
   }
-  async execSync(_id: string, _cmd: string[], _timeout: number): Promise<ExecSyncResult> {
-    return this.notYet('execSync');
+
+  async exec(id: string, cmd: string[], options: InteractiveOptions): Promise<InteractiveProcess> {
+    return execInteractive(this.ctx, id, cmd, options);
   }
-  async exec(_id: string, _cmd: string[], _o: InteractiveOptions): Promise<InteractiveProcess> {
-    return this.notYet('exec');
+
+  async attach(id: string, options: InteractiveOptions): Promise<InteractiveProcess> {
+    return attachContainer(this.ctx, id, options);
   }
-  async attach(_id: string, _o: InteractiveOptions): Promise<InteractiveProcess> {
-    return this.notYet('attach');
+
+  async reopenLog(id: string): Promise<void> {
+    const files = this.ctx.layout.container(id);
+    const meta = await requireMeta(id, files);
+    await reopenLog(files.ctl, meta.logPath, `reopen the log of container ${id}`);
   }
-  async reopenLog(_id: string): Promise<void> {
-    return this.notYet('reopenLog');
+
+  async updateResources(id: string, resources: LinuxResources): Promise<void> {
+    const meta = await requireMeta(id, this.ctx.layout.container(id));
+    await this.ctx.runc(meta.handler).update(id, toOciResources(resources, await swapAccounted(meta.cgroups)));
   }
-  async updateResources(_id: string, _r: LinuxResources): Promise<void> {
-    return this.notYet('updateResources');
+
+  async stats(id: string): Promise<ContainerStatsSample> {
+    const meta = await requireMeta(id, this.ctx.layout.container(id));
+    return this.statsCollector.sample(id, meta.cgroups);
   }
-  async stats(_id: string): Promise<ContainerStatsSample> {
-    return this.notYet('stats');
-  }
+
+  /** Containers with a bundle here or a state under any handler root (what a restore must reconcile). */
   async listContainers(): Promise<string[]> {
-    return [];
+    const ids = new Set<string>();
+    try {
+      for (const entry of await readdir(this.ctx.layout.containersDir, { withFileTypes: true })) {
+        if (entry.isDirectory()) ids.add(entry.name);
+      }
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    for (const runc of this.ctx.allRuncs()) {
+      for (const id of await runc.list()) ids.add(id);
+    }
+    return [...ids].sort();
   }
 
   async info(): Promise<Record<string, unknown>> {
     return {
       conmon: this.conmonPath,
       defaultHandler: this.config.default_handler,
+      runroot: this.runroot,
       handlers: Object.fromEntries([...this.handlerMap].map(([n, h]) => [n, { path: h.path, root: h.root, version: h.version }])),
     };
+  }
+
+  async close(): Promise<void> {
+    this.ctx.exits.close();
   }
 }

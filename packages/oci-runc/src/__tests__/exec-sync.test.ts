@@ -1,0 +1,77 @@
+import { randomInt } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DeadlineExceededError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@criod/core';
+import { makeEnv, processesWithArgs, sleep, zombies, type TestEnv } from './fixtures.js';
+
+let env: TestEnv;
+let id: string;
+beforeEach(async () => {
+  env = await makeEnv();
+  id = env.uniqueId('exec');
+  await env.runtime.createContainer(env.request(id, { args: ['sleep', '600'] }));
+  await env.runtime.startContainer(id);
+});
+afterEach(async () => {
+  await env?.cleanup();
+});
+
+describe('execSync', () => {
+  it('returns stdout, stderr and the exit code of the command', async () => {
+    const result = await env.runtime.execSync(id, ['sh', '-c', 'echo out; echo err >&2; hostname; exit 5'], 10);
+    expect(result.stdout.toString()).toBe(`out\n${id.slice(0, 63)}\n`);
+    expect(result.stderr.toString()).toBe('err\n');
+    expect(result.exitCode).toBe(5);
+  });
+
+  it('passes binary output through untouched', async () => {
+    const result = await env.runtime.execSync(id, ['head', '-c', '300000', '/dev/urandom'], 10);
+    expect(result.stdout.length).toBe(300000);
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('kills the command at the timeout and leaves no zombie or process behind', async () => {
+    const before = zombies();
+    // A unique argument finds this very sleep on the host afterwards.
+    const argv = ['sleep', `60.${randomInt(1e6, 1e7)}`];
+    const started = Date.now();
+    const err = await env.runtime.execSync(id, argv, 1).catch((e: unknown) => e);
+    const elapsed = Date.now() - started;
+    expect(err).toBeInstanceOf(DeadlineExceededError);
+    expect(elapsed).toBeGreaterThanOrEqual(1000);
+    expect(elapsed).toBeLessThan(5000);
+    expect(processesWithArgs(argv)).toEqual([]);
+    await sleep(300);
+    const orphans = [...zombies()].filter(([pid, z]) => !before.has(pid) && (z.comm === 'sleep' || z.comm === 'conmon' || z.comm === 'runc'));
+    expect(orphans).toEqual([]);
+    // The container itself is untouched.
+    expect((await env.runtime.containerState(id)).status).toBe('running');
+  });
+
+  it('kills the children of the command too', async () => {
+    const marker = `61.${randomInt(1e6, 1e7)}`;
+    const err = await env.runtime.execSync(id, ['sh', '-c', `sleep ${marker} & sleep ${marker}; echo never`], 1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeadlineExceededError);
+    expect(processesWithArgs(['sleep', marker])).toEqual([]);
+  });
+
+  it('waits without limit for timeout 0', async () => {
+    const result = await env.runtime.execSync(id, ['sh', '-c', 'sleep 1.2; echo done'], 0);
+    expect(result).toMatchObject({ exitCode: 0 });
+    expect(result.stdout.toString()).toBe('done\n');
+  });
+
+  it('reports runc\'s error for a missing binary, a stopped or unknown container and an empty command', async () => {
+    const missing = await env.runtime.execSync(id, ['/no/such/tool'], 5).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(Error);
+    expect((missing as Error).message).toMatch(/no such file or directory/);
+    await expect(env.runtime.execSync(id, [], 5)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(env.runtime.execSync('nope', ['true'], 5)).rejects.toBeInstanceOf(NotFoundError);
+    await env.runtime.stopContainer(id, 0, '');
+    await expect(env.runtime.execSync(id, ['true'], 5)).rejects.toBeInstanceOf(FailedPreconditionError);
+  });
+
+  it('runs execs in parallel', async () => {
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => env.runtime.execSync(id, ['echo', String(i)], 10)));
+    expect(results.map((r) => r.stdout.toString())).toEqual(Array.from({ length: 8 }, (_, i) => `${i}\n`));
+  });
+});

@@ -1,0 +1,68 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { AlreadyExistsError, InternalError, NotFoundError } from '@criod/core';
+import { readIfExists, writeFileAtomic } from './files.js';
+import type { ContainerFiles } from './layout.js';
+
+const metaSchema = z.object({
+  /** Resolved handler name (never ""), so later calls find the binary and its --root. */
+  handler: z.string(),
+  logPath: z.string(),
+  tty: z.boolean(),
+  stdin: z.boolean(),
+  /** /proc/<pid>/cgroup of the container's init right after create: hierarchy controllers → path. */
+  cgroups: z.record(z.string(), z.string()).default({}),
+});
+
+export type ContainerMeta = z.infer<typeof metaSchema>;
+
+/** Make the bundle dir with config.json and our meta file; an existing bundle means the id is taken. */
+export async function createBundle(id: string, files: ContainerFiles, spec: Record<string, unknown>, meta: ContainerMeta): Promise<void> {
+  await mkdir(dirname(files.bundle), { recursive: true, mode: 0o700 });
+  try {
+    await mkdir(files.bundle, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new AlreadyExistsError(`container ${id} already exists in the runtime (bundle ${files.bundle})`);
+    }
+    throw err;
+  }
+  await writeFileAtomic(files.config, JSON.stringify(spec));
+  await writeMeta(files, meta);
+}
+
+export async function writeMeta(files: ContainerFiles, meta: ContainerMeta): Promise<void> {
+  await writeFileAtomic(files.meta, JSON.stringify(meta));
+}
+
+/** The container's meta, or undefined when it has no bundle (never created or already deleted). */
+export async function readMeta(files: ContainerFiles): Promise<ContainerMeta | undefined> {
+  const text = await readIfExists(files.meta);
+  if (text === undefined) return undefined;
+  try {
+    return metaSchema.parse(JSON.parse(text));
+  } catch (err) {
+    throw new InternalError(`corrupt runtime meta ${files.meta}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Like readMeta, for operations that need the container to exist. */
+export async function requireMeta(id: string, files: ContainerFiles): Promise<ContainerMeta> {
+  const meta = await readMeta(files);
+  if (!meta) throw new NotFoundError(`container ${id} is not known to the runtime (no bundle at ${files.bundle})`);
+  return meta;
+}
+
+/** The process section of the container's spec, the base of every exec. */
+export async function readProcessSpec(id: string, files: ContainerFiles): Promise<Record<string, unknown>> {
+  const text = await readIfExists(files.config);
+  if (text === undefined) throw new NotFoundError(`container ${id} is not known to the runtime (no ${files.config})`);
+  const spec = JSON.parse(text) as { process?: Record<string, unknown> };
+  if (!spec.process) throw new InternalError(`container ${id}: ${files.config} has no process`);
+  return spec.process;
+}
+
+export async function removeBundle(files: ContainerFiles): Promise<void> {
+  await rm(files.bundle, { recursive: true, force: true, maxRetries: 3 });
+}

@@ -1,0 +1,43 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, isAbsolute } from 'node:path';
+import { InvalidArgumentError, type RuntimeContainerRequest, type RuntimeContainerState } from '@criod/core';
+import { createBundle, writeMeta, type ContainerMeta } from './bundle.js';
+import { readProcCgroups } from './cgroups.js';
+import { startMonitor } from './conmon.js';
+import { removeContainer } from './container-delete.js';
+import type { RuntimeContext } from './runtime-context.js';
+
+/**
+ * Write the bundle and run `runc create` under a new conmon. On any failure everything made so far
+ * is undone (runc state, conmon, bundle) and the error carries runc's message.
+ */
+export async function createContainer(ctx: RuntimeContext, req: RuntimeContainerRequest): Promise<RuntimeContainerState> {
+  const files = ctx.layout.container(req.id);
+  const handler = ctx.handler(req.handler);
+  if (!isAbsolute(req.logPath)) throw new InvalidArgumentError(`container ${req.id}: log path ${JSON.stringify(req.logPath)} is not absolute`);
+
+  const meta: ContainerMeta = { handler: handler.name, logPath: req.logPath, tty: req.tty, stdin: req.stdin, cgroups: {} };
+  await createBundle(req.id, files, req.spec, meta);
+  try {
+    await mkdir(dirname(req.logPath), { recursive: true });
+    const pid = await startMonitor(ctx.conmon(handler.name), {
+      id: req.id,
+      files,
+      exitsDir: ctx.layout.exitsDir,
+      logPath: req.logPath,
+      tty: req.tty,
+      stdin: req.stdin,
+      stdinOnce: req.stdinOnce,
+    });
+    // runc init already sits in the container's cgroups: remember them for stats and OOM checks.
+    meta.cgroups = await readProcCgroups(pid);
+    await writeMeta(files, meta);
+    ctx.logger.debug({ id: req.id, pid, handler: handler.name }, 'container created');
+    return { status: 'created', pid };
+  } catch (err) {
+    await removeContainer(ctx, req.id, files, [ctx.runc(handler.name)]).catch((cleanupErr: unknown) => {
+      ctx.logger.warn({ id: req.id, err: cleanupErr }, 'cleanup after a failed create failed');
+    });
+    throw err;
+  }
+}

@@ -1,0 +1,53 @@
+import { access } from 'node:fs/promises';
+import { nowNs, type RuntimeContainerState } from '@criod/core';
+import { requireMeta, type ContainerMeta } from './bundle.js';
+import type { ExitRecord } from './exit-watcher.js';
+import type { ContainerFiles } from './layout.js';
+import type { RuntimeContext } from './runtime-context.js';
+import { oomKillCount } from './stats.js';
+
+/** conmon writes the exit file right after reaping the container; runc may say "stopped" first. */
+const exitFileWaitMs = 2_000;
+/** Reported when the exit status is lost (conmon was killed before it could write it). */
+const unknownExitCode = 255;
+const sigkillExitCode = 137;
+
+/** The container's state: conmon's exit file first (no process spawned), `runc state` otherwise. */
+export async function containerState(ctx: RuntimeContext, id: string): Promise<RuntimeContainerState> {
+  const files = ctx.layout.container(id);
+  const meta = await requireMeta(id, files);
+  const exit = await ctx.exits.read(id);
+  if (exit) return stopped(exit, files, meta);
+
+  const state = await ctx.runc(meta.handler).state(id);
+  switch (state?.status) {
+    case 'creating':
+    case 'created':
+      return { status: 'created', pid: state.pid };
+    case 'running':
+    case 'paused':
+      return { status: 'running', pid: state.pid };
+    case 'stopped': {
+      const late = await ctx.exits.wait(id, exitFileWaitMs);
+      if (late) return stopped(late, files, meta);
+      ctx.logger.warn({ id }, 'container stopped without an exit file from conmon');
+      return stopped({ exitCode: unknownExitCode, finishedAt: nowNs() }, files, meta);
+    }
+    default:
+      return { status: 'unknown', pid: 0 };
+  }
+}
+
+async function stopped(exit: ExitRecord, files: ContainerFiles, meta: ContainerMeta): Promise<RuntimeContainerState> {
+  return { status: 'stopped', pid: 0, exitCode: exit.exitCode, finishedAt: exit.finishedAt, oomKilled: await wasOomKilled(exit, files, meta) };
+}
+
+/** conmon's `oom` file, or a SIGKILL exit while the kernel counted an OOM kill in the cgroup. */
+async function wasOomKilled(exit: ExitRecord, files: ContainerFiles, meta: ContainerMeta): Promise<boolean> {
+  try {
+    await access(files.oom);
+    return true;
+  } catch {
+    return exit.exitCode === sigkillExitCode && (await oomKillCount(meta.cgroups)) > 0;
+  }
+}

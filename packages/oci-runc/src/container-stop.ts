@@ -1,0 +1,47 @@
+import { constants } from 'node:os';
+import { CriodError, DeadlineExceededError, FailedPreconditionError, NotFoundError } from '@criod/core';
+import { readMeta } from './bundle.js';
+import type { Runc } from './runc.js';
+import type { RuntimeContext } from './runtime-context.js';
+import { parseSignal } from './signals.js';
+
+/** After SIGKILL the exit comes within milliseconds unless a process is stuck in the kernel. */
+const killWaitMs = 10_000;
+/** When runc says the container is not running any more, conmon is about to write its exit. */
+const notRunningWaitMs = 2_000;
+
+/**
+ * Send the stop signal, wait up to timeoutSeconds for the exit file, then SIGKILL every process of
+ * the container; timeout 0 kills at once. A stopped or unknown container is not an error.
+ */
+export async function stopContainer(ctx: RuntimeContext, id: string, timeoutSeconds: number, stopSignal: string): Promise<void> {
+  const signal = parseSignal(stopSignal);
+  const files = ctx.layout.container(id);
+  const meta = await readMeta(files);
+  if (!meta || (await ctx.exits.read(id))) return;
+  const runc = ctx.runc(meta.handler);
+
+  if (timeoutSeconds > 0 && signal !== constants.signals.SIGKILL) {
+    const delivered = await deliver(runc, id, signal, false);
+    if (await ctx.exits.wait(id, delivered ? timeoutSeconds * 1000 : notRunningWaitMs)) return;
+    ctx.logger.info({ id, timeoutSeconds, signal }, 'container ignored its stop signal, killing it');
+  }
+  const delivered = await deliver(runc, id, constants.signals.SIGKILL, true);
+  if (await ctx.exits.wait(id, delivered ? killWaitMs : notRunningWaitMs)) return;
+
+  const state = await runc.state(id);
+  if (!state || state.status === 'stopped') return;
+  throw new DeadlineExceededError(`container ${id} is still ${state.status} ${killWaitMs / 1000}s after SIGKILL`);
+}
+
+/** runc kill; false when the container is not running any more (nothing to signal). */
+async function deliver(runc: Runc, id: string, signal: number, all: boolean): Promise<boolean> {
+  try {
+    await runc.kill(id, signal, all);
+    return true;
+  } catch (err) {
+    if (err instanceof NotFoundError || err instanceof FailedPreconditionError) return false;
+    if (err instanceof CriodError && /process already finished|no such process/i.test(err.message)) return false;
+    throw err;
+  }
+}

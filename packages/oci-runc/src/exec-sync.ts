@@ -1,0 +1,61 @@
+import type { Readable } from 'node:stream';
+import { DeadlineExceededError, type ExecSyncResult } from '@criod/core';
+import { ExecSession } from './exec-session.js';
+import type { RuntimeContext } from './runtime-context.js';
+
+/** After the process ended, a child it left behind may still hold stdout; we stop reading then. */
+const outputGraceMs = 1_000;
+/** conmon's own timer, only for when criod dies mid-exec (it fires on whole seconds, so not ours). */
+const backstopExtraSeconds = 2;
+
+/**
+ * Run a command in the container and collect its output. At the timeout (0 = none) the
+ * process group of the command is killed and DeadlineExceeded is raised.
+ */
+export async function execSync(ctx: RuntimeContext, id: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncResult> {
+  const started = Date.now();
+  const session = await ExecSession.start(ctx, id, cmd, {
+    stdin: false,
+    backstopSeconds: timeoutSeconds > 0 ? timeoutSeconds + backstopExtraSeconds : 0,
+  });
+  const stdout = collect(session.stdout);
+  const stderr = collect(session.stderr);
+  let timedOut = false;
+  const timer =
+    timeoutSeconds > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          session.kill();
+        }, Math.max(0, timeoutSeconds * 1000 - (Date.now() - started)))
+      : undefined;
+  try {
+    const exitCode = await session.exitCode;
+    const [out, err] = await Promise.all([stdout.result(outputGraceMs), stderr.result(outputGraceMs)]);
+    if (timedOut) throw new DeadlineExceededError(`exec ${JSON.stringify(cmd)} in container ${id} timed out after ${timeoutSeconds}s and was killed`);
+    return { stdout: out, stderr: err, exitCode };
+  } finally {
+    clearTimeout(timer);
+    session.kill();
+    await session.cleanup();
+  }
+}
+
+/** Buffers a stream; result() waits for its end, at most graceMs more, then stops reading. */
+function collect(stream: Readable): { result(graceMs: number): Promise<Buffer> } {
+  const chunks: Buffer[] = [];
+  const ended = new Promise<void>((resolve) => {
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.once('close', resolve);
+    stream.once('end', resolve);
+    stream.once('error', () => resolve());
+  });
+  return {
+    async result(graceMs) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([ended, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+      stream.destroy();
+      return Buffer.concat(chunks);
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { readFile } from 'node:fs/promises';
+
+/** True while the process exists and is not a zombie waiting for its parent to reap it. */
+export async function isRunning(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // The state follows the command name, which is in parentheses and may itself hold spaces.
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** The process's argv, or undefined when it is gone. */
+export async function processArgs(pid: number): Promise<string[] | undefined> {
+  try {
+    const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return raw.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Send a signal, ignoring a process that is already gone. */
+export function signalProcess(pid: number, signal: NodeJS.Signals | number): void {
+  try {
+    process.kill(pid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+/** Polls until the process is gone (or a zombie); false when it outlived timeoutMs. */
+export async function waitGone(pid: number, timeoutMs: number, intervalMs = 20): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (await isRunning(pid)) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  return true;
+}

@@ -1,0 +1,106 @@
+import { execa } from 'execa';
+import { FailedPreconditionError, InternalError, NotFoundError, type CriodError } from '@criod/core';
+import type { ResolvedHandler } from './handlers.js';
+
+export type RuncStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+
+/** `runc state` output, the fields this plugin reads. */
+export interface RuncState {
+  id: string;
+  pid: number;
+  status: RuncStatus;
+  bundle: string;
+}
+
+/** runc calls are short; one that hangs this long is stuck (e.g. on a frozen cgroup). */
+const runcTimeoutMs = 60_000;
+
+/**
+ * The text runc printed as its error. With --log-format json every stderr line is a JSON log
+ * record; anything else (a panic, a missing binary) is returned as it came.
+ */
+export function runcErrorMessage(stderr: string): string {
+  const messages: string[] = [];
+  for (const line of stderr.split('\n')) {
+    const text = line.trim();
+    if (!text) continue;
+    try {
+      const record = JSON.parse(text) as { level?: string; msg?: string };
+      if (record.msg && (record.level === 'error' || record.level === 'fatal')) messages.push(record.msg);
+    } catch {
+      messages.push(text);
+    }
+  }
+  return messages.join('; ') || stderr.trim();
+}
+
+/** Maps runc's own message to the typed error the CRI caller should see. */
+export function runcError(what: string, message: string): CriodError {
+  const text = `${what}: ${message}`;
+  if (/container does not exist/i.test(message)) return new NotFoundError(text);
+  if (/not running|has stopped|already running|cannot start|cannot exec|is paused|container is stopped/i.test(message)) {
+    return new FailedPreconditionError(text);
+  }
+  return new InternalError(text);
+}
+
+/** One runc-compatible binary with its --root: the state dir of every container of a handler. */
+export class Runc {
+  constructor(readonly handler: ResolvedHandler) {}
+
+  /** Options every invocation carries; conmon passes the same ones through --runtime-arg. */
+  globalArgs(): string[] {
+    return [`--root=${this.handler.root}`, '--log-format=json'];
+  }
+
+  async run(args: string[], input?: string): Promise<string> {
+    const result = await execa(this.handler.path, [...this.globalArgs(), ...args], {
+      reject: false,
+      timeout: runcTimeoutMs,
+      ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
+    });
+    if (result.exitCode !== 0 || result.failed) {
+      const message = runcErrorMessage(String(result.stderr ?? '')) || (result.shortMessage ?? `exit code ${result.exitCode}`);
+      throw runcError(`${this.handler.path} ${args[0] ?? ''} (handler "${this.handler.name}")`, message);
+    }
+    return String(result.stdout ?? '');
+  }
+
+  /** The container's runc state, undefined when runc does not know it. */
+  async state(id: string): Promise<RuncState | undefined> {
+    try {
+      return JSON.parse(await this.run(['state', id])) as RuncState;
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async start(id: string): Promise<void> {
+    await this.run(['start', id]);
+  }
+
+  /** Send a signal; `all` reaches every process of the container's cgroup, not only its init. */
+  async kill(id: string, signal: number, all = false): Promise<void> {
+    await this.run(['kill', ...(all ? ['--all'] : []), id, String(signal)]);
+  }
+
+  /** Remove the container, killing it first; a container runc no longer knows is fine. */
+  async forceDelete(id: string): Promise<void> {
+    try {
+      await this.run(['delete', '--force', id]);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+  }
+
+  /** Apply an OCI LinuxResources object to a running container. */
+  async update(id: string, resources: Record<string, unknown>): Promise<void> {
+    await this.run(['update', '--resources', '-', id], JSON.stringify(resources));
+  }
+
+  async list(): Promise<string[]> {
+    const entries = JSON.parse(await this.run(['list', '--format', 'json'])) as { id: string }[] | null;
+    return (entries ?? []).map((e) => e.id);
+  }
+}
