@@ -8,7 +8,14 @@ export function containerStatsToCri(s: ContainerStatsResult, fsMountpoint: strin
   const sample = s.sample;
   return {
     attributes: { id: c.id, metadata: { name: c.name, attempt: c.attempt }, labels: c.labels, annotations: c.annotations },
-    cpu: sample ? { timestamp: sample.timestamp, usageCoreNanoSeconds: u64(sample.cpuUsageCoreNanoSeconds), usageNanoCores: undefined, psi: undefined } : undefined,
+    cpu: sample
+      ? {
+          timestamp: sample.timestamp,
+          usageCoreNanoSeconds: u64(sample.cpuUsageCoreNanoSeconds),
+          usageNanoCores: sample.cpuUsageNanoCores === undefined ? undefined : u64(Math.round(sample.cpuUsageNanoCores)),
+          psi: undefined,
+        }
+      : undefined,
     memory: sample
       ? {
           timestamp: sample.timestamp,
