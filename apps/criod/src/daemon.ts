@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { CriService, type Logger, type PluginSet } from '@criod/core';
 import { createCriServer, listenUnix, shutdownServer } from '@criod/cri-grpc';
+import { createStreamingServer, netnsPortForwarder, type StreamingServer } from '@criod/cri-streaming';
 import { socketPath, type EffectiveConfig } from './config.js';
 import { closePlugins, createPlugins, type SelectedPlugin } from './plugins.js';
 import { criodVersion } from './version.js';
@@ -61,17 +62,34 @@ export async function startDaemon(config: EffectiveConfig, selected: SelectedPlu
     await closePlugins(plugins);
     throw new StartupError(`cannot restore state from ${config.root}: ${(err as Error).message}`, { cause: err });
   }
-  const server = createCriServer({ core, logger });
+  let streaming: StreamingServer;
+  try {
+    streaming = await createStreamingServer({
+      address: config.streaming.address,
+      port: config.streaming.port,
+      logger: logger.child({ component: 'streaming' }),
+      backend: {
+        exec: (id, cmd, options) => core.exec(id, cmd, options),
+        attach: (id, options) => core.attach(id, options),
+        ...netnsPortForwarder(async (podId) => core.podNetnsPath(podId).netnsPath),
+      },
+    });
+  } catch (err) {
+    await closePlugins(plugins);
+    throw new StartupError(`cannot start the streaming server on ${config.streaming.address}:${config.streaming.port}: ${(err as Error).message}`, { cause: err });
+  }
+  const server = createCriServer({ core, logger, streaming });
   try {
     await listenUnix(server, socket);
     // Root-only socket: the CRI grants full control of the node.
     await chmod(socket, 0o660);
   } catch (err) {
     server.forceShutdown();
+    await streaming.close();
     await closePlugins(plugins);
     throw new StartupError(`cannot listen on ${socket}: ${(err as Error).message}`, { cause: err });
   }
-  logger.info({ socket, version: criodVersion, plugins: selected.map((s) => s.definition.name) }, 'criod is serving CRI v1');
+  logger.info({ socket, streaming: streaming.url, version: criodVersion, plugins: selected.map((s) => s.definition.name) }, 'criod is serving CRI v1');
   let stopping: Promise<void> | undefined;
   return {
     plugins,
@@ -79,6 +97,7 @@ export async function startDaemon(config: EffectiveConfig, selected: SelectedPlu
     stop() {
       stopping ??= (async () => {
         await shutdownServer(server, 5000);
+        await streaming.close();
         await closePlugins(plugins);
         await rm(socket, { force: true });
         logger.info('criod stopped');

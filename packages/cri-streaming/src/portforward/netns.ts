@@ -1,0 +1,102 @@
+/**
+ * PortForward into a pod's network namespace. Node cannot setns(2) itself, so every forwarded
+ * connection is a small helper process: `nsenter --net=<netns> busybox nc 127.0.0.1 <port>`,
+ * which enters the namespace, connects to the pod's loopback and relays its stdin/stdout.
+ * nsenter execs nc (no fork), so criod is the helper's parent and reaps it. busybox nc shuts the
+ * socket's write side on stdin EOF and exits on the socket's EOF, which is the half-close the
+ * bridge needs. bench/streaming.mjs measured a new connection at ~6.5 ms with nc against ~107 ms
+ * with a Node relay under nsenter, for the same throughput (~130 MB/s, direct nc: ~140 MB/s).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Duplex } from 'node:stream';
+import { InvalidArgumentError, NotFoundError } from '@criod/core';
+import type { StreamingBackend } from '../backend.js';
+
+export interface NetnsPortForwarderOptions {
+  /** nsenter binary (util-linux). */
+  nsenter?: string;
+  /** A busybox with the nc applet (busybox-static on Debian). */
+  busybox?: string;
+}
+
+/** Bytes of the helper's stderr kept for the error message. */
+const STDERR_LIMIT = 4096;
+
+export function netnsPortForwarder(
+  netnsPathFor: (podSandboxId: string) => Promise<string>,
+  options: NetnsPortForwarderOptions = {},
+): Pick<StreamingBackend, 'portForward'> {
+  const nsenter = options.nsenter ?? 'nsenter';
+  const busybox = options.busybox ?? '/bin/busybox';
+  return {
+    async portForward(podSandboxId: string, port: number): Promise<Duplex> {
+      if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new InvalidArgumentError(`port-forward to pod ${podSandboxId}: port ${port} is not in 1-65535`);
+      }
+      const netnsPath = await netnsPathFor(podSandboxId);
+      const child = spawn(nsenter, [`--net=${netnsPath}`, busybox, 'nc', '127.0.0.1', String(port)], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', (err) =>
+          reject(new NotFoundError(`port-forward to pod ${podSandboxId}: cannot run ${nsenter}: ${err.message}`, { cause: err })),
+        );
+      });
+      return new HelperConnection(child, `${podSandboxId}:${port}`);
+    },
+  };
+}
+
+/**
+ * The helper's stdin/stdout as one Duplex. Its EOF waits for the helper's exit status, so a
+ * failed connect (nc exits 1 with a message) surfaces as an error, not as an empty answer.
+ * destroy() kills the helper.
+ */
+class HelperConnection extends Duplex {
+  private stderr = '';
+
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly target: string,
+  ) {
+    super({ allowHalfOpen: true });
+    const stdout = child.stdout!;
+    const stdin = child.stdin!;
+    stdout.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) stdout.pause();
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      if (this.stderr.length < STDERR_LIMIT) this.stderr += chunk.toString('utf8');
+    });
+    // A relay whose peer went away gets EPIPE on stdin: that is the end, reported by the exit status.
+    stdin.on('error', () => undefined);
+    child.on('close', (code, signal) => {
+      if (code === 0) this.push(null);
+      else if (!this.destroyed) {
+        const reason = this.stderr.trim() || (signal ? `killed by ${signal}` : `exit status ${code}`);
+        this.destroy(new Error(`relay to ${this.target} failed: ${reason}`));
+      }
+    });
+  }
+
+  override _read(): void {
+    this.child.stdout!.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const stdin = this.child.stdin!;
+    if (stdin.write(chunk)) callback();
+    else stdin.once('drain', () => callback());
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.child.stdin!.end();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    callback(error);
+  }
+}
