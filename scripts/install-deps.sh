@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what criod needs on Debian 12 (as root): runc, conmon, the CNI plugins, busybox-static
-# (its nc carries port-forward connections into pod namespaces) and pnpm.
+# (its nc carries port-forward connections into pod namespaces), GNU tar and zstd (image layers)
+# and pnpm.
 # With --test also what the test suite uses: a local registry, skopeo, ping.
 set -euo pipefail
 
-packages=(runc conmon containernetworking-plugins iproute2 util-linux iptables busybox-static)
+packages=(runc conmon containernetworking-plugins iproute2 util-linux iptables busybox-static tar zstd)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(docker-registry skopeo iputils-ping)
 fi

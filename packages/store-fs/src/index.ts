@@ -13,6 +13,12 @@ export { FsImageStore, diskUsage } from './images.js';
 export const configSchema = z.strictObject({
   /** Where records and images live; empty means the daemon's --root. */
   dir: z.string().default(''),
+  /** A pull that receives nothing for this long fails. */
+  pull_no_progress_timeout_seconds: z.number().int().positive().default(60),
+  /** Layers one pull downloads and unpacks at once. */
+  max_concurrent_downloads: z.number().int().min(1).max(32).default(3),
+  /** Container rootfs: overlay, copy, or auto (overlay, copying where overlay fails). */
+  rootfs_mode: z.enum(['auto', 'overlay', 'copy']).default('auto'),
 });
 
 export type StoreFsConfig = z.infer<typeof configSchema>;
@@ -27,14 +33,20 @@ export const plugin = definePlugin({
     const dir = ctx.config.dir || ctx.root;
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const logger = ctx.logger.child({ plugin: '@criod/store-fs' });
+    const images = new FsImageStore(join(dir, 'images'), logger, {
+      http: { noProgressTimeoutMs: ctx.config.pull_no_progress_timeout_seconds * 1000 },
+      maxConcurrentDownloads: ctx.config.max_concurrent_downloads,
+      rootfsMode: ctx.config.rootfs_mode,
+    });
     const store: StorePlugin = {
       name: '@criod/store-fs',
       pods: new DirRecordStore<PodRecord>(join(dir, 'pods'), logger),
       containers: new DirRecordStore<ContainerRecord>(join(dir, 'containers'), logger),
-      images: new FsImageStore(join(dir, 'images'), logger),
+      images,
       async info() {
-        return { dir };
+        return { dir, rootfsMode: ctx.config.rootfs_mode };
       },
+      close: () => images.close(),
     };
     return store;
   },

@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger, type ImageRecord, type PluginInstances } from '@criod/core';
-import { DirRecordStore, FsImageStore, plugin } from './index.js';
+import { silentLogger, type PluginInstances } from '@criod/core';
+import { DirRecordStore, plugin } from './index.js';
 
 let dir: string;
 beforeEach(() => {
@@ -55,37 +55,6 @@ describe('DirRecordStore', () => {
     await s.put({ id: 'good', createdAt: 1n, labels: {} });
     writeFileSync(join(dir, 'r', 'bad.json'), '{truncated');
     expect((await s.list()).map((r) => r.id)).toEqual(['good']);
-  });
-});
-
-describe('FsImageStore', () => {
-  const img: ImageRecord = {
-    id: 'f'.repeat(64),
-    repoTags: ['127.0.0.1:5000/busybox:latest'],
-    repoDigests: [`127.0.0.1:5000/busybox@sha256:${'a'.repeat(64)}`],
-    size: 10,
-    config: { entrypoint: [], cmd: [], env: [], workingDir: "", user: "", stopSignal: "", volumes: [], labels: {} },
-    username: '',
-    pinned: false,
-  };
-
-  it('resolves by id, sha256 id, unique prefix, tag and digest', async () => {
-    const s = new FsImageStore(join(dir, 'images'), silentLogger);
-    await s.records.put(img);
-    for (const ref of [img.id, `sha256:${img.id}`, 'fff', img.repoTags[0]!, img.repoDigests[0]!]) {
-      expect((await s.resolve(ref))?.id).toBe(img.id);
-    }
-    expect(await s.resolve('busybox:other')).toBeUndefined();
-    expect(await s.resolve('')).toBeUndefined();
-  });
-
-  it('measures the bytes and inodes of the image dir', async () => {
-    const s = new FsImageStore(join(dir, 'images'), silentLogger);
-    await s.records.put(img);
-    const fs = await s.fsInfo();
-    expect(fs.mountpoint).toBe(join(dir, 'images'));
-    expect(fs.inodesUsed).toBe(3); // images, records, the record
-    expect(fs.usedBytes).toBeGreaterThan(0);
   });
 });
 

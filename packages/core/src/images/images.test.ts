@@ -1,8 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logger.js';
 import { CriService } from '../service.js';
-import { fakePluginSet, type FakePluginSet } from '../testing/index.js';
-import type { ContainerRecord, ImageRecord, PullOptions, RegistryAuth } from '../types.js';
+import type { PullOptions } from '../plugins.js';
+import { fakePluginSet, testContainerConfig, type FakePluginSet } from '../testing/index.js';
+import type { ContainerRecord, ImageRecord, RegistryAuth } from '../types.js';
 import { ImageOperations } from './index.js';
 
 const pause = 'registry.k8s.io/pause:3.10';
@@ -19,8 +20,12 @@ function image(id: string, tags: string[]): ImageRecord {
   };
 }
 
-function container(id: string, imageRef: string): ContainerRecord {
-  return { id, podId: 'p', name: `ctr-${id}`, attempt: 0, state: 'running', createdAt: 0n, startedAt: 0n, finishedAt: 0n, exitCode: 0, reason: '', message: '', image: '', imageRef, labels: {}, annotations: {}, logPath: '' };
+function container(id: string, imageId: string): ContainerRecord {
+  const config = testContainerConfig(`ctr-${id}`);
+  return {
+    id, podId: 'p', name: `ctr-${id}`, attempt: 0, state: 'running', createdAt: 0n, startedAt: 0n, finishedAt: 0n, exitCode: 0, reason: '', message: '',
+    image: config.image, imageRef: `sha256:${imageId}`, imageId, labels: {}, annotations: {}, logPath: '', config, stopSignal: 'SIGTERM', user: { uid: 0, gid: 0, additionalGids: [] },
+  };
 }
 
 let plugins: FakePluginSet;
@@ -100,9 +105,8 @@ describe('RemoveImage', () => {
 
   it('keeps an image a container uses, naming the container', async () => {
     await images.pull('example.test/app:v1');
-    await plugins.store.containers.put(container('c1', `sha256:${app.id}`));
+    await plugins.store.containers.put(container('c1', app.id));
     await expect(images.remove('example.test/app:v1')).rejects.toMatchObject({ code: 'FailedPrecondition', message: expect.stringContaining('container c1 (ctr-c1)') });
-    await plugins.store.containers.put(container('c1', 'example.test/app:v1'));
     await expect(images.remove(app.id)).rejects.toMatchObject({ code: 'FailedPrecondition' });
     await plugins.store.containers.delete('c1');
     await images.remove(app.id);

@@ -1,14 +1,6 @@
 import type { CoreContext } from '../context.js';
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
-import type { ContainerRecord, ImageRecord } from '../types.js';
 import { criImageId, withPinned } from './pinned.js';
-
-async function usesImage(ctx: CoreContext, container: ContainerRecord, image: ImageRecord): Promise<boolean> {
-  const ref = container.imageRef || container.image;
-  if (ref === '') return false;
-  if (ref === image.id || ref === criImageId(image.id)) return true;
-  return (await ctx.plugins.store.images.resolve(ref).catch(() => undefined))?.id === image.id;
-}
 
 /**
  * RemoveImage by id, tag or digest: an absent image is success; an image a container uses, or
@@ -22,9 +14,8 @@ export async function removeImage(ctx: CoreContext, ref: string): Promise<void> 
   const [image] = await withPinned(ctx, [found]);
   const name = `${criImageId(image!.id)}${image!.repoTags.length > 0 ? ` (${image!.repoTags.join(', ')})` : ''}`;
   if (image!.pinned) throw new FailedPreconditionError(`image ${name} is pinned (the pause image) and is not removed`);
-  for (const c of await containers.list()) {
-    if (await usesImage(ctx, c, image!)) throw new FailedPreconditionError(`image ${name} is in use by container ${c.id} (${c.name}); remove the container first`);
-  }
+  const user = (await containers.list()).find((c) => c.imageId === image!.id);
+  if (user) throw new FailedPreconditionError(`image ${name} is in use by container ${user.id} (${user.name}); remove the container first`);
   await images.remove(image!.id);
   ctx.logger.info({ image: name }, 'image removed');
 }

@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { cri } from '@criod/cri-grpc';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { conmonsMentioning, containerConfig, leftoverCgroups, removeCgroupParent, runcList, waitForExit } from './containers.js';
+import { mountsBelow, startCriod, uniqueName, waitFor, type CriodInstance } from './harness.js';
+import { startTestImages, type TestImages } from './images.js';
+import { deleteBridge, writeBridgeNetwork, type TestNetwork } from './network.js';
+import { podConfig } from './pods.js';
+
+let images: TestImages;
+let criod: CriodInstance;
+let net: TestNetwork;
+let cgroupParent: string;
+let podSandboxId: string;
+
+beforeAll(async () => {
+  images = await startTestImages();
+});
+
+afterAll(async () => {
+  await images?.stop();
+});
+
+async function setUp() {
+  criod = await startCriod();
+  net = writeBridgeNetwork(criod.dir);
+  cgroupParent = `/${uniqueName('criod-e2e-')}`;
+  await waitFor('NetworkReady', async () => {
+    const st = await criod.client.runtime.status({ verbose: false });
+    return st.status?.conditions.find((x) => x.type === 'NetworkReady')?.status === true;
+  });
+  await criod.client.image.pullImage({ image: cri.ImageSpec.fromPartial({ image: images.busybox }), auth: undefined, sandboxConfig: undefined });
+  const config = podConfig({ logDirectory: join(criod.dir, 'logs') });
+  config.linux!.cgroupParent = cgroupParent;
+  podSandboxId = (await criod.client.runtime.runPodSandbox({ config, runtimeHandler: '' })).podSandboxId;
+}
+
+afterEach(async () => {
+  if (!criod) return;
+  const pods = await criod.client.runtime.listPodSandbox({ filter: undefined }).catch(() => ({ items: [] }));
+  for (const p of pods.items) await criod.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => undefined);
+  await criod.cleanup();
+  await deleteBridge(net);
+  removeCgroupParent(cgroupParent);
+});
+
+async function run(command: string[], overrides: Partial<cri.ContainerConfig> = {}, limits?: cri.LinuxContainerResources): Promise<string> {
+  const config = containerConfig(images.busybox, command, overrides);
+  if (limits) config.linux!.resources = limits;
+  const { containerId } = await criod.client.runtime.createContainer({ podSandboxId, config, sandboxConfig: undefined });
+  await criod.client.runtime.startContainer({ containerId });
+  return containerId;
+}
+
+function resources(memory: number): cri.LinuxContainerResources {
+  return cri.LinuxContainerResources.fromPartial({ memoryLimitInBytes: BigInt(memory), memorySwapLimitInBytes: BigInt(memory) });
+}
+
+describe('containers under runc and conmon', () => {
+  beforeEach(setUp);
+
+  it('writes stdout and stderr to the CRI log in the CRI format', async () => {
+    const id = await run(['sh', '-c', 'echo hello out; echo hello err >&2']);
+    const st = await waitForExit(criod.client, id);
+    expect(st).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    const lines = readFileSync(st.logPath, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const l of lines) expect(l).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(Z|[+-]\d\d:\d\d) (stdout|stderr) F hello (out|err)$/);
+    expect(lines.some((l) => / stdout F hello out$/.test(l))).toBe(true);
+    expect(lines.some((l) => / stderr F hello err$/.test(l))).toBe(true);
+    expect(st.finishedAt).toBeGreaterThanOrEqual(st.startedAt);
+  });
+
+  it('reports a non-zero exit code as Error', async () => {
+    const st = await waitForExit(criod.client, await run(['sh', '-c', 'exit 3']));
+    expect(st).toMatchObject({ exitCode: 3, reason: 'Error' });
+  });
+
+  it('reports OOMKilled under a tiny memory limit', async () => {
+    const id = await run(['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'], {}, resources(16 << 20));
+    const st = await waitForExit(criod.client, id);
+    expect(st.reason).toBe('OOMKilled');
+    expect(st.exitCode).toBe(137);
+  });
+
+  it('runs ExecSync with output and exit code, and kills it at the timeout', async () => {
+    const id = await run(['sleep', '3600']);
+    const ok = await criod.client.runtime.execSync({ containerId: id, cmd: ['sh', '-c', 'echo in; echo err >&2; exit 5'], timeout: 0n });
+    expect(ok.stdout.toString()).toBe('in\n');
+    expect(ok.stderr.toString()).toBe('err\n');
+    expect(ok.exitCode).toBe(5);
+    const t0 = Date.now();
+    await expect(criod.client.runtime.execSync({ containerId: id, cmd: ['sleep', '60'], timeout: 1n })).rejects.toMatchObject({ code: GrpcStatus.DEADLINE_EXCEEDED });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const ps = await criod.client.runtime.execSync({ containerId: id, cmd: ['ps', '-o', 'pid,comm'], timeout: 5n });
+    expect(ps.stdout.toString()).not.toContain('sleep 60');
+    expect(ps.stdout.toString().match(/sleep/g)).toHaveLength(1);
+  });
+
+  it('stops a process that ignores SIGTERM after the timeout, and stops twice', async () => {
+    const id = await run(['sh', '-c', 'trap "" TERM; while true; do sleep 1; done']);
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    await criod.client.runtime.stopContainer({ containerId: id, timeout: 2n });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
+    const st = (await criod.client.runtime.containerStatus({ containerId: id, verbose: false })).status!;
+    expect(st.state).toBe(cri.ContainerState.CONTAINER_EXITED);
+    expect(st.exitCode).toBe(137);
+    await criod.client.runtime.stopContainer({ containerId: id, timeout: 2n });
+  });
+
+  it('keeps containers across a criod restart, seeing exits that happened meanwhile', async () => {
+    const running = await run(['sleep', '3600']);
+    const exiting = await run(['sh', '-c', 'sleep 1; exit 7']);
+    expect(await criod.stop()).toBe(0);
+    await new Promise((r) => setTimeout(r, 2000));
+    await criod.restart();
+    const a = (await criod.client.runtime.containerStatus({ containerId: running, verbose: false })).status!;
+    const b = (await criod.client.runtime.containerStatus({ containerId: exiting, verbose: false })).status!;
+    expect(a.state).toBe(cri.ContainerState.CONTAINER_RUNNING);
+    expect(b).toMatchObject({ state: cri.ContainerState.CONTAINER_EXITED, exitCode: 7, reason: 'Error' });
+    expect(b.finishedAt).toBeGreaterThan(b.startedAt);
+    expect((await criod.client.runtime.execSync({ containerId: running, cmd: ['echo', 'still here'], timeout: 5n })).stdout.toString()).toBe('still here\n');
+  });
+
+  it('keeps a running container across a kill -9 of criod', async () => {
+    const id = await run(['sleep', '3600']);
+    await criod.kill();
+    await criod.restart();
+    expect((await criod.client.runtime.containerStatus({ containerId: id, verbose: false })).status?.state).toBe(cri.ContainerState.CONTAINER_RUNNING);
+  });
+
+  it('creates and starts 20 containers in parallel, and leaves nothing once they are removed', async () => {
+    const ids = await Promise.all(Array.from({ length: 20 }, () => run(['sleep', '3600'])));
+    const list = await criod.client.runtime.listContainers({ filter: { id: '', podSandboxId, labelSelector: {}, state: { state: cri.ContainerState.CONTAINER_RUNNING } } });
+    expect(list.containers.map((c) => c.id).sort()).toEqual([...ids].sort());
+    const stats = await criod.client.runtime.listContainerStats({ filter: undefined });
+    expect(stats.stats).toHaveLength(20);
+    expect(stats.stats.every((s) => (s.memory?.workingSetBytes?.value ?? 0n) > 0n)).toBe(true);
+    await Promise.all(ids.map((containerId) => criod.client.runtime.removeContainer({ containerId })));
+    expect(await runcList(join(criod.dir, 'run', 'runtimes', 'runc'))).toEqual([]);
+    expect(conmonsMentioning(criod.dir)).toEqual([]);
+    expect(leftoverCgroups(cgroupParent)).toEqual([]);
+    expect(mountsBelow(join(criod.dir, 'root')).filter((m) => m.includes('containers'))).toEqual([]);
+  });
+
+  it('answers bad input with the right codes and leaves nothing behind', async () => {
+    const create = (config: cri.ContainerConfig, pod = podSandboxId) => criod.client.runtime.createContainer({ podSandboxId: pod, config, sandboxConfig: undefined });
+    await expect(create(containerConfig(images.busybox, ['true']), 'f'.repeat(64))).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
+    const named = containerConfig(images.busybox, ['true']);
+    const first = await create(named);
+    await expect(create(named)).rejects.toMatchObject({ code: GrpcStatus.ALREADY_EXISTS, details: expect.stringContaining(first.containerId) });
+    await expect(create(containerConfig(images.busybox, ['true'], { logPath: '../../escape.log' }))).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
+    await expect(
+      create(containerConfig(images.busybox, ['true'], { mounts: [cri.Mount.fromPartial({ containerPath: '/data', hostPath: '/nonexistent/criod-e2e' })] })),
+    ).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringContaining('/nonexistent/criod-e2e') });
+    const badQuota = containerConfig(images.busybox, ['true']);
+    badQuota.linux!.resources = cri.LinuxContainerResources.fromPartial({ cpuQuota: 5n });
+    await expect(create(badQuota)).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
+    await expect(create(containerConfig('127.0.0.1:1/none:latest', ['true']))).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
+    const list = await criod.client.runtime.listContainers({ filter: undefined });
+    expect(list.containers.map((c) => c.id)).toEqual([first.containerId]);
+    expect(await runcList(join(criod.dir, 'run', 'runtimes', 'runc'))).toEqual([first.containerId]);
+  });
+});

@@ -1,0 +1,131 @@
+import { join } from 'node:path';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { cri } from '@criod/cri-grpc';
+import { RemoteCommandProtocol } from '@criod/cri-streaming';
+import { SpdyPortForwardClient, SpdyRemoteCommandClient, WebSocketRemoteCommandClient, childrenMatching } from '@criod/cri-streaming/testing';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { containerConfig, removeCgroupParent } from './containers.js';
+import { startCriod, uniqueName, waitFor, type CriodInstance } from './harness.js';
+import { startTestImages, type TestImages } from './images.js';
+import { deleteBridge, writeBridgeNetwork, type TestNetwork } from './network.js';
+import { podConfig } from './pods.js';
+
+let images: TestImages;
+let criod: CriodInstance;
+let net: TestNetwork;
+let cgroupParent: string;
+let podSandboxId: string;
+
+beforeAll(async () => {
+  images = await startTestImages();
+});
+
+afterAll(async () => {
+  await images?.stop();
+});
+
+beforeEach(async () => {
+  criod = await startCriod();
+  net = writeBridgeNetwork(criod.dir);
+  cgroupParent = `/${uniqueName('criod-e2e-')}`;
+  await waitFor('NetworkReady', async () => {
+    const st = await criod.client.runtime.status({ verbose: false });
+    return st.status?.conditions.find((x) => x.type === 'NetworkReady')?.status === true;
+  });
+  await criod.client.image.pullImage({ image: cri.ImageSpec.fromPartial({ image: images.busybox }), auth: undefined, sandboxConfig: undefined });
+  const config = podConfig({ logDirectory: join(criod.dir, 'logs') });
+  config.linux!.cgroupParent = cgroupParent;
+  podSandboxId = (await criod.client.runtime.runPodSandbox({ config, runtimeHandler: '' })).podSandboxId;
+});
+
+afterEach(async () => {
+  const pods = await criod.client.runtime.listPodSandbox({ filter: undefined }).catch(() => ({ items: [] }));
+  for (const p of pods.items) await criod.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => undefined);
+  await criod.cleanup();
+  await deleteBridge(net);
+  removeCgroupParent(cgroupParent);
+});
+
+async function run(command: string[], overrides: Partial<cri.ContainerConfig> = {}): Promise<string> {
+  const config = containerConfig(images.busybox, command, overrides);
+  const { containerId } = await criod.client.runtime.createContainer({ podSandboxId, config, sandboxConfig: undefined });
+  await criod.client.runtime.startContainer({ containerId });
+  return containerId;
+}
+
+describe('streaming through criod', () => {
+  it('execs over SPDY with output and a non-zero exit code', async () => {
+    const containerId = await run(['sleep', '3600']);
+    const { url } = await criod.client.runtime.exec({ containerId, cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], tty: false, stdin: false, stdout: true, stderr: true, auditRequestId: '' });
+    const session = await SpdyRemoteCommandClient.connect(url, { stdout: true, stderr: true });
+    const result = await session.result();
+    expect(session.stdout.text).toBe('out\n');
+    expect(session.stderr.text).toBe('err\n');
+    expect(result.exitCode).toBe(3);
+  });
+
+  it('execs with a tty over WebSocket: stdin echo and resize seen by stty', async () => {
+    const containerId = await run(['sleep', '3600']);
+    const { url } = await criod.client.runtime.exec({ containerId, cmd: ['sh'], tty: true, stdin: true, stdout: true, stderr: false, auditRequestId: '' });
+    const session = await WebSocketRemoteCommandClient.connect(url, [RemoteCommandProtocol.V5]);
+    session.resize(100, 40);
+    session.write('stty size; echo marker-$((6*7))\n');
+    await session.stdout.waitFor('marker-42', 10_000);
+    expect(session.stdout.text).toContain('40 100');
+    session.write('exit 0\n');
+    expect((await session.result()).exitCode).toBe(0);
+  });
+
+  it('attaches to a container that echoes its stdin', async () => {
+    const containerId = await run(['sh', '-c', 'while read line; do echo "got:$line"; done'], { stdin: true, stdinOnce: false });
+    const { url } = await criod.client.runtime.attach({ containerId, tty: false, stdin: true, stdout: true, stderr: true, auditRequestId: '' });
+    const session = await SpdyRemoteCommandClient.connect(url, { stdin: true, stdout: true, stderr: true });
+    session.write('hello\n');
+    await session.stdout.waitFor('got:hello', 10_000);
+    session.destroy();
+    // Detaching leaves the container running.
+    const st = await criod.client.runtime.containerStatus({ containerId, verbose: false });
+    expect(st.status?.state).toBe(cri.ContainerState.CONTAINER_RUNNING);
+  });
+
+  it('forwards several parallel connections to an httpd in the pod', async () => {
+    await run(['sh', '-c', 'mkdir -p /www && echo served-by-pod > /www/index.html && httpd -f -p 127.0.0.1:8080 -h /www']);
+    const { url } = await criod.client.runtime.portForward({ podSandboxId, port: [8080] });
+    const client = await SpdyPortForwardClient.connect(url);
+    try {
+      await waitFor('httpd to listen', async () => !(await client.request(8080, 'GET / HTTP/1.0\r\n\r\n')).error, 10_000);
+      const answers = await Promise.all(Array.from({ length: 8 }, () => client.request(8080, 'GET /index.html HTTP/1.0\r\n\r\n')));
+      for (const a of answers) {
+        expect(a.error).toBe('');
+        expect(a.data.toString()).toContain('served-by-pod');
+      }
+    } finally {
+      client.close();
+    }
+    await waitFor('the nc relays to end', async () => (await childrenMatching('nc', '127.0.0.1', '8080')).length === 0, 10_000);
+  });
+
+  it('leaves no exec process behind when the client disconnects mid-stream', async () => {
+    const containerId = await run(['sleep', '3600']);
+    const seconds = String(600 + Math.floor(Math.random() * 1000));
+    const marker = `sleep ${seconds}`;
+    const { url } = await criod.client.runtime.exec({ containerId, cmd: ['sleep', seconds], tty: false, stdin: false, stdout: true, stderr: true, auditRequestId: '' });
+    const session = await SpdyRemoteCommandClient.connect(url, { stdout: true, stderr: true });
+    await waitFor('the exec to start', async () => (await criod.client.runtime.execSync({ containerId, cmd: ['ps', '-o', 'args'], timeout: 5n })).stdout.toString().includes(marker));
+    session.destroy();
+    await waitFor('the exec to be killed', async () => !(await criod.client.runtime.execSync({ containerId, cmd: ['ps', '-o', 'args'], timeout: 5n })).stdout.toString().includes(marker), 10_000);
+  });
+
+  it('refuses a used URL and exec into a container that does not run', async () => {
+    const containerId = await run(['sleep', '3600']);
+    const { url } = await criod.client.runtime.exec({ containerId, cmd: ['true'], tty: false, stdin: false, stdout: true, stderr: false, auditRequestId: '' });
+    const first = await SpdyRemoteCommandClient.connect(url, { stdout: true });
+    expect((await first.result()).exitCode).toBe(0);
+    const again = await fetch(url, { method: 'POST' });
+    expect(again.status).toBe(404);
+    await criod.client.runtime.stopContainer({ containerId, timeout: 0n });
+    await expect(criod.client.runtime.exec({ containerId, cmd: ['true'], tty: false, stdin: false, stdout: true, stderr: false, auditRequestId: '' })).rejects.toMatchObject({
+      code: GrpcStatus.FAILED_PRECONDITION,
+    });
+  });
+});
