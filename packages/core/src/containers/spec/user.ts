@@ -77,6 +77,7 @@ export async function resolveUser(rootfs: string, req: UserRequest): Promise<Pro
   }
   gid ??= entry?.gid ?? 0;
   const memberOf = name ? groups.filter((f) => (f[3] ?? '').split(',').includes(name)).map((f) => Number(f[2])) : [];
-  const additionalGids = [...new Set([...memberOf, ...req.supplementalGroups])].filter((g) => g !== gid);
+  // The primary group leads the list, as containerd does, so `id` shows it among the groups.
+  const additionalGids = [...new Set([gid, ...memberOf, ...req.supplementalGroups])];
   return { uid, gid, additionalGids };
 }

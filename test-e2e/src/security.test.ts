@@ -1,0 +1,129 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { capabilityMask, daemonBoundingSet } from '@criod/core';
+import { cri } from '@criod/cri-grpc';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { containerConfig, removeCgroupParent, waitForExit } from './containers.js';
+import { startCriod, uniqueName, waitFor, type CriodInstance } from './harness.js';
+import { startTestImages, type TestImages } from './images.js';
+import { deleteBridge, writeBridgeNetwork, type TestNetwork } from './network.js';
+import { podConfig } from './pods.js';
+
+let images: TestImages;
+let criod: CriodInstance;
+let net: TestNetwork;
+let cgroupParent: string;
+let podSandboxId: string;
+let profiles: string;
+
+beforeAll(async () => {
+  images = await startTestImages();
+  profiles = mkdtempSync(join(tmpdir(), 'criod-seccomp-'));
+});
+
+afterAll(async () => {
+  await images?.stop();
+  rmSync(profiles, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  criod = await startCriod();
+  net = writeBridgeNetwork(criod.dir);
+  cgroupParent = `/${uniqueName('criod-e2e-')}`;
+  await waitFor('NetworkReady', async () => {
+    const st = await criod.client.runtime.status({ verbose: false });
+    return st.status?.conditions.find((x) => x.type === 'NetworkReady')?.status === true;
+  });
+  await criod.client.image.pullImage({ image: cri.ImageSpec.fromPartial({ image: images.busybox }), auth: undefined, sandboxConfig: undefined });
+  const config = podConfig({ logDirectory: join(criod.dir, 'logs') });
+  config.linux!.cgroupParent = cgroupParent;
+  podSandboxId = (await criod.client.runtime.runPodSandbox({ config, runtimeHandler: '' })).podSandboxId;
+});
+
+afterEach(async () => {
+  const pods = await criod.client.runtime.listPodSandbox({ filter: undefined }).catch(() => ({ items: [] }));
+  for (const p of pods.items) await criod.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => undefined);
+  await criod.cleanup();
+  await deleteBridge(net);
+  removeCgroupParent(cgroupParent);
+});
+
+type SecurityContext = Partial<cri.LinuxContainerSecurityContext>;
+
+/** Run a shell script to completion in a container with the given security context; its output and exit code. */
+async function runScript(script: string, sc: SecurityContext = {}): Promise<{ exitCode: number; output: string }> {
+  const config = containerConfig(images.busybox, ['sh', '-c', script]);
+  config.linux!.securityContext = cri.LinuxContainerSecurityContext.fromPartial({ ...config.linux!.securityContext, ...sc });
+  const { containerId } = await criod.client.runtime.createContainer({ podSandboxId, config, sandboxConfig: undefined });
+  await criod.client.runtime.startContainer({ containerId });
+  const st = await waitForExit(criod.client, containerId);
+  const output = readFileSync(st.logPath, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' ').slice(3).join(' '))
+    .join('\n');
+  return { exitCode: st.exitCode, output };
+}
+
+const runtimeDefault = cri.SecurityProfile.fromPartial({ profileType: cri.SecurityProfile_ProfileType.RuntimeDefault });
+const unconfined = cri.SecurityProfile.fromPartial({ profileType: cri.SecurityProfile_ProfileType.Unconfined });
+const withSysAdmin = cri.Capability.fromPartial({ addCapabilities: ['SYS_ADMIN'] });
+
+describe('container security through criod', () => {
+  it('denies unshare under the RuntimeDefault seccomp profile but not unconfined', async () => {
+    const confined = await runScript('unshare -n true && echo made-a-netns', { seccomp: runtimeDefault });
+    expect(confined.exitCode).not.toBe(0);
+    expect(confined.output).not.toContain('made-a-netns');
+    const free = await runScript('unshare -n true && echo made-a-netns', { seccomp: unconfined, capabilities: withSysAdmin });
+    expect(free).toMatchObject({ exitCode: 0, output: 'made-a-netns' });
+  });
+
+  it('applies a Localhost profile that denies one syscall', async () => {
+    const path = join(profiles, `${uniqueName('deny-mkdir-')}.json`);
+    writeFileSync(path, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] }));
+    const r = await runScript('mkdir /tmp/x && echo made', { seccomp: cri.SecurityProfile.fromPartial({ profileType: cri.SecurityProfile_ProfileType.Localhost, localhostRef: path }) });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.output).not.toContain('made');
+    await expect(
+      runScript('true', { seccomp: cri.SecurityProfile.fromPartial({ profileType: cri.SecurityProfile_ProfileType.Localhost, localhostRef: join(profiles, 'missing.json') }) }),
+    ).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringContaining('missing.json') });
+  });
+
+  it('gives the process exactly the requested capabilities, and the bounding set when privileged', async () => {
+    const dropped = await runScript('grep CapEff /proc/self/status', { capabilities: cri.Capability.fromPartial({ dropCapabilities: ['ALL'], addCapabilities: ['NET_ADMIN'] }) });
+    expect(dropped.output).toBe(`CapEff:\t${capabilityMask(['CAP_NET_ADMIN'])}`);
+    const privileged = await runScript('grep CapEff /proc/self/status', { privileged: true });
+    expect(privileged.output).toBe(`CapEff:\t${capabilityMask(await daemonBoundingSet())}`);
+  });
+
+  it('refuses writes to a read-only rootfs', async () => {
+    const r = await runScript('touch /newfile && echo wrote', { readonlyRootfs: true });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.output).not.toContain('wrote');
+  });
+
+  it('masks /proc/kcore and makes /proc/sys read-only unless privileged', async () => {
+    const plain = await runScript('test -s /proc/kcore && echo kcore-visible; (echo 1 > /proc/sys/kernel/domainname) 2>/dev/null && echo sys-writable; echo done');
+    expect(plain.output).toBe('done');
+    const privileged = await runScript('cat /proc/self/mountinfo | grep -c " /proc/kcore " ; echo done', { privileged: true });
+    expect(privileged.output).toBe('0\ndone');
+  });
+
+  it('sets no_new_privs when asked', async () => {
+    expect((await runScript('grep NoNewPrivs /proc/self/status', { noNewPrivs: true })).output).toBe('NoNewPrivs:\t1');
+    expect((await runScript('grep NoNewPrivs /proc/self/status', { noNewPrivs: false })).output).toBe('NoNewPrivs:\t0');
+  });
+
+  it('runs as the requested user and groups', async () => {
+    const r = await runScript('id', { runAsUser: cri.Int64Value.fromPartial({ value: 65534n }), runAsGroup: cri.Int64Value.fromPartial({ value: 65534n }), supplementalGroups: [1234n] });
+    expect(r.output).toMatch(/^uid=65534\(nobody\) gid=65534\(nogroup\) groups=/);
+    expect(r.output.split('groups=')[1]?.split(',').sort()).toEqual(['1234', '65534(nogroup)']);
+  });
+
+  it('ignores an AppArmor profile on a host without AppArmor, as CRI-O does', async () => {
+    const r = await runScript('echo ran', { apparmor: cri.SecurityProfile.fromPartial({ profileType: cri.SecurityProfile_ProfileType.RuntimeDefault }) });
+    expect(r).toMatchObject({ exitCode: 0, output: 'ran' });
+  });
+});
