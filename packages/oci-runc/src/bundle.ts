@@ -13,6 +13,10 @@ const metaSchema = z.object({
   stdin: z.boolean(),
   /** /proc/<pid>/cgroup of the container's init right after create: hierarchy controllers → path. */
   cgroups: z.record(z.string(), z.string()).default({}),
+  /** Host PID of the container's init, once created. */
+  pid: z.number().int().default(0),
+  /** `runc start` succeeded: a live init is running, not waiting to start. */
+  started: z.boolean().default(false),
 });
 
 export type ContainerMeta = z.infer<typeof metaSchema>;

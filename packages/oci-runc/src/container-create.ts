@@ -16,7 +16,7 @@ export async function createContainer(ctx: RuntimeContext, req: RuntimeContainer
   const handler = ctx.handler(req.handler);
   if (!isAbsolute(req.logPath)) throw new InvalidArgumentError(`container ${req.id}: log path ${JSON.stringify(req.logPath)} is not absolute`);
 
-  const meta: ContainerMeta = { handler: handler.name, logPath: req.logPath, tty: req.tty, stdin: req.stdin, cgroups: {} };
+  const meta: ContainerMeta = { handler: handler.name, logPath: req.logPath, tty: req.tty, stdin: req.stdin, cgroups: {}, pid: 0, started: false };
   await createBundle(req.id, files, req.spec, meta);
   try {
     await mkdir(dirname(req.logPath), { recursive: true });
@@ -31,6 +31,7 @@ export async function createContainer(ctx: RuntimeContext, req: RuntimeContainer
     });
     // runc init already sits in the container's cgroups: remember them for stats and OOM checks.
     meta.cgroups = await readProcCgroups(pid);
+    meta.pid = pid;
     await writeMeta(files, meta);
     ctx.logger.debug({ id: req.id, pid, handler: handler.name }, 'container created');
     return { status: 'created', pid };

@@ -4,6 +4,7 @@ import { requireMeta, type ContainerMeta } from './bundle.js';
 import type { ExitRecord } from './exit-watcher.js';
 import type { ContainerFiles } from './layout.js';
 import type { RuntimeContext } from './runtime-context.js';
+import { isRunning } from './processes.js';
 import { oomKillCount } from './stats.js';
 
 /** conmon writes the exit file right after reaping the container; runc may say "stopped" first. */
@@ -18,6 +19,8 @@ export async function containerState(ctx: RuntimeContext, id: string): Promise<R
   const meta = await requireMeta(id, files);
   const exit = await ctx.exits.read(id);
   if (exit) return stopped(exit, files, meta);
+  // No exit file and the init still alive: its state is known without spawning runc.
+  if (meta.pid > 0 && (await isRunning(meta.pid))) return { status: meta.started ? 'running' : 'created', pid: meta.pid };
 
   const state = await ctx.runc(meta.handler).state(id);
   switch (state?.status) {

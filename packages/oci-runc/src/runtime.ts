@@ -14,7 +14,7 @@ import {
   type RuntimePlugin,
 } from '@criod/core';
 import { readdir } from 'node:fs/promises';
-import { requireMeta } from './bundle.js';
+import { requireMeta, writeMeta } from './bundle.js';
 import { swapAccounted } from './cgroups.js';
 import type { OciRuncConfig } from './config.js';
 import { createContainer } from './container-create.js';
@@ -82,8 +82,10 @@ export class OciRuncRuntime implements RuntimePlugin {
 
   async startContainer(id: string): Promise<void> {
     await this.lifecycle.run(id, async () => {
-      const meta = await requireMeta(id, this.ctx.layout.container(id));
+      const files = this.ctx.layout.container(id);
+      const meta = await requireMeta(id, files);
       await this.ctx.runc(meta.handler).start(id);
+      await writeMeta(files, { ...meta, started: true });
     });
   }
 
