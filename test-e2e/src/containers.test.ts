@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 async function setUp() {
-  criod = await startCriod();
+  criod = await startCriod({ config: { image: { pause_image: images.pause } } });
   net = writeBridgeNetwork(criod.dir);
   cgroupParent = `/${uniqueName('criod-e2e-')}`;
   await waitFor('NetworkReady', async () => {
@@ -163,5 +163,28 @@ describe('containers under runc and conmon', () => {
     const list = await criod.client.runtime.listContainers({ filter: undefined });
     expect(list.containers.map((c) => c.id)).toEqual([first.containerId]);
     expect(await runcList(join(criod.dir, 'run', 'runtimes', 'runc'))).toEqual([first.containerId]);
+  });
+
+  it('shares one PID namespace across a pod through an infra container', async () => {
+    const config = podConfig({ logDirectory: join(criod.dir, 'logs') });
+    config.linux!.cgroupParent = cgroupParent;
+    config.linux!.securityContext!.namespaceOptions!.pid = cri.NamespaceMode.POD;
+    const shared = (await criod.client.runtime.runPodSandbox({ config, runtimeHandler: '' })).podSandboxId;
+    const inPod = (command: string[]) => {
+      const c = containerConfig(images.busybox, command);
+      c.linux!.securityContext!.namespaceOptions!.pid = cri.NamespaceMode.POD;
+      return c;
+    };
+    const a = (await criod.client.runtime.createContainer({ podSandboxId: shared, config: inPod(['sleep', '3601']), sandboxConfig: undefined })).containerId;
+    await criod.client.runtime.startContainer({ containerId: a });
+    const b = (await criod.client.runtime.createContainer({ podSandboxId: shared, config: inPod(['sleep', '3602']), sandboxConfig: undefined })).containerId;
+    await criod.client.runtime.startContainer({ containerId: b });
+    const ps = (await criod.client.runtime.execSync({ containerId: b, cmd: ['ps', '-o', 'pid,args'], timeout: 5n })).stdout.toString();
+    expect(ps).toMatch(/^\s*1 sleep 2147483647$/m);
+    expect(ps).toContain('sleep 3601');
+    expect(ps).toContain('sleep 3602');
+    // The infra's negative oom_score_adj is clamped where the kernel refuses it, not a failure.
+    await criod.client.runtime.removePodSandbox({ podSandboxId: shared });
+    expect(await runcList(join(criod.dir, 'run', 'runtimes', 'runc'))).toEqual([]);
   });
 });

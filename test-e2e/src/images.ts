@@ -14,6 +14,8 @@ export interface TestImages {
   registry: TestRegistry;
   /** Reference of the busybox image, e.g. 127.0.0.1:5000/e2e/busybox:latest */
   busybox: string;
+  /** A pause image (busybox sleeping forever), for pods that share one PID namespace. */
+  pause: string;
   stop(): Promise<void>;
 }
 
@@ -23,7 +25,9 @@ export async function startTestImages(): Promise<TestImages> {
     const layer = await buildLayer(await busyboxEntries(busyboxApplets));
     const image = buildImage({ layers: [layer], config: { Cmd: ['sh'], Env: ['PATH=/bin'] } });
     await push({ host: registry.host, repository: 'e2e/busybox', tag: 'latest' }, image);
-    return { registry, busybox: `${registry.host}/e2e/busybox:latest`, stop: () => registry.stop() };
+    const pause = buildImage({ layers: [layer], config: { Entrypoint: ['sleep', '2147483647'], Env: ['PATH=/bin'] } });
+    await push({ host: registry.host, repository: 'e2e/pause', tag: '1' }, pause);
+    return { registry, busybox: `${registry.host}/e2e/busybox:latest`, pause: `${registry.host}/e2e/pause:1`, stop: () => registry.stop() };
   } catch (err) {
     await registry.stop();
     throw err;

@@ -2,6 +2,7 @@ import type { CoreContext } from './context.js';
 import { containerNameKey, refreshContainer } from './containers/lookup.js';
 import { errorMessage } from './errors.js';
 import { removePodFiles } from './pods/files.js';
+import { removeInfra } from './pods/infra.js';
 import { networkRequest, usesHostNetwork } from './pods/network-request.js';
 import { reservePodSecurity } from './pods/security.js';
 import { podFullName } from './pods/validate.js';
@@ -44,8 +45,10 @@ export async function restore(ctx: CoreContext): Promise<void> {
     // After a reboot the overlay mounts are gone; a plain restart finds them in place.
     if (c.state !== 'exited') await store.images.mountRootfs(c.id).catch((err: unknown) => log.error({ err, containerId: c.id }, 'remounting the rootfs failed'));
   }
+  const infras = new Set([...ctx.state.pods.values()].flatMap((p) => (p.infraContainerId ? [p.infraContainerId] : [])));
+  for (const id of infras) await store.images.mountRootfs(id).catch((err: unknown) => log.error({ err, containerId: id }, 'remounting an infra rootfs failed'));
   for (const id of await ctx.plugins.runtime.listContainers()) {
-    if (!ctx.state.containers.has(id)) {
+    if (!ctx.state.containers.has(id) && !infras.has(id)) {
       log.warn({ containerId: id }, 'deleting a runtime container no record owns (a crash during CreateContainer)');
       await ctx.plugins.runtime.deleteContainer(id).catch((err: unknown) => log.error({ err, containerId: id }, 'deleting it failed'));
       await store.images.removeRootfs(id).catch(() => undefined);
@@ -63,6 +66,7 @@ export async function restore(ctx: CoreContext): Promise<void> {
 
 async function cleanUpHalfMadePod(ctx: CoreContext, pod: PodRecord): Promise<void> {
   ctx.logger.warn({ podId: pod.id }, 'cleaning up a pod a crash left half-made');
+  await removeInfra(ctx, pod);
   // Always for pod networks: the crash may have come after CNI ADD but before the namespaces were recorded.
   if (!usesHostNetwork(pod)) {
     await ctx.plugins.network.tearDown(networkRequest(pod)).catch((err: unknown) => {

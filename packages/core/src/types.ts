@@ -129,6 +129,8 @@ export interface PodRecord {
   files: { dir: string; resolvConf: string; hosts: string; hostname: string; shm: string };
   /** Size of the pod's private /dev/shm in bytes. */
   shmSizeBytes: number;
+  /** The infra container holding the pod's shared PID namespace (pods with pid POD only). */
+  infraContainerId?: string;
 }
 
 export type MountPropagation = 'private' | 'rslave' | 'rshared';

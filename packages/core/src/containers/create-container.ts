@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import type { CoreContext } from '../context.js';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { findPod } from '../pods/lookup.js';
-import type { ContainerConfig, ContainerRecord, PodRecord } from '../types.js';
+import type { ContainerConfig, ContainerRecord, NamespaceOptions, PodRecord } from '../types.js';
 import { nowNs } from '../types.js';
 import { newId } from '../util/ids.js';
 import { UndoStack } from '../util/undo.js';
@@ -61,7 +61,7 @@ export async function createContainer(ctx: CoreContext, podRef: string, config: 
         supplementalGroups: sc.supplementalGroups,
         imageUser: image.config.user,
       });
-      const targetPid = sc.namespaceOptions.pid === 'target' ? await targetContainerPid(ctx, sc.namespaceOptions.targetId) : undefined;
+      const pidNamespaceOf = await sharedPidNamespaceHolder(ctx, pod, sc.namespaceOptions);
       const spec = await buildSpec({
         id,
         pod,
@@ -71,7 +71,7 @@ export async function createContainer(ctx: CoreContext, podRef: string, config: 
         user,
         boundingSet: await daemonBoundingSet(),
         cgroupDriver: ctx.plugins.runtime.cgroupDriver(),
-        targetPid,
+        pidNamespaceOf,
         logger: log,
       });
       for (const sec of ctx.plugins.security) {
@@ -131,9 +131,14 @@ export async function createContainer(ctx: CoreContext, podRef: string, config: 
   });
 }
 
-async function targetContainerPid(ctx: CoreContext, targetId: string): Promise<number> {
-  const target = findContainer(ctx, targetId);
-  const st = await ctx.plugins.runtime.containerState(target.id);
-  if (st.status !== 'running' || st.pid <= 0) throw new FailedPreconditionError(`target container ${targetId} is not running`);
+/** The PID whose namespace a 'target' container (its target) or a 'pod' container (the infra) joins. */
+async function sharedPidNamespaceHolder(ctx: CoreContext, pod: PodRecord, ns: NamespaceOptions): Promise<number | undefined> {
+  if (ns.pid !== 'target' && ns.pid !== 'pod') return undefined;
+  let holder: string;
+  if (ns.pid === 'target') holder = findContainer(ctx, ns.targetId).id;
+  else if (pod.infraContainerId) holder = pod.infraContainerId;
+  else throw new FailedPreconditionError(`pod sandbox ${pod.id} does not share one PID namespace: run it with namespace_options.pid POD to share it`);
+  const st = await ctx.plugins.runtime.containerState(holder);
+  if (st.status !== 'running' || st.pid <= 0) throw new FailedPreconditionError(`container ${holder}, which holds the PID namespace to join, is not running`);
   return st.pid;
 }

@@ -226,3 +226,37 @@ describe('restore', () => {
     svc = again;
   });
 });
+
+describe('pods sharing one PID namespace', () => {
+  it('run an infra container from the pause image that containers join, and remove it with the pod', async () => {
+    const pause = testImage({ id: 'c'.repeat(64), repoTags: ['registry.example/pause:1'], config: { ...testImage().config, entrypoint: ['/pause'], cmd: [] } });
+    plugins.store.images.registry.set('registry.example/pause:1', pause);
+    plugins.store.images.images.set(testImage().id, testImage());
+    svc = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot, pauseImage: 'registry.example/pause:1' });
+    const shared = podConfig('shared');
+    shared.linux.securityContext.namespaceOptions.pid = 'pod';
+    const podId = await svc.runPodSandbox(shared, '');
+    const { pod } = await svc.podSandboxStatus(podId, false);
+    const infra = plugins.runtime.containers.get(pod.infraContainerId!)!;
+    expect(infra.state.status).toBe('running');
+    expect((infra.req.spec.process as { args: string[] }).args).toEqual(['/pause']);
+    const cfg = testContainerConfig('app');
+    cfg.linux.securityContext.namespaceOptions.pid = 'pod';
+    const cid = await svc.createContainer(podId, cfg);
+    const pidNs = ((plugins.runtime.containers.get(cid)!.req.spec.linux as { namespaces: { type: string; path?: string }[] }).namespaces).find((n) => n.type === 'pid');
+    expect(pidNs?.path).toBe(`/proc/${infra.state.pid}/ns/pid`);
+    await svc.stopPodSandbox(podId);
+    expect(plugins.runtime.containers.get(pod.infraContainerId!)?.state.status).toBe('stopped');
+    await svc.removePodSandbox(podId);
+    expect(plugins.runtime.containers.size).toBe(0);
+    expect(plugins.store.images.rootfs.size).toBe(0);
+  });
+
+  it('refuses a pod-shared PID namespace container in a pod without one', async () => {
+    plugins.store.images.images.set(testImage().id, testImage());
+    const podId = await svc.runPodSandbox(podConfig(), '');
+    const cfg = testContainerConfig('app');
+    cfg.linux.securityContext.namespaceOptions.pid = 'pod';
+    await expect(svc.createContainer(podId, cfg)).rejects.toMatchObject({ code: 'FailedPrecondition' });
+  });
+});

@@ -1,6 +1,7 @@
 import type { CoreContext } from '../context.js';
 import { removeContainerResources } from '../containers/remove-resources.js';
 import { removePodFiles } from './files.js';
+import { removeInfra } from './infra.js';
 import { releasePodSecurity } from './security.js';
 import { findPodIfAny } from './lookup.js';
 import { stopPod } from './stop-pod-sandbox.js';
@@ -22,6 +23,7 @@ export async function removePodSandbox(ctx: CoreContext, ref: string): Promise<v
     await stopPod(ctx, pod);
     const containers = [...ctx.state.containers.values()].filter((c) => c.podId === pod.id);
     await Promise.all(containers.map((c) => ctx.state.locks.run(c.id, () => removeContainerResources(ctx, c))));
+    await removeInfra(ctx, pod);
     await removePodFiles(pod.files, { keepDir: false });
     await releasePodSecurity(ctx, pod.id);
     await ctx.plugins.store.pods.delete(pod.id);

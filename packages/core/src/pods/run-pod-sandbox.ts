@@ -4,6 +4,7 @@ import type { NamespaceKind, PodRecord, PodSandboxConfig } from '../types.js';
 import { nowNs } from '../types.js';
 import { newId } from '../util/ids.js';
 import { UndoStack } from '../util/undo.js';
+import { startInfra } from './infra.js';
 import { releasePodSecurity, reservePodSecurity } from './security.js';
 import { mountShm, podFilePaths, removePodFiles, shmSizeOf, writeBaseFiles, writeHostsFile } from './files.js';
 import { networkRequest } from './network-request.js';
@@ -117,6 +118,7 @@ async function createPod(ctx: CoreContext, id: string, name: string, config: Pod
     if (local.status === 'rejected') throw local.reason;
     pod.ips = net.value.ips;
     await writeHostsFile(files, config, hostNetwork, pod.ips);
+    if (nsOptions.pid === 'pod') await startInfra(ctx, pod, undo);
 
     pod.creating = false;
     pod.state = 'ready';

@@ -2,6 +2,7 @@ import type { CoreContext } from '../context.js';
 import type { PodRecord } from '../types.js';
 import { stopLocked } from '../containers/stop-container.js';
 import { removePodFiles } from './files.js';
+import { stopInfra } from './infra.js';
 import { findPodIfAny } from './lookup.js';
 import { networkRequest, usesHostNetwork } from './network-request.js';
 
@@ -26,6 +27,7 @@ export async function stopPodSandbox(ctx: CoreContext, ref: string): Promise<voi
 export async function stopPod(ctx: CoreContext, pod: PodRecord): Promise<void> {
   const log = ctx.logger.child({ podId: pod.id });
   await stopPodContainers(ctx, pod);
+  await stopInfra(ctx, pod);
   // The shm unmount does not depend on the network: both at once. The namespaces go last, as
   // CNI DEL needs the netns path (and copes when it is closed).
   const detach = !usesHostNetwork(pod) && pod.namespaces.length > 0 ? ctx.plugins.network.tearDown(networkRequest(pod)) : Promise.resolve();

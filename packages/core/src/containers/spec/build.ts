@@ -1,4 +1,4 @@
-import { InvalidArgumentError, UnimplementedError } from '../../errors.js';
+import { FailedPreconditionError, InvalidArgumentError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { CgroupDriver, ContainerConfig, ImageConfig, PodRecord } from '../../types.js';
 import { resolveCapabilities } from './capabilities.js';
@@ -53,8 +53,8 @@ export interface SpecInput {
   user: ProcessUser;
   boundingSet: string[];
   cgroupDriver: CgroupDriver;
-  /** Host PID of the container whose PID namespace a 'target' container joins. */
-  targetPid?: number;
+  /** Host PID of the process whose PID namespace a 'target' or 'pod' container joins. */
+  pidNamespaceOf?: number;
   logger: Logger;
 }
 
@@ -84,11 +84,10 @@ export async function buildSpec(input: SpecInput): Promise<Record<string, unknow
       namespaces.push({ type: 'pid' });
       break;
     case 'target':
-      if (!input.targetPid) throw new InvalidArgumentError(`target container ${sc.namespaceOptions.targetId} is not running`);
-      namespaces.push({ type: 'pid', path: `/proc/${input.targetPid}/ns/pid` });
-      break;
     case 'pod':
-      throw new UnimplementedError('sharing one PID namespace across the containers of a pod needs an infra container, which criod does not run yet');
+      if (!input.pidNamespaceOf) throw new FailedPreconditionError(`no running process holds the PID namespace this container joins (${sc.namespaceOptions.pid})`);
+      namespaces.push({ type: 'pid', path: `/proc/${input.pidNamespaceOf}/ns/pid` });
+      break;
     case 'node':
       break;
   }
