@@ -1,19 +1,19 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import { cri } from '@criod/cri-grpc';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { conmonsMentioning, containerConfig, leftoverCgroups, removeCgroupParent, runcList, waitForExit } from './containers.js';
-import { mountsBelow, startCriod, uniqueName, waitFor, type CriodInstance } from './harness.js';
+import { conmonsMentioning, containerConfig, leftoverCgroups, runcList, waitForExit } from './containers.js';
+import { mountsBelow, type CriodInstance } from './harness.js';
 import { startTestImages, type TestImages } from './images.js';
-import { deleteBridge, writeBridgeNetwork, type TestNetwork } from './network.js';
-import { podConfig } from './pods.js';
+import { startPodFixture, type PodFixture } from './pod-fixture.js';
 
 let images: TestImages;
+let fx: PodFixture;
 let criod: CriodInstance;
-let net: TestNetwork;
 let cgroupParent: string;
 let podSandboxId: string;
+let run: PodFixture['run'];
 
 beforeAll(async () => {
   images = await startTestImages();
@@ -24,35 +24,13 @@ afterAll(async () => {
 });
 
 async function setUp() {
-  criod = await startCriod({ config: { image: { pause_image: images.pause } } });
-  net = writeBridgeNetwork(criod.dir);
-  cgroupParent = `/${uniqueName('criod-e2e-')}`;
-  await waitFor('NetworkReady', async () => {
-    const st = await criod.client.runtime.status({ verbose: false });
-    return st.status?.conditions.find((x) => x.type === 'NetworkReady')?.status === true;
-  });
-  await criod.client.image.pullImage({ image: cri.ImageSpec.fromPartial({ image: images.busybox }), auth: undefined, sandboxConfig: undefined });
-  const config = podConfig({ logDirectory: join(criod.dir, 'logs') });
-  config.linux!.cgroupParent = cgroupParent;
-  podSandboxId = (await criod.client.runtime.runPodSandbox({ config, runtimeHandler: '' })).podSandboxId;
+  fx = await startPodFixture(images);
+  ({ criod, cgroupParent, podSandboxId, run } = fx);
 }
 
 afterEach(async () => {
-  if (!criod) return;
-  const pods = await criod.client.runtime.listPodSandbox({ filter: undefined }).catch(() => ({ items: [] }));
-  for (const p of pods.items) await criod.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => undefined);
-  await criod.cleanup();
-  await deleteBridge(net);
-  removeCgroupParent(cgroupParent);
+  await fx?.cleanup();
 });
-
-async function run(command: string[], overrides: Partial<cri.ContainerConfig> = {}, limits?: cri.LinuxContainerResources): Promise<string> {
-  const config = containerConfig(images.busybox, command, overrides);
-  if (limits) config.linux!.resources = limits;
-  const { containerId } = await criod.client.runtime.createContainer({ podSandboxId, config, sandboxConfig: undefined });
-  await criod.client.runtime.startContainer({ containerId });
-  return containerId;
-}
 
 function resources(memory: number): cri.LinuxContainerResources {
   return cri.LinuxContainerResources.fromPartial({ memoryLimitInBytes: BigInt(memory), memorySwapLimitInBytes: BigInt(memory) });
@@ -166,8 +144,7 @@ describe('containers under runc and conmon', () => {
   });
 
   it('shares one PID namespace across a pod through an infra container', async () => {
-    const config = podConfig({ logDirectory: join(criod.dir, 'logs') });
-    config.linux!.cgroupParent = cgroupParent;
+    const config = fx.podConfig();
     config.linux!.securityContext!.namespaceOptions!.pid = cri.NamespaceMode.POD;
     const shared = (await criod.client.runtime.runPodSandbox({ config, runtimeHandler: '' })).podSandboxId;
     const inPod = (command: string[]) => {

@@ -1,20 +1,18 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import { capabilityMask, daemonBoundingSet } from '@criod/core';
 import { cri } from '@criod/cri-grpc';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { containerConfig, removeCgroupParent, waitForExit } from './containers.js';
-import { startCriod, uniqueName, waitFor, type CriodInstance } from './harness.js';
+import { containerConfig, waitForExit } from './containers.js';
+import { uniqueName, type CriodInstance } from './harness.js';
 import { startTestImages, type TestImages } from './images.js';
-import { deleteBridge, writeBridgeNetwork, type TestNetwork } from './network.js';
-import { podConfig } from './pods.js';
+import { startPodFixture, type PodFixture } from './pod-fixture.js';
 
 let images: TestImages;
+let fx: PodFixture;
 let criod: CriodInstance;
-let net: TestNetwork;
-let cgroupParent: string;
 let podSandboxId: string;
 let profiles: string;
 
@@ -29,25 +27,12 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  criod = await startCriod();
-  net = writeBridgeNetwork(criod.dir);
-  cgroupParent = `/${uniqueName('criod-e2e-')}`;
-  await waitFor('NetworkReady', async () => {
-    const st = await criod.client.runtime.status({ verbose: false });
-    return st.status?.conditions.find((x) => x.type === 'NetworkReady')?.status === true;
-  });
-  await criod.client.image.pullImage({ image: cri.ImageSpec.fromPartial({ image: images.busybox }), auth: undefined, sandboxConfig: undefined });
-  const config = podConfig({ logDirectory: join(criod.dir, 'logs') });
-  config.linux!.cgroupParent = cgroupParent;
-  podSandboxId = (await criod.client.runtime.runPodSandbox({ config, runtimeHandler: '' })).podSandboxId;
+  fx = await startPodFixture(images);
+  ({ criod, podSandboxId } = fx);
 });
 
 afterEach(async () => {
-  const pods = await criod.client.runtime.listPodSandbox({ filter: undefined }).catch(() => ({ items: [] }));
-  for (const p of pods.items) await criod.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => undefined);
-  await criod.cleanup();
-  await deleteBridge(net);
-  removeCgroupParent(cgroupParent);
+  await fx?.cleanup();
 });
 
 type SecurityContext = Partial<cri.LinuxContainerSecurityContext>;

@@ -20,3 +20,5 @@ export type { ContainerStatusResult } from './containers/container-status.js';
 export { runningContainer } from './containers/exec-sync.js';
 export { resolveCapabilities, daemonBoundingSet, capabilitiesInMask, capabilityMask, capabilityNames, defaultCapabilities, type CapabilityRequest, type OciCapabilities } from './containers/spec/capabilities.js';
 export type { StreamRequest } from './containers/streaming.js';
+export { writeFileAtomic } from './util/atomic.js';
+export { ociResources } from './containers/spec/resources.js';

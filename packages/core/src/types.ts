@@ -297,9 +297,10 @@ export interface RuntimeHandlerInfo {
   userNamespaces: boolean;
 }
 
-/** Nanoseconds since the epoch, with sub-millisecond precision from the monotonic clock. */
+/** Wall-clock anchor of the monotonic clock, taken once. */
+const epochOffsetNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+
+/** Nanoseconds since the epoch: monotonic (never goes back between two calls), nanosecond steps. */
 export function nowNs(): bigint {
-  const ms = BigInt(Date.now());
-  const subMs = process.hrtime.bigint() % 1_000_000n;
-  return ms * 1_000_000n + subMs;
+  return epochOffsetNs + process.hrtime.bigint();
 }

@@ -3,9 +3,9 @@
  * exact config list the pod was attached with, so DEL and CHECK work after a daemon restart or
  * after the conf dir changed or was emptied.
  */
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '@criod/core';
 import { z } from 'zod';
 import type { NetworkConfList } from './confload.js';
 
@@ -53,31 +53,6 @@ const entrySchema = z.looseObject({
 
 export function cachePath(cacheDir: string, podId: string): string {
   return join(cacheDir, `${podId}.json`);
-}
-
-/** Temp file in the same dir, fsync, rename over, fsync the dir. */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.tmp-${randomBytes(6).toString('hex')}`);
-  try {
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  const dh = await open(dir, 'r');
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
-  }
 }
 
 export async function writeCache(cacheDir: string, entry: CacheEntry): Promise<void> {

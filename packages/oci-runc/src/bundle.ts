@@ -2,7 +2,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { AlreadyExistsError, InternalError, NotFoundError } from '@criod/core';
-import { readIfExists, writeFileAtomic } from './files.js';
+import { writeFileAtomic } from '@criod/core';
+import { readIfExists } from './files.js';
 import type { ContainerFiles } from './layout.js';
 
 const metaSchema = z.object({

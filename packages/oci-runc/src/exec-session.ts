@@ -6,7 +6,7 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { InternalError, InvalidArgumentError } from '@criod/core';
 import { readProcessSpec, requireMeta } from './bundle.js';
 import { commonConmonArgs, type ConmonTarget } from './conmon.js';
-import { writeFileAtomic } from './files.js';
+import { writeFileAtomic } from '@criod/core';
 import type { ContainerFiles } from './layout.js';
 import { signalProcess } from './processes.js';
 import { runcError, runcErrorMessage } from './runc.js';

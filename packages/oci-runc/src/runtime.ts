@@ -1,5 +1,6 @@
 import {
   findExecutable,
+  ociResources,
   type CgroupDriver,
   type ContainerStatsSample,
   type ExecSyncResult,
@@ -27,7 +28,7 @@ import { isNotFound } from './files.js';
 import { attachContainer, execInteractive } from './interactive.js';
 import type { ResolvedHandler } from './handlers.js';
 import { KeyedMutex } from '@criod/core';
-import { toOciResources } from './resources.js';
+
 import { RuntimeContext } from './runtime-context.js';
 import { StatsCollector } from './stats.js';
 
@@ -122,7 +123,7 @@ export class OciRuncRuntime implements RuntimePlugin {
 
   async updateResources(id: string, resources: LinuxResources): Promise<void> {
     const meta = await requireMeta(id, this.ctx.layout.container(id));
-    await this.ctx.runc(meta.handler).update(id, toOciResources(resources, await swapAccounted(meta.cgroups)));
+    await this.ctx.runc(meta.handler).update(id, ociResources(resources, { swapEqualsMemory: await swapAccounted(meta.cgroups) }));
   }
 
   async stats(id: string): Promise<ContainerStatsSample> {

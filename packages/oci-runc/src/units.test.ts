@@ -2,11 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError, type LinuxResources } from '@criod/core';
+import { FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError } from '@criod/core';
 import { parseCgroupMounts, parseFlatKeyed, parseProcCgroups, unifiedDir, v1ControllerDir } from './cgroups.js';
 import { ExitWatcher } from './exit-watcher.js';
 import { assertContainerId, RuntimeLayout } from './layout.js';
-import { toOciResources } from './resources.js';
 import { runcError, runcErrorMessage } from './runc.js';
 import { parseSignal } from './signals.js';
 import { parseSyncMessage } from './sync-pipe.js';
@@ -65,29 +64,6 @@ describe('container ids and layout', () => {
     expect(files.config).toBe('/run/criod/containers/abc/config.json');
     expect(files.exitFile).toBe('/run/criod/exits/abc');
     expect(files.attach).toBe('/run/criod/containers/abc/attach');
-  });
-});
-
-describe('toOciResources', () => {
-  const none: LinuxResources = { cpuPeriod: 0, cpuQuota: 0, cpuShares: 0, memoryLimitInBytes: 0, oomScoreAdj: 0, cpusetCpus: '', cpusetMems: '', hugepageLimits: [], unified: {}, memorySwapLimitInBytes: 0 };
-
-  it('leaves out what the CRI leaves unset', () => {
-    expect(toOciResources(none, true)).toEqual({});
-  });
-
-  it('maps CPU, memory, hugepages and unified values', () => {
-    const r = toOciResources({ ...none, cpuShares: 256, cpuQuota: 20000, cpuPeriod: 100000, cpusetCpus: '0', memoryLimitInBytes: 1 << 26, hugepageLimits: [{ pageSize: '2MB', limit: 1 << 21 }], unified: { 'memory.high': '1000' } }, true);
-    expect(r).toEqual({
-      cpu: { shares: 256, quota: 20000, period: 100000, cpus: '0' },
-      memory: { limit: 1 << 26, swap: 1 << 26 },
-      hugepageLimits: [{ pageSize: '2MB', limit: 1 << 21 }],
-      unified: { 'memory.high': '1000' },
-    });
-  });
-
-  it('sets swap only where the kernel accounts it, unless asked for', () => {
-    expect(toOciResources({ ...none, memoryLimitInBytes: 100 }, false)).toEqual({ memory: { limit: 100 } });
-    expect(toOciResources({ ...none, memoryLimitInBytes: 100, memorySwapLimitInBytes: 200 }, false)).toEqual({ memory: { limit: 100, swap: 200 } });
   });
 });
 

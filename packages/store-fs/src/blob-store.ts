@@ -1,7 +1,7 @@
 /** Content-addressed documents (manifests, indexes, configs) under blobs/<algorithm>/<hex>. */
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '@criod/core';
 import type { ImageLayout } from './image-layout.js';
 
 export class BlobStore {

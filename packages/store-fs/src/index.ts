@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { FsImageStore } from './images.js';
 import { DirRecordStore } from './records.js';
 
-export { writeFileAtomic } from './atomic.js';
 export { parseRecord, stringifyRecord } from './json.js';
 export { DirRecordStore } from './records.js';
 export { FsImageStore, diskUsage } from './images.js';

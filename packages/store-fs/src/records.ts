@@ -1,7 +1,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Logger, type RecordStore } from '@criod/core';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '@criod/core';
 import { parseRecord, stringifyRecord } from './json.js';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;

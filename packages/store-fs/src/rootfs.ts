@@ -7,7 +7,7 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { AlreadyExistsError, NotFoundError, type LayerUsage, type Logger } from '@criod/core';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '@criod/core';
 import { copyLayers } from './copy-rootfs.js';
 import { diskUsage } from './disk-usage.js';
 import type { ImageLayout } from './image-layout.js';

@@ -34,7 +34,9 @@ export async function refreshContainer(ctx: CoreContext, c: ContainerRecord): Pr
     if (st.status === 'stopped') {
       c.state = 'exited';
       c.exitCode = st.exitCode ?? 255;
-      c.finishedAt = st.finishedAt ?? nowNs();
+      // The exit file's mtime and our clock may disagree by a hair: never finish before starting.
+      const finishedAt = st.finishedAt ?? nowNs();
+      c.finishedAt = finishedAt < c.startedAt ? c.startedAt : finishedAt;
       c.reason = exitReason(c.exitCode, st.oomKilled ?? false);
       changed = true;
     } else if (st.status === 'running' && c.state !== 'running') {

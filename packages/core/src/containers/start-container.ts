@@ -9,9 +9,11 @@ export async function startContainer(ctx: CoreContext, ref: string): Promise<voi
   await ctx.state.locks.run(found.id, async () => {
     const c = await refreshContainer(ctx, found);
     if (c.state !== 'created') throw new FailedPreconditionError(`container ${c.id} is ${c.state}, not created: it cannot be started`);
+    // Taken before the start: a short-lived process may have finished by the time runc returns.
+    const startedAt = nowNs();
     await ctx.plugins.runtime.startContainer(c.id);
     c.state = 'running';
-    c.startedAt = nowNs();
+    c.startedAt = startedAt;
     await ctx.plugins.store.containers.put(c);
     ctx.logger.info({ containerId: c.id }, 'container started');
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logger.js';
 import { CriService } from '../service.js';
-import { fakePluginSet, testContainerConfig, testImage, type FakePluginSet } from '../testing/index.js';
+import { fakePluginSet, testContainerConfig, testImage, testPodConfig as podConfig, type FakePluginSet } from '../testing/index.js';
 import type { PodSandboxConfig } from '../types.js';
 import { isMountPoint } from '../util/mount.js';
 
@@ -22,29 +22,6 @@ afterEach(async () => {
   for (const pod of svc.listPodSandbox()) await svc.removePodSandbox(pod.id);
   rmSync(runroot, { recursive: true, force: true });
 });
-
-function podConfig(name = 'web', overrides: Partial<PodSandboxConfig> = {}): PodSandboxConfig {
-  return {
-    metadata: { name, namespace: 'default', uid: `uid-${name}`, attempt: 0 },
-    hostname: name,
-    logDirectory: '/var/log/pods/x',
-    dnsConfig: { servers: ['10.96.0.10'], searches: ['default.svc.cluster.local'], options: ['ndots:5'] },
-    portMappings: [],
-    labels: { app: name },
-    annotations: {},
-    linux: {
-      cgroupParent: '',
-      sysctls: {},
-      securityContext: {
-        namespaceOptions: { network: 'pod', pid: 'container', ipc: 'pod', targetId: '' },
-        privileged: false,
-        readonlyRootfs: false,
-        supplementalGroups: [],
-      },
-    },
-    ...overrides,
-  };
-}
 
 function hostNetworkConfig(name: string): PodSandboxConfig {
   const c = podConfig(name);

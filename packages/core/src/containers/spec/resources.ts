@@ -43,8 +43,12 @@ export async function effectiveOomScoreAdj(requested: number, logger: Logger, co
   return floor;
 }
 
-/** The OCI linux.resources of a container. */
-export function ociResources(r: LinuxResources | undefined): Record<string, unknown> {
+/**
+ * The OCI `linux.resources` of CRI resources, for the spec and for `runc update`. Zero and empty
+ * values mean "not set" in the CRI and are left out. With `swapEqualsMemory` (where the kernel
+ * accounts swap), a memory limit without a swap limit allows no extra swap, as kubelet means it.
+ */
+export function ociResources(r: LinuxResources | undefined, options: { swapEqualsMemory?: boolean } = {}): Record<string, unknown> {
   if (!r) return {};
   const cpu: Record<string, unknown> = {};
   if (r.cpuShares > 0) cpu.shares = r.cpuShares;
@@ -55,6 +59,7 @@ export function ociResources(r: LinuxResources | undefined): Record<string, unkn
   const memory: Record<string, unknown> = {};
   if (r.memoryLimitInBytes > 0) memory.limit = r.memoryLimitInBytes;
   if (r.memorySwapLimitInBytes > 0) memory.swap = r.memorySwapLimitInBytes;
+  else if (r.memoryLimitInBytes > 0 && options.swapEqualsMemory) memory.swap = r.memoryLimitInBytes;
   const out: Record<string, unknown> = {};
   if (Object.keys(cpu).length > 0) out.cpu = cpu;
   if (Object.keys(memory).length > 0) out.memory = memory;

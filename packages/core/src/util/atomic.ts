@@ -6,12 +6,12 @@ import { dirname, join } from 'node:path';
  * Write a file so that a crash at any instant leaves either the old or the new content:
  * temp file in the same dir, fsync, rename over, fsync the dir.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.tmp-${randomBytes(6).toString('hex')}`);
   try {
-    const fh = await open(tmp, 'w', 0o600);
+    const fh = await open(tmp, 'w', mode);
     try {
       await fh.writeFile(data);
       await fh.sync();
