@@ -22,6 +22,9 @@ function namespaceMode(value: CriNamespaceMode, field: string): NamespaceMode {
 }
 
 export function namespaceOptionsFromCri(ns: NamespaceOption | undefined): NamespaceOptions {
+  if (ns?.usernsOptions && ns.usernsOptions.mode !== CriNamespaceMode.NODE) {
+    throw new InvalidArgumentError('user namespaces (namespace_options.userns_options mode POD) are not supported by criod');
+  }
   return {
     network: namespaceMode(ns?.network ?? CriNamespaceMode.POD, 'network'),
     pid: namespaceMode(ns?.pid ?? CriNamespaceMode.POD, 'pid'),
