@@ -102,4 +102,35 @@ describe('criod over its socket', () => {
       return st.status?.conditions.find((c) => c.type === 'NetworkReady')?.status === true;
     });
   });
+
+  it('answers malformed requests with the right codes and keeps serving', async () => {
+    criod = await startCriod();
+    const rt = criod.client.runtime;
+    const img = criod.client.image;
+    const unknown = 'f'.repeat(64);
+    const cases: [string, () => Promise<unknown>, GrpcStatus][] = [
+      ['RunPodSandbox without config', () => rt.runPodSandbox({ config: undefined, runtimeHandler: '' }), GrpcStatus.INVALID_ARGUMENT],
+      ['PodSandboxStatus with an empty id', () => rt.podSandboxStatus({ podSandboxId: '', verbose: false }), GrpcStatus.INVALID_ARGUMENT],
+      ['PodSandboxStatus of an unknown pod', () => rt.podSandboxStatus({ podSandboxId: unknown, verbose: true }), GrpcStatus.NOT_FOUND],
+      ['CreateContainer without config', () => rt.createContainer({ podSandboxId: unknown, config: undefined, sandboxConfig: undefined }), GrpcStatus.INVALID_ARGUMENT],
+      ['ContainerStatus of an unknown container', () => rt.containerStatus({ containerId: unknown, verbose: false }), GrpcStatus.NOT_FOUND],
+      ['StartContainer of an unknown container', () => rt.startContainer({ containerId: unknown }), GrpcStatus.NOT_FOUND],
+      ['StopContainer of an unknown container', () => rt.stopContainer({ containerId: unknown, timeout: 1n }), GrpcStatus.NOT_FOUND],
+      ['ExecSync in an unknown container', () => rt.execSync({ containerId: unknown, cmd: ['true'], timeout: 1n }), GrpcStatus.NOT_FOUND],
+      ['ExecSync with no command', () => rt.execSync({ containerId: unknown, cmd: [], timeout: 1n }), GrpcStatus.INVALID_ARGUMENT],
+      ['UpdateContainerResources of an unknown container', () => rt.updateContainerResources({ containerId: unknown, linux: cri.LinuxContainerResources.fromPartial({}), windows: undefined, annotations: {} }), GrpcStatus.NOT_FOUND],
+      ['Exec with tty and stderr', () => rt.exec({ containerId: unknown, cmd: ['sh'], tty: true, stdin: true, stdout: true, stderr: true, auditRequestId: '' }), GrpcStatus.INVALID_ARGUMENT],
+      ['PortForward to an unknown pod', () => rt.portForward({ podSandboxId: unknown, port: [80] }), GrpcStatus.NOT_FOUND],
+      ['PullImage of a malformed reference', () => img.pullImage({ image: cri.ImageSpec.fromPartial({ image: 'UPPER::case//x' }), auth: undefined, sandboxConfig: undefined }), GrpcStatus.INVALID_ARGUMENT],
+    ];
+    for (const [what, call, code] of cases) {
+      await expect(call(), what).rejects.toMatchObject({ code });
+    }
+    // Idempotent removals of unknown objects succeed.
+    await rt.stopPodSandbox({ podSandboxId: unknown });
+    await rt.removePodSandbox({ podSandboxId: unknown });
+    await rt.removeContainer({ containerId: unknown });
+    expect((await img.imageStatus({ image: cri.ImageSpec.fromPartial({ image: '127.0.0.1:1/absent:1' }), verbose: false })).image).toBeUndefined();
+    expect((await rt.version({ version: '0.1.0' })).runtimeName).toBe('criod');
+  });
 });

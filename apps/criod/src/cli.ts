@@ -121,6 +121,8 @@ export async function main(argv: string[]): Promise<number> {
     else process.stderr.write(`criod: ${(err as Error).stack ?? String(err)}\n`);
     return 1;
   }
+  // A stray rejection in some background task must not take every pod's runtime down with it.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection; criod keeps serving'));
   return new Promise<number>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'shutting down');
