@@ -17,6 +17,7 @@ import { podSandboxStatus } from './pods/pod-sandbox-status.js';
 import { removePodSandbox } from './pods/remove-pod-sandbox.js';
 import { runPodSandbox, type RunPodSandboxOptions } from './pods/run-pod-sandbox.js';
 import { stopPodSandbox } from './pods/stop-pod-sandbox.js';
+import { updatePodSandboxResources } from './pods/update-pod-sandbox-resources.js';
 import { restore } from './restore.js';
 import { CoreState } from './state.js';
 import { runtimeConfig, status } from './status.js';
@@ -124,6 +125,10 @@ export class CriService {
 
   listPodSandboxStats(filter?: { id?: string; labelSelector?: Record<string, string> }) {
     return listPodSandboxStats(this.ctx, filter);
+  }
+
+  updatePodSandboxResources(podId: string, overhead: LinuxResources | undefined, resources: LinuxResources | undefined) {
+    return updatePodSandboxResources(this.ctx, podId, overhead, resources);
   }
 
   prepareExec(req: StreamRequest & { cmd: string[] }) {

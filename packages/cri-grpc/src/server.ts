@@ -15,7 +15,7 @@ import {
   updateContainerResources,
 } from './runtime/containers.js';
 import { containerStats, listContainerStats, listPodSandboxStats, podSandboxStats } from './runtime/stats.js';
-import { listPodSandbox, podSandboxStatus, removePodSandbox, runPodSandbox, stopPodSandbox } from './runtime/pods.js';
+import { listPodSandbox, podSandboxStatus, removePodSandbox, runPodSandbox, stopPodSandbox, updatePodSandboxResources } from './runtime/pods.js';
 import { runtimeConfig } from './runtime/runtime-config.js';
 import { attach, exec, portForward, type StreamingUrls } from './runtime/streaming.js';
 import { status } from './runtime/status.js';
@@ -37,6 +37,7 @@ function runtimeImpls(core: CriService, streaming: StreamingUrls | undefined): R
     removePodSandbox: removePodSandbox(core),
     podSandboxStatus: podSandboxStatus(core),
     listPodSandbox: listPodSandbox(core),
+    updatePodSandboxResources: updatePodSandboxResources(core),
     createContainer: createContainer(core),
     startContainer: startContainer(core),
     stopContainer: stopContainer(core),

@@ -237,3 +237,14 @@ describe('pods sharing one PID namespace', () => {
     await expect(svc.createContainer(podId, cfg)).rejects.toMatchObject({ code: 'FailedPrecondition' });
   });
 });
+
+describe('UpdatePodSandboxResources', () => {
+  it('records new pod-level resources, refusing unknown pods and bad values', async () => {
+    const id = await svc.runPodSandbox(podConfig(), '');
+    const r = { cpuPeriod: 100000, cpuQuota: 200000, cpuShares: 1024, memoryLimitInBytes: 256 << 20, oomScoreAdj: 0, cpusetCpus: '', cpusetMems: '', hugepageLimits: [], unified: {}, memorySwapLimitInBytes: 0 };
+    await svc.updatePodSandboxResources(id, undefined, r);
+    expect((await plugins.store.pods.get(id))?.config.linux.resources).toEqual(r);
+    await expect(svc.updatePodSandboxResources('f'.repeat(64), undefined, r)).rejects.toMatchObject({ code: 'NotFound' });
+    await expect(svc.updatePodSandboxResources(id, undefined, { ...r, cpuShares: -1 })).rejects.toMatchObject({ code: 'InvalidArgument' });
+  });
+});

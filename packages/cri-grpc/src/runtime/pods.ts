@@ -11,7 +11,10 @@ import {
   type RunPodSandboxResponse,
   type StopPodSandboxRequest,
   type StopPodSandboxResponse,
+  type UpdatePodSandboxResourcesRequest,
+  type UpdatePodSandboxResourcesResponse,
 } from '../gen/runtime/v1/api.js';
+import { resourcesFromCri } from '../convert/common.js';
 import { podConfigFromCri, podStatusToCri, podToCri } from '../convert/pod.js';
 import type { CallContext } from '../handler.js';
 
@@ -40,6 +43,13 @@ export function podSandboxStatus(core: CriService) {
   return async (req: PodSandboxStatusRequest): Promise<PodSandboxStatusResponse> => {
     const { pod, info } = await core.podSandboxStatus(req.podSandboxId, req.verbose);
     return { status: podStatusToCri(pod), info, containersStatuses: [], timestamp: 0n };
+  };
+}
+
+export function updatePodSandboxResources(core: CriService) {
+  return async (req: UpdatePodSandboxResourcesRequest): Promise<UpdatePodSandboxResourcesResponse> => {
+    await core.updatePodSandboxResources(req.podSandboxId, resourcesFromCri(req.overhead), resourcesFromCri(req.resources));
+    return {};
   };
 }
 
