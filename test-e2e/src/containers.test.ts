@@ -164,4 +164,14 @@ describe('containers under runc and conmon', () => {
     await criod.client.runtime.removePodSandbox({ podSandboxId: shared });
     expect(await runcList(join(criod.dir, 'run', 'runtimes', 'runc'))).toEqual([]);
   });
+
+  it('runs a container from a multi-layer image: deleted files gone, replaced files replaced, opaque dirs opaque', async () => {
+    await criod.client.image.pullImage({ image: cri.ImageSpec.fromPartial({ image: images.layered }), auth: undefined, sandboxConfig: undefined });
+    const config = containerConfig(images.layered, ['sh', '-c', 'cat /data/replaced.txt; test -e /data/old.txt || echo old-gone; ls /opaque']);
+    const { containerId } = await criod.client.runtime.createContainer({ podSandboxId, config, sandboxConfig: undefined });
+    await criod.client.runtime.startContainer({ containerId });
+    const st = await waitForExit(criod.client, containerId);
+    const out = readFileSync(st.logPath, 'utf8').trim().split('\n').map((l) => l.split(' ').slice(3).join(' '));
+    expect(out).toEqual(['v2', 'old-gone', 'fresh.txt']);
+  });
 });

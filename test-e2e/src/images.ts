@@ -16,6 +16,12 @@ export interface TestImages {
   busybox: string;
   /** A pause image (busybox sleeping forever), for pods that share one PID namespace. */
   pause: string;
+  /**
+   * Two layers over busybox: the first adds /data/old.txt, /data/replaced.txt ("v1") and
+   * /opaque/stale.txt; the second deletes old.txt (whiteout), replaces replaced.txt ("v2") and
+   * makes /opaque opaque with /opaque/fresh.txt.
+   */
+  layered: string;
   stop(): Promise<void>;
 }
 
@@ -27,7 +33,32 @@ export async function startTestImages(): Promise<TestImages> {
     await push({ host: registry.host, repository: 'e2e/busybox', tag: 'latest' }, image);
     const pause = buildImage({ layers: [layer], config: { Entrypoint: ['sleep', '2147483647'], Env: ['PATH=/bin'] } });
     await push({ host: registry.host, repository: 'e2e/pause', tag: '1' }, pause);
-    return { registry, busybox: `${registry.host}/e2e/busybox:latest`, pause: `${registry.host}/e2e/pause:1`, stop: () => registry.stop() };
+    const text = (t: string) => Buffer.from(`${t}\n`);
+    const first = await buildLayer([
+      { path: 'data', type: 'dir', mode: 0o755 },
+      { path: 'data/old.txt', type: 'file', content: text('old') },
+      { path: 'data/replaced.txt', type: 'file', content: text('v1') },
+      { path: 'opaque', type: 'dir', mode: 0o755 },
+      { path: 'opaque/stale.txt', type: 'file', content: text('stale') },
+    ]);
+    const second = await buildLayer(
+      [
+        { type: 'whiteout', path: 'data/old.txt' },
+        { path: 'data/replaced.txt', type: 'file', content: text('v2') },
+        { type: 'opaque', path: 'opaque' },
+        { path: 'opaque/fresh.txt', type: 'file', content: text('fresh') },
+      ],
+      'zstd',
+    );
+    const layered = buildImage({ layers: [layer, first, second], config: { Cmd: ['sh'], Env: ['PATH=/bin'] } });
+    await push({ host: registry.host, repository: 'e2e/layered', tag: '1' }, layered);
+    return {
+      registry,
+      busybox: `${registry.host}/e2e/busybox:latest`,
+      pause: `${registry.host}/e2e/pause:1`,
+      layered: `${registry.host}/e2e/layered:1`,
+      stop: () => registry.stop(),
+    };
   } catch (err) {
     await registry.stop();
     throw err;
