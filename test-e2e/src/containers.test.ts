@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { cri } from '@criod/cri-grpc';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { conmonsMentioning, containerConfig, leftoverCgroups, runcList, waitForExit } from './containers.js';
-import { mountsBelow, type CriodInstance } from './harness.js';
+import { mountsBelow, waitFor, type CriodInstance } from './harness.js';
 import { startTestImages, type TestImages } from './images.js';
 import { startPodFixture, type PodFixture } from './pod-fixture.js';
 
@@ -173,5 +173,24 @@ describe('containers under runc and conmon', () => {
     const st = await waitForExit(criod.client, containerId);
     const out = readFileSync(st.logPath, 'utf8').trim().split('\n').map((l) => l.split(' ').slice(3).join(' '));
     expect(out).toEqual(['v2', 'old-gone', 'fresh.txt']);
+  });
+
+  it('streams lifecycle events, an exit included without anyone asking for the status', async () => {
+    const stream = criod.client.raw.runtime.getContainerEvents({});
+    const events: [number, string][] = [];
+    stream.on('data', (e: cri.ContainerEventResponse) => events.push([e.containerEventType, e.containerId]));
+    stream.on('error', () => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    const id = await run(['sh', '-c', 'sleep 1']);
+    await waitFor('the stopped event', () => events.some(([t]) => t === cri.ContainerEventType.CONTAINER_STOPPED_EVENT), 10_000);
+    await criod.client.runtime.removeContainer({ containerId: id });
+    await waitFor('the deleted event', () => events.some(([t]) => t === cri.ContainerEventType.CONTAINER_DELETED_EVENT), 10_000);
+    stream.cancel();
+    expect(events).toEqual([
+      [cri.ContainerEventType.CONTAINER_CREATED_EVENT, id],
+      [cri.ContainerEventType.CONTAINER_STARTED_EVENT, id],
+      [cri.ContainerEventType.CONTAINER_STOPPED_EVENT, id],
+      [cri.ContainerEventType.CONTAINER_DELETED_EVENT, id],
+    ]);
   });
 });

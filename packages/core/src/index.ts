@@ -22,3 +22,4 @@ export { resolveCapabilities, daemonBoundingSet, capabilitiesInMask, capabilityM
 export type { StreamRequest } from './containers/streaming.js';
 export { writeFileAtomic } from './util/atomic.js';
 export { ociResources } from './containers/spec/resources.js';
+export type { ContainerEvent, ContainerEventListener, ContainerEventType } from './containers/events.js';

@@ -111,6 +111,8 @@ export interface RuntimePlugin extends PluginBase {
   stopContainer(id: string, timeoutSeconds: number, stopSignal: string): Promise<void>;
   /** Current state, reconciled from the monitor's exit file and the runtime. */
   containerState(id: string): Promise<RuntimeContainerState>;
+  /** Tell `listener` (best effort) when a container may have exited; returns the unsubscribe. */
+  watchExits?(listener: (containerId: string) => void): () => void;
   /** Remove from the runtime (killing it if needed) and delete its bundle; idempotent. */
   deleteContainer(id: string): Promise<void>;
   /** Run a command in the container; kills it (and its children) at the timeout (0 = none). */

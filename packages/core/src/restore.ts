@@ -61,6 +61,7 @@ export async function restore(ctx: CoreContext): Promise<void> {
       await namespace.release(ns).catch((err: unknown) => log.error({ err, path: ns.path }, 'releasing it failed'));
     }
   }
+  watchExits(ctx);
   log.info({ pods: ctx.state.pods.size, containers: ctx.state.containers.size }, 'state restored');
 }
 
@@ -76,4 +77,15 @@ async function cleanUpHalfMadePod(ctx: CoreContext, pod: PodRecord): Promise<voi
   await removePodFiles(pod.files, { keepDir: false });
   await Promise.all(pod.namespaces.map((ns) => ctx.plugins.namespace.release(ns)));
   await ctx.plugins.store.pods.delete(pod.id);
+}
+
+/** Notice exits as they happen (not only when someone asks), so event listeners hear of them. */
+function watchExits(ctx: CoreContext): void {
+  ctx.plugins.runtime.watchExits?.((id) => {
+    const c = ctx.state.containers.get(id);
+    if (!c || c.state === 'exited') return;
+    ctx.state.locks
+      .run(id, () => refreshContainer(ctx, c))
+      .catch((err: unknown) => ctx.logger.warn({ err, containerId: id }, 'reconciling an exit failed'));
+  });
 }

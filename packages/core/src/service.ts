@@ -1,5 +1,6 @@
 import { containerStatus } from './containers/container-status.js';
 import { createContainer } from './containers/create-container.js';
+import { onContainerEvent, type ContainerEventListener } from './containers/events.js';
 import { execSync } from './containers/exec-sync.js';
 import { listContainers, type ContainerFilter } from './containers/list-containers.js';
 import { removeContainer } from './containers/remove-container.js';
@@ -129,6 +130,11 @@ export class CriService {
 
   updatePodSandboxResources(podId: string, overhead: LinuxResources | undefined, resources: LinuxResources | undefined) {
     return updatePodSandboxResources(this.ctx, podId, overhead, resources);
+  }
+
+  /** Container lifecycle events; returns the unsubscribe. */
+  onContainerEvent(listener: ContainerEventListener) {
+    return onContainerEvent(this.ctx, listener);
   }
 
   prepareExec(req: StreamRequest & { cmd: string[] }) {

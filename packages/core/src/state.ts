@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { ContainerRecord, PodRecord } from './types.js';
 import { KeyedMutex } from './util/keyed-mutex.js';
 import { NameRegistry } from './util/names.js';
@@ -22,4 +23,6 @@ export class CoreState {
   readonly locks = new KeyedMutex();
   /** Pod name → creation in flight or unclaimed. */
   readonly podCreations = new Map<string, PodCreation>();
+  /** Container lifecycle events ('container'); any number of GetContainerEvents streams listen. */
+  readonly events = new EventEmitter().setMaxListeners(0);
 }

@@ -4,20 +4,21 @@ import { join } from 'node:path';
 import { status as GrpcStatus, type Server } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CriService, NotFoundError, silentLogger } from '@criod/core';
-import { fakePluginSet, type FakePluginSet } from '@criod/core/testing';
+import { fakePluginSet, testContainerConfig, testImage, testPodConfig, type FakePluginSet } from '@criod/core/testing';
 import { connectCri, type CriClient } from './client.js';
-import { CgroupDriver } from './gen/runtime/v1/api.js';
+import { CgroupDriver, ContainerEventType } from './gen/runtime/v1/api.js';
 import { createCriServer, listenUnix, shutdownServer } from './server.js';
 
 let dir: string;
 let server: Server;
 let client: CriClient;
 let plugins: FakePluginSet;
+let core: CriService;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'criod-grpc-'));
   plugins = fakePluginSet();
-  const core = new CriService(plugins, silentLogger, { runtimeVersion: '0.1.0-test', runroot: dir });
+  core = new CriService(plugins, silentLogger, { runtimeVersion: '0.1.0-test', runroot: dir });
   server = createCriServer({ core, logger: silentLogger });
   await listenUnix(server, join(dir, 'cri.sock'));
   client = connectCri(join(dir, 'cri.sock'));
@@ -86,5 +87,26 @@ describe('CRI gRPC server', () => {
       plugins.runtime.handlers = original;
     }
     expect((await client.runtime.version({ version: '0.1.0' })).runtimeName).toBe('criod');
+  });
+
+  it('streams container events with the pod and container statuses', async () => {
+    plugins.store.images.images.set(testImage().id, testImage());
+    const stream = client.raw.runtime.getContainerEvents({});
+    const events: { type: number; id: string; pod?: string; containers: number }[] = [];
+    stream.on('data', (e: { containerEventType: number; containerId: string; podSandboxStatus?: { id: string }; containersStatuses: unknown[] }) =>
+      events.push({ type: e.containerEventType, id: e.containerId, pod: e.podSandboxStatus?.id, containers: e.containersStatuses.length }),
+    );
+    stream.on('error', () => undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    const podId = await core.runPodSandbox(testPodConfig('events'), '');
+    const id = await core.createContainer(podId, testContainerConfig('app'));
+    await core.startContainer(id);
+    await new Promise((r) => setTimeout(r, 100));
+    stream.cancel();
+    expect(events).toEqual([
+      { type: ContainerEventType.CONTAINER_CREATED_EVENT, id, pod: podId, containers: 1 },
+      { type: ContainerEventType.CONTAINER_STARTED_EVENT, id, pod: podId, containers: 1 },
+    ]);
+    await core.removePodSandbox(podId);
   });
 });

@@ -16,6 +16,7 @@ import {
 } from './runtime/containers.js';
 import { containerStats, listContainerStats, listPodSandboxStats, podSandboxStats } from './runtime/stats.js';
 import { listPodSandbox, podSandboxStatus, removePodSandbox, runPodSandbox, stopPodSandbox, updatePodSandboxResources } from './runtime/pods.js';
+import { getContainerEvents } from './runtime/events.js';
 import { runtimeConfig } from './runtime/runtime-config.js';
 import { attach, exec, portForward, type StreamingUrls } from './runtime/streaming.js';
 import { status } from './runtime/status.js';
@@ -54,14 +55,20 @@ function runtimeImpls(core: CriService, streaming: StreamingUrls | undefined): R
   };
 }
 
+/** Server-streaming calls criod serves: each handler owns its stream. */
+function streamImpls(core: CriService, logger: Logger): UntypedServiceImplementation {
+  return { getContainerEvents: getContainerEvents(core, logger) };
+}
+
 /** Build the grpc-js implementation of one service: every method of the definition is bound. */
-function bindService(definition: Definition, impls: Record<string, AnyImpl>, logger: Logger): UntypedServiceImplementation {
+function bindService(definition: Definition, impls: Record<string, AnyImpl>, streams: UntypedServiceImplementation, logger: Logger): UntypedServiceImplementation {
   const service: UntypedServiceImplementation = {};
   for (const [method, desc] of Object.entries(definition)) {
     const rpc = desc.path.slice(desc.path.lastIndexOf('/') + 1);
     const impl = impls[method];
-    if (impl) service[method] = unary(rpc, logger, impl);
-    else service[method] = desc.responseStream ? unimplementedStream(rpc) : unimplementedUnary(rpc);
+    const stream = streams[method];
+    if (desc.responseStream) service[method] = stream ?? unimplementedStream(rpc);
+    else service[method] = impl ? unary(rpc, logger, impl) : unimplementedUnary(rpc);
   }
   return service;
 }
@@ -75,8 +82,8 @@ export interface CriServerOptions {
 
 export function createCriServer({ core, logger, streaming }: CriServerOptions): Server {
   const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.max_send_message_length': 16 * 1024 * 1024 });
-  server.addService(RuntimeServiceService, bindService(RuntimeServiceService, runtimeImpls(core, streaming), logger));
-  server.addService(ImageServiceService, bindService(ImageServiceService, imageHandlers(core), logger));
+  server.addService(RuntimeServiceService, bindService(RuntimeServiceService, runtimeImpls(core, streaming), streamImpls(core, logger), logger));
+  server.addService(ImageServiceService, bindService(ImageServiceService, imageHandlers(core), {}, logger));
   return server;
 }
 

@@ -19,6 +19,7 @@ const fallbackPollMs = 500;
 export class ExitWatcher {
   private watcher: FSWatcher | undefined;
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly exitListeners = new Set<(id: string) => void>();
 
   constructor(readonly dir: string) {}
 
@@ -65,32 +66,52 @@ export class ExitWatcher {
     }
   }
 
+  /** Call `listener` with the id of each exit file conmon writes, until the returned function is called. */
+  onExit(listener: (id: string) => void): () => void {
+    this.exitListeners.add(listener);
+    this.ensureWatcher();
+    return () => {
+      this.exitListeners.delete(listener);
+      this.closeWhenIdle();
+    };
+  }
+
   close(): void {
     this.watcher?.close();
     this.watcher = undefined;
+  }
+
+  private ensureWatcher(): void {
+    if (this.watcher) return;
+    try {
+      this.watcher = watch(this.dir, { persistent: false }, (_event, name) => {
+        if (!name) return;
+        const id = name.toString();
+        this.waiters.get(id)?.forEach((n) => n());
+        this.exitListeners.forEach((l) => l(id));
+      });
+      this.watcher.on('error', () => this.close());
+    } catch {
+      // No watcher (dir gone, inotify limits): waiters' poll still finds the exit.
+      this.watcher = undefined;
+    }
+  }
+
+  private closeWhenIdle(): void {
+    if (this.waiters.size === 0 && this.exitListeners.size === 0) this.close();
   }
 
   private subscribe(id: string, notify: () => void): void {
     let set = this.waiters.get(id);
     if (!set) this.waiters.set(id, (set = new Set()));
     set.add(notify);
-    if (!this.watcher) {
-      try {
-        this.watcher = watch(this.dir, { persistent: false }, (_event, name) => {
-          if (name) this.waiters.get(name.toString())?.forEach((n) => n());
-        });
-        this.watcher.on('error', () => this.close());
-      } catch {
-        // No watcher (dir gone, inotify limits): the poll still finds the exit.
-        this.watcher = undefined;
-      }
-    }
+    this.ensureWatcher();
   }
 
   private unsubscribe(id: string, notify: () => void): void {
     const set = this.waiters.get(id);
     set?.delete(notify);
     if (set?.size === 0) this.waiters.delete(id);
-    if (this.waiters.size === 0) this.close();
+    this.closeWhenIdle();
   }
 }

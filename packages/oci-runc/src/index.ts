@@ -14,7 +14,9 @@ export const plugin = definePlugin({
   configSchema,
   async create(ctx) {
     const { conmon, handlers } = await resolveBinaries(ctx.config, ctx.runroot);
-    return new OciRuncRuntime(ctx.config, conmon, handlers, ctx.runroot, ctx.logger.child({ plugin: '@criod/oci-runc' }));
+    const runtime = new OciRuncRuntime(ctx.config, conmon, handlers, ctx.runroot, ctx.logger.child({ plugin: '@criod/oci-runc' }));
+    await runtime.init();
+    return runtime;
   },
 });
 

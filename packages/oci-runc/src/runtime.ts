@@ -74,6 +74,11 @@ export class OciRuncRuntime implements RuntimePlugin {
     return this.config.cgroup_manager;
   }
 
+  /** Make the dirs the runtime watches, so exit watching works from the start. */
+  async init(): Promise<void> {
+    await this.ctx.exits.init();
+  }
+
   async createContainer(req: RuntimeContainerRequest): Promise<RuntimeContainerState> {
     return this.lifecycle.run(req.id, async () => {
       await this.ctx.exits.init();
@@ -92,6 +97,10 @@ export class OciRuncRuntime implements RuntimePlugin {
 
   async stopContainer(id: string, timeoutSeconds: number, stopSignal: string): Promise<void> {
     await this.lifecycle.run(id, () => stopContainer(this.ctx, id, timeoutSeconds, stopSignal));
+  }
+
+  watchExits(listener: (containerId: string) => void): () => void {
+    return this.ctx.exits.onExit(listener);
   }
 
   async containerState(id: string): Promise<RuntimeContainerState> {

@@ -252,3 +252,20 @@ describe('listing, stats and restore', () => {
     svc = again;
   });
 });
+
+describe('container events', () => {
+  it('tells listeners of created, started, stopped (also an exit nobody asked about) and deleted', async () => {
+    await svc.restore(); // starts watching the runtime's exits
+    const seen: string[] = [];
+    const off = svc.onContainerEvent((e) => seen.push(`${e.type}:${e.containerId.slice(0, 4)}`));
+    const a = await svc.createContainer(podId, testContainerConfig('a'));
+    await svc.startContainer(a);
+    plugins.runtime.exit(a, 0);
+    await new Promise((r) => setTimeout(r, 20));
+    await svc.removeContainer(a);
+    off();
+    await svc.createContainer(podId, testContainerConfig('b'));
+    const id = a.slice(0, 4);
+    expect(seen).toEqual([`created:${id}`, `started:${id}`, `stopped:${id}`, `deleted:${id}`]);
+  });
+});

@@ -7,6 +7,7 @@ import type { ContainerConfig, ContainerRecord, NamespaceOptions, PodRecord } fr
 import { nowNs } from '../types.js';
 import { newId } from '../util/ids.js';
 import { UndoStack } from '../util/undo.js';
+import { emitContainerEvent } from './events.js';
 import { containerNameKey, findContainer } from './lookup.js';
 import { buildSpec } from './spec/build.js';
 import { daemonBoundingSet } from './spec/capabilities.js';
@@ -121,6 +122,7 @@ export async function createContainer(ctx: CoreContext, podRef: string, config: 
       };
       await ctx.plugins.store.containers.put(record);
       ctx.state.containers.set(id, record);
+      emitContainerEvent(ctx, record, 'created');
       log.info('container created');
       return id;
     } catch (err) {

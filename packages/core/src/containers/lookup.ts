@@ -3,6 +3,7 @@ import { NotFoundError } from '../errors.js';
 import type { ContainerRecord } from '../types.js';
 import { nowNs } from '../types.js';
 import { resolveIdPrefix } from '../util/ids.js';
+import { emitContainerEvent } from './events.js';
 
 /** The container an id (or unique id prefix) names; NotFound otherwise. */
 export function findContainer(ctx: CoreContext, ref: string): ContainerRecord {
@@ -51,6 +52,9 @@ export async function refreshContainer(ctx: CoreContext, c: ContainerRecord): Pr
       changed = true;
     }
   }
-  if (changed) await ctx.plugins.store.containers.put(c);
+  if (changed) {
+    await ctx.plugins.store.containers.put(c);
+    if (c.state === 'exited') emitContainerEvent(ctx, c, 'stopped');
+  }
   return c;
 }

@@ -1,6 +1,7 @@
 import type { CoreContext } from '../context.js';
 import { FailedPreconditionError } from '../errors.js';
 import { nowNs } from '../types.js';
+import { emitContainerEvent } from './events.js';
 import { findContainer, refreshContainer } from './lookup.js';
 
 /** StartContainer: only a created container starts; its process begins running. */
@@ -15,6 +16,7 @@ export async function startContainer(ctx: CoreContext, ref: string): Promise<voi
     c.state = 'running';
     c.startedAt = startedAt;
     await ctx.plugins.store.containers.put(c);
+    emitContainerEvent(ctx, c, 'started');
     ctx.logger.info({ containerId: c.id }, 'container started');
   });
 }

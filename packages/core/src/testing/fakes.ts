@@ -77,10 +77,18 @@ export class FakeRuntime implements RuntimePlugin {
     c.state.status = 'running';
   }
 
+  private readonly exitListeners = new Set<(id: string) => void>();
+
   /** Make a running container exit by itself, as if its process ended. */
   exit(id: string, exitCode: number, oomKilled = false): void {
     const c = this.get(id);
     c.state = { status: 'stopped', pid: 0, exitCode, finishedAt: BigInt(Date.now()) * 1_000_000n, oomKilled };
+    for (const l of this.exitListeners) l(id);
+  }
+
+  watchExits(listener: (id: string) => void): () => void {
+    this.exitListeners.add(listener);
+    return () => this.exitListeners.delete(listener);
   }
 
   async stopContainer(id: string, timeoutSeconds: number, stopSignal: string): Promise<void> {
