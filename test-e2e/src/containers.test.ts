@@ -114,6 +114,9 @@ describe('containers under runc and conmon', () => {
     const ids = await Promise.all(Array.from({ length: 20 }, () => run(['sleep', '3600'])));
     const list = await criod.client.runtime.listContainers({ filter: { id: '', podSandboxId, labelSelector: {}, state: { state: cri.ContainerState.CONTAINER_RUNNING } } });
     expect(list.containers.map((c) => c.id).sort()).toEqual([...ids].sort());
+    const podStatus = await criod.client.runtime.podSandboxStatus({ podSandboxId, verbose: false });
+    expect(podStatus.containersStatuses.map((c) => c.id).sort()).toEqual([...ids].sort());
+    expect(podStatus.timestamp).toBeGreaterThan(0n);
     const stats = await criod.client.runtime.listContainerStats({ filter: undefined });
     expect(stats.stats).toHaveLength(20);
     expect(stats.stats.every((s) => (s.memory?.workingSetBytes?.value ?? 0n) > 0n)).toBe(true);

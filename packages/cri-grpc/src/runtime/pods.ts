@@ -1,4 +1,4 @@
-import type { CriService } from '@criod/core';
+import { nowNs, type CriService } from '@criod/core';
 import {
   PodSandboxState,
   type ListPodSandboxRequest,
@@ -15,6 +15,7 @@ import {
   type UpdatePodSandboxResourcesResponse,
 } from '../gen/runtime/v1/api.js';
 import { resourcesFromCri } from '../convert/common.js';
+import { containerStatusToCri } from '../convert/container.js';
 import { podConfigFromCri, podStatusToCri, podToCri } from '../convert/pod.js';
 import type { CallContext } from '../handler.js';
 
@@ -42,7 +43,10 @@ export function removePodSandbox(core: CriService) {
 export function podSandboxStatus(core: CriService) {
   return async (req: PodSandboxStatusRequest): Promise<PodSandboxStatusResponse> => {
     const { pod, info } = await core.podSandboxStatus(req.podSandboxId, req.verbose);
-    return { status: podStatusToCri(pod), info, containersStatuses: [], timestamp: 0n };
+    // With the evented PLEG kubelet takes the containers' statuses from here, with the time they were read.
+    const timestamp = nowNs();
+    const containers = await core.listContainers({ podId: pod.id });
+    return { status: podStatusToCri(pod), info, containersStatuses: containers.filter((c) => c.podId === pod.id).map(containerStatusToCri), timestamp };
   };
 }
 
