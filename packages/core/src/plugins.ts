@@ -232,6 +232,8 @@ export interface ImageStore {
   mountRootfs(containerId: string): Promise<string>;
   /** Unmount and delete the container's rootfs; idempotent. */
   removeRootfs(containerId: string): Promise<void>;
+  /** Ids of the containers that have a rootfs, for cleaning up after a crash. */
+  listRootfs(): Promise<string[]>;
   /** Bytes and inodes of the container's writable layer. */
   rootfsUsage(containerId: string): Promise<LayerUsage>;
 }

@@ -47,11 +47,17 @@ export async function restore(ctx: CoreContext): Promise<void> {
   }
   const infras = new Set([...ctx.state.pods.values()].flatMap((p) => (p.infraContainerId ? [p.infraContainerId] : [])));
   for (const id of infras) await store.images.mountRootfs(id).catch((err: unknown) => log.error({ err, containerId: id }, 'remounting an infra rootfs failed'));
+  const ownsContainer = (id: string) => ctx.state.containers.has(id) || infras.has(id);
   for (const id of await ctx.plugins.runtime.listContainers()) {
-    if (!ctx.state.containers.has(id) && !infras.has(id)) {
+    if (!ownsContainer(id)) {
       log.warn({ containerId: id }, 'deleting a runtime container no record owns (a crash during CreateContainer)');
       await ctx.plugins.runtime.deleteContainer(id).catch((err: unknown) => log.error({ err, containerId: id }, 'deleting it failed'));
-      await store.images.removeRootfs(id).catch(() => undefined);
+    }
+  }
+  for (const id of await store.images.listRootfs()) {
+    if (!ownsContainer(id)) {
+      log.warn({ containerId: id }, 'removing a rootfs no container owns (a crash during CreateContainer)');
+      await store.images.removeRootfs(id).catch((err: unknown) => log.error({ err, containerId: id }, 'removing it failed'));
     }
   }
   const owned = new Set([...ctx.state.pods.values()].flatMap((p) => p.namespaces.map((ns) => ns.path)));

@@ -251,6 +251,10 @@ export class FsImageStore implements ImageStore {
     return this.rootfs.mount(containerId);
   }
 
+  async listRootfs(): Promise<string[]> {
+    return (await this.rootfs.list()).map((r) => r.containerId);
+  }
+
   async removeRootfs(containerId: string): Promise<void> {
     await this.init();
     await this.rootfs.remove(containerId);

@@ -243,11 +243,14 @@ describe('listing, stats and restore', () => {
     await svc.startContainer(b);
     plugins.runtime.exit(b, 3);
     await plugins.runtime.createContainer({ id: 'stray', podId, handler: '', spec: {}, logPath: '', stdin: false, stdinOnce: false, tty: false });
+    await plugins.store.images.createRootfs('stray-rootfs', testImage().id);
     const again = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
     await again.restore();
     expect((await again.containerStatus(a, false)).container.state).toBe('running');
     expect((await again.containerStatus(b, false)).container).toMatchObject({ state: 'exited', exitCode: 3, reason: 'Error' });
     expect(plugins.runtime.containers.has('stray')).toBe(false);
+    expect(plugins.store.images.rootfs.has('stray-rootfs')).toBe(false);
+    expect(plugins.store.images.rootfs.has(a)).toBe(true);
     await expect(again.createContainer(podId, testContainerConfig('a'))).rejects.toMatchObject({ code: 'AlreadyExists' });
     svc = again;
   });

@@ -273,6 +273,10 @@ export class MemoryImageStore implements ImageStore {
     this.rootfs.delete(containerId);
   }
 
+  async listRootfs(): Promise<string[]> {
+    return [...this.rootfs.keys()];
+  }
+
   async rootfsUsage(): Promise<LayerUsage> {
     return { bytes: 0, inodes: 0 };
   }
