@@ -4,11 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectCri, type CriClient } from '@criod/cri-grpc';
+import { socketAnswers } from 'criod';
 import { execa, type ResultPromise } from 'execa';
 import { stringify as toToml } from 'smol-toml';
 
@@ -38,17 +38,6 @@ export interface CriodOptions {
 
 export function uniqueName(prefix: string): string {
   return `${prefix}${randomBytes(3).toString('hex')}`;
-}
-
-function socketAnswers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {

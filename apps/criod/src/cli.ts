@@ -112,7 +112,27 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const logger = createLogger(loaded.config.log_level);
-  let daemon: Awaited<ReturnType<typeof startDaemon>>;
+  // Signals are handled from before the socket exists: a SIGTERM during startup still shuts down
+  // cleanly (socket removed, plugins closed) instead of killing the process half-started.
+  let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
+  let stopRequested = false;
+  let exited!: (code: number) => void;
+  const exitCode = new Promise<number>((resolve) => (exited = resolve));
+  const stop = () =>
+    daemon!.stop().then(
+      () => exited(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        exited(1);
+      },
+    );
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'shutting down');
+    stopRequested = true;
+    if (daemon) void stop();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   try {
     daemon = await startDaemon(loaded.config, loaded.selected, logger);
   } catch (err) {
@@ -123,18 +143,6 @@ export async function main(argv: string[]): Promise<number> {
   }
   // A stray rejection in some background task must not take every pod's runtime down with it.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection; criod keeps serving'));
-  return new Promise<number>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, 'shutting down');
-      daemon.stop().then(
-        () => resolve(0),
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  });
+  if (stopRequested) void stop();
+  return exitCode;
 }

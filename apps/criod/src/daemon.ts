@@ -12,7 +12,8 @@ export class StartupError extends Error {
   override name = 'StartupError';
 }
 
-function socketAnswers(path: string): Promise<boolean> {
+/** Whether a server accepts connections on a unix socket path. */
+export function socketAnswers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(path);
     s.once('connect', () => {
@@ -80,8 +81,13 @@ export async function startDaemon(config: EffectiveConfig, selected: SelectedPlu
   }
   const server = createCriServer({ core, logger, streaming });
   try {
-    await listenUnix(server, socket);
-    // Root-only socket: the CRI grants full control of the node.
+    // Root-only socket, from its creation on: the CRI grants full control of the node.
+    const umask = process.umask(0o117);
+    try {
+      await listenUnix(server, socket);
+    } finally {
+      process.umask(umask);
+    }
     await chmod(socket, 0o660);
   } catch (err) {
     server.forceShutdown();

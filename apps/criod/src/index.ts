@@ -1,5 +1,5 @@
 export { main, helpText, parseCommandLine, loadConfig, renderConfig } from './cli.js';
 export { buildEffectiveConfig, ConfigError, daemonShape, pluginsSchema, type EffectiveConfig } from './config.js';
-export { startDaemon, StartupError, type RunningDaemon } from './daemon.js';
+export { socketAnswers, startDaemon, StartupError, type RunningDaemon } from './daemon.js';
 export { loadPluginDefinitions, createPlugins, closePlugins } from './plugins.js';
 export { criodVersion } from './version.js';
