@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { cri } from '@criod/cri-grpc';
+import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mountsBelow, startCriod, waitFor, type CriodInstance } from './harness.js';
 import { allocatedIps, bridgePorts, deleteBridge, ping, writeBridgeNetwork, writeTestPlugin, type TestNetwork } from './network.js';
@@ -199,5 +200,19 @@ describe('pod sandboxes on a real CNI bridge', () => {
     expect(ready.items.map((p) => p.id)).toEqual([a.podSandboxId]);
     const back = await c.client.runtime.listPodSandbox({ filter: { id: '', labelSelector: { tier: 'back' }, state: undefined } });
     expect(back.items.map((p) => p.id)).toEqual([b.podSandboxId]);
+  });
+
+  it('stops and removes a pod whose network namespace was closed behind its back', async () => {
+    const c = await start();
+    net = writeBridgeNetwork(c.dir);
+    await networkReady(c);
+    const { podSandboxId } = await c.client.runtime.runPodSandbox({ config: podConfig(), runtimeHandler: '' });
+    const netns = netnsPathOf((await c.client.runtime.podSandboxStatus({ podSandboxId, verbose: true })).info);
+    await execa('umount', [netns]);
+    rmSync(netns);
+    await c.client.runtime.stopPodSandbox({ podSandboxId });
+    await c.client.runtime.stopPodSandbox({ podSandboxId });
+    await c.client.runtime.removePodSandbox({ podSandboxId });
+    await expectNothingLeft(c, net);
   });
 });
