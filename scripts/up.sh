@@ -10,7 +10,7 @@ bash scripts/install-deps.sh
 pnpm install --frozen-lockfile
 pnpm build
 
-if ! ls /etc/cni/net.d/*.conflist /etc/cni/net.d/*.conf /etc/cni/net.d/*.json >/dev/null 2>&1; then
+if ! compgen -G '/etc/cni/net.d/*.conflist' >/dev/null && ! compgen -G '/etc/cni/net.d/*.conf' >/dev/null && ! compgen -G '/etc/cni/net.d/*.json' >/dev/null; then
   install -D -m 0644 config/cni/10-criod-bridge.conflist /etc/cni/net.d/10-criod-bridge.conflist
   echo "installed /etc/cni/net.d/10-criod-bridge.conflist (bridge criod0, 10.85.0.0/16)"
 fi

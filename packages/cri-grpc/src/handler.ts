@@ -10,12 +10,43 @@ export interface CallContext {
 
 export type UnaryImpl<Req, Res> = (req: Req, call: CallContext) => Promise<Res> | Res;
 
+/** What a request deserializer yields for bytes that are not the RPC's message. */
+class UndecodableRequest {
+  constructor(readonly reason: string) {}
+}
+
+/**
+ * A deserializer that never throws: grpc-js answers a throwing one with INTERNAL, but bytes that
+ * do not decode are the caller's error, so the handler answers INVALID_ARGUMENT instead.
+ */
+export function tolerantDeserializer<Req>(deserialize: (bytes: Buffer) => Req): (bytes: Buffer) => Req | UndecodableRequest {
+  return (bytes) => {
+    try {
+      return deserialize(bytes);
+    } catch (err) {
+      return new UndecodableRequest((err as Error).message.slice(0, 80));
+    }
+  };
+}
+
+/** The status for a request that did not decode, or undefined when it did. */
+function undecodable(rpc: string, request: unknown): { code: GrpcStatus; details: string } | undefined {
+  if (!(request instanceof UndecodableRequest)) return undefined;
+  return { code: GrpcStatus.INVALID_ARGUMENT, details: `${rpc}: the request is not a valid ${rpc}Request message (${request.reason})` };
+}
+
 /**
  * Wrap a core call as a grpc-js unary handler: log it with its duration, and turn any thrown
  * error into a gRPC status so a bad request never escapes as a crash.
  */
 export function unary<Req, Res>(rpc: string, logger: Logger, impl: UnaryImpl<Req, Res>) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+    const refused = undecodable(rpc, call.request);
+    if (refused) {
+      logger.info({ rpc, code: 'INVALID_ARGUMENT' }, refused.details);
+      callback(refused);
+      return;
+    }
     const started = process.hrtime.bigint();
     const elapsedMs = () => Number(process.hrtime.bigint() - started) / 1e6;
     const abort = new AbortController();
@@ -50,6 +81,16 @@ export function unimplementedUnary(rpc: string) {
 
 export function unimplementedStream(rpc: string) {
   return (call: ServerWritableStream<unknown, unknown>): void => {
-    call.destroy(Object.assign(new Error(unimplementedDetails(rpc)), { code: GrpcStatus.UNIMPLEMENTED, details: unimplementedDetails(rpc) }));
+    call.emit('error', { code: GrpcStatus.UNIMPLEMENTED, details: unimplementedDetails(rpc) });
+  };
+}
+
+/** A server-streaming handler that first refuses a request that did not decode. */
+export function streaming<Req, Res>(rpc: string, logger: Logger, impl: (call: ServerWritableStream<Req, Res>) => void) {
+  return (call: ServerWritableStream<Req, Res>): void => {
+    const refused = undecodable(rpc, call.request);
+    if (!refused) return impl(call);
+    logger.info({ rpc, code: 'INVALID_ARGUMENT' }, refused.details);
+    call.emit('error', refused);
   };
 }

@@ -120,25 +120,32 @@ function rawSession(): ClientHttp2Session {
   return session;
 }
 
-/** One gRPC Version call with a chosen :authority; resolves to the grpc-status and the response. */
-function versionWithAuthority(session: ClientHttp2Session, authority: string | undefined): Promise<{ grpcStatus: string | undefined; body: Buffer }> {
-  const message = Buffer.from(VersionRequest.encode({ version: '0.1.0' }).finish());
+/** One gRPC call with raw message bytes and a chosen :authority; resolves to the grpc-status and the body. */
+function rawCall(session: ClientHttp2Session, path: string, message: Uint8Array, authority?: string): Promise<{ grpcStatus: string | undefined; grpcMessage: string | undefined; body: Buffer }> {
   const frame = Buffer.alloc(5 + message.length);
   frame.writeUInt32BE(message.length, 1);
-  message.copy(frame, 5);
-  const headers: Record<string, string> = { ':method': 'POST', ':path': '/runtime.v1.RuntimeService/Version', 'content-type': 'application/grpc', te: 'trailers' };
+  frame.set(message, 5);
+  const headers: Record<string, string> = { ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' };
   if (authority !== undefined) headers[':authority'] = authority;
   return new Promise((resolve, reject) => {
     const req = session.request(headers);
     const chunks: Buffer[] = [];
-    let grpcStatus: string | undefined;
+    let status: { grpcStatus: string | undefined; grpcMessage: string | undefined } = { grpcStatus: undefined, grpcMessage: undefined };
+    const onStatus = (h: Record<string, unknown>) => {
+      if (h['grpc-status'] !== undefined) status = { grpcStatus: String(h['grpc-status']), grpcMessage: decodeURIComponent(String(h['grpc-message'] ?? '')) };
+    };
+    // A status without a body comes in the response headers (trailers-only), else in the trailers.
+    req.on('response', onStatus);
+    req.on('trailers', onStatus);
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('trailers', (t) => (grpcStatus = t['grpc-status'] as string));
-    req.on('end', () => resolve({ grpcStatus, body: Buffer.concat(chunks) }));
+    req.on('end', () => resolve({ ...status, body: Buffer.concat(chunks) }));
     req.on('error', reject);
     req.end(frame);
   });
 }
+
+const versionCall = (session: ClientHttp2Session, authority: string | undefined) =>
+  rawCall(session, '/runtime.v1.RuntimeService/Version', VersionRequest.encode({ version: '0.1.0' }).finish(), authority);
 
 describe('CRI socket and the HTTP/2 :authority of real clients', () => {
   it('serves grpc-go clients that send the socket path, an empty or any other authority', async () => {
@@ -146,7 +153,7 @@ describe('CRI socket and the HTTP/2 :authority of real clients', () => {
     try {
       // Several calls on one connection: the client's HPACK table refers back to earlier blocks.
       for (const authority of ['/run/criod/criod.sock', '/run/criod/criod.sock', '', 'localhost', 'has space', join(dir, 'cri.sock')]) {
-        const { grpcStatus, body } = await versionWithAuthority(session, authority);
+        const { grpcStatus, body } = await versionCall(session, authority);
         expect(grpcStatus, `authority ${JSON.stringify(authority)}`).toBe('0');
         expect(VersionResponse.decode(body.subarray(5)).runtimeName).toBe('criod');
       }
@@ -165,5 +172,34 @@ describe('CRI socket and the HTTP/2 :authority of real clients', () => {
     });
     expect(closed).toBe(true);
     expect((await client.runtime.version({ version: '0.1.0' })).runtimeName).toBe('criod');
+  });
+});
+
+describe('requests that do not decode, and streaming RPCs criod does not serve', () => {
+  it('answers INVALID_ARGUMENT, not INTERNAL, to bytes that are not the request message', async () => {
+    const session = rawSession();
+    try {
+      // A length-delimited field cut short, and a wire type that does not exist.
+      for (const bytes of [Buffer.from([0x0a, 0x10, 0x41]), Buffer.from([0x0f, 0x01])]) {
+        const res = await rawCall(session, '/runtime.v1.RuntimeService/Version', bytes);
+        expect(res.grpcStatus).toBe(String(GrpcStatus.INVALID_ARGUMENT));
+        expect(res.grpcMessage).toMatch(/^Version: the request is not a valid VersionRequest message/);
+      }
+      const stream = await rawCall(session, '/runtime.v1.RuntimeService/GetContainerEvents', Buffer.from([0x0a, 0x10]));
+      expect(stream.grpcStatus).toBe(String(GrpcStatus.INVALID_ARGUMENT));
+    } finally {
+      session.close();
+    }
+    expect((await client.runtime.version({ version: '0.1.0' })).runtimeName).toBe('criod');
+  });
+
+  it('answers every streaming RPC it does not serve with UNIMPLEMENTED naming it', async () => {
+    const session = rawSession();
+    try {
+      const res = await rawCall(session, '/runtime.v1.RuntimeService/StreamPodSandboxes', Buffer.alloc(0));
+      expect(res).toMatchObject({ grpcStatus: String(GrpcStatus.UNIMPLEMENTED), grpcMessage: 'StreamPodSandboxes is not implemented by criod yet' });
+    } finally {
+      session.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
-import { Server, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, type MethodDefinition, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { CriService, Logger } from '@criod/core';
 import { ImageServiceService, RuntimeServiceService } from './gen/runtime/v1/api.js';
-import { unary, unimplementedStream, unimplementedUnary, type CallContext } from './handler.js';
+import { streaming, tolerantDeserializer, unary, unimplementedStream, unimplementedUnary, type CallContext } from './handler.js';
 import { imageHandlers } from './image/index.js';
 import {
   containerStatus,
@@ -60,17 +60,22 @@ function streamImpls(core: CriService, logger: Logger): UntypedServiceImplementa
   return { getContainerEvents: getContainerEvents(core, logger) };
 }
 
-/** Build the grpc-js implementation of one service: every method of the definition is bound. */
-function bindService(definition: Definition, impls: Record<string, AnyImpl>, streams: UntypedServiceImplementation, logger: Logger): UntypedServiceImplementation {
+/**
+ * One service for grpc-js: every method of the definition is bound, and every request
+ * deserializer is tolerant so that bytes which do not decode get INVALID_ARGUMENT.
+ */
+function bindService(definition: Definition, impls: Record<string, AnyImpl>, streams: UntypedServiceImplementation, logger: Logger): [ServiceDefinition, UntypedServiceImplementation] {
+  const methods: Record<string, MethodDefinition<unknown, unknown>> = {};
   const service: UntypedServiceImplementation = {};
-  for (const [method, desc] of Object.entries(definition)) {
+  for (const [method, desc] of Object.entries(definition) as [string, MethodDefinition<unknown, unknown>][]) {
     const rpc = desc.path.slice(desc.path.lastIndexOf('/') + 1);
+    methods[method] = { ...desc, requestDeserialize: tolerantDeserializer(desc.requestDeserialize) };
     const impl = impls[method];
-    const stream = streams[method];
-    if (desc.responseStream) service[method] = stream ?? unimplementedStream(rpc);
+    const stream = streams[method] as Parameters<typeof streaming>[2] | undefined;
+    if (desc.responseStream) service[method] = stream ? streaming(rpc, logger, stream) : unimplementedStream(rpc);
     else service[method] = impl ? unary(rpc, logger, impl) : unimplementedUnary(rpc);
   }
-  return service;
+  return [methods, service];
 }
 
 export interface CriServerOptions {
@@ -82,7 +87,7 @@ export interface CriServerOptions {
 
 export function createCriServer({ core, logger, streaming }: CriServerOptions): Server {
   const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.max_send_message_length': 16 * 1024 * 1024 });
-  server.addService(RuntimeServiceService, bindService(RuntimeServiceService, runtimeImpls(core, streaming), streamImpls(core, logger), logger));
-  server.addService(ImageServiceService, bindService(ImageServiceService, imageHandlers(core), {}, logger));
+  server.addService(...bindService(RuntimeServiceService, runtimeImpls(core, streaming), streamImpls(core, logger), logger));
+  server.addService(...bindService(ImageServiceService, imageHandlers(core), {}, logger));
   return server;
 }
