@@ -2,7 +2,7 @@ import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { CriService, type Logger, type PluginSet } from '@criod/core';
-import { createCriServer, listenUnix, shutdownServer } from '@criod/cri-grpc';
+import { createCriServer, serveUnix, type CriListener } from '@criod/cri-grpc';
 import { createStreamingServer, netnsPortForwarder, type StreamingServer } from '@criod/cri-streaming';
 import { socketPath, type EffectiveConfig } from './config.js';
 import { closePlugins, createPlugins, type SelectedPlugin } from './plugins.js';
@@ -80,11 +80,12 @@ export async function startDaemon(config: EffectiveConfig, selected: SelectedPlu
     throw new StartupError(`cannot start the streaming server on ${config.streaming.address}:${config.streaming.port}: ${(err as Error).message}`, { cause: err });
   }
   const server = createCriServer({ core, logger, streaming });
+  let listener: CriListener;
   try {
     // Root-only socket, from its creation on: the CRI grants full control of the node.
     const umask = process.umask(0o117);
     try {
-      await listenUnix(server, socket);
+      listener = await serveUnix(server, socket, logger);
     } finally {
       process.umask(umask);
     }
@@ -102,7 +103,7 @@ export async function startDaemon(config: EffectiveConfig, selected: SelectedPlu
     socket,
     stop() {
       stopping ??= (async () => {
-        await shutdownServer(server, 5000);
+        await listener.close(5000);
         await streaming.close();
         await closePlugins(plugins);
         await rm(socket, { force: true });

@@ -1,5 +1,6 @@
 export * as cri from './gen/runtime/v1/api.js';
-export { createCriServer, listenUnix, shutdownServer, type CriServerOptions } from './server.js';
+export { createCriServer, type CriServerOptions } from './server.js';
+export { serveUnix, type CriListener } from './h2/listener.js';
 export type { StreamingUrls } from './runtime/streaming.js';
 export { connectCri, type CriClient, type Promisified } from './client.js';
 export { toGrpcError } from './status-codes.js';

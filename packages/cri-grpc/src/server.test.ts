@@ -1,16 +1,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
+import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
-import { status as GrpcStatus, type Server } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CriService, NotFoundError, silentLogger } from '@criod/core';
 import { fakePluginSet, testContainerConfig, testImage, testPodConfig, type FakePluginSet } from '@criod/core/testing';
 import { connectCri, type CriClient } from './client.js';
-import { CgroupDriver, ContainerEventType } from './gen/runtime/v1/api.js';
-import { createCriServer, listenUnix, shutdownServer } from './server.js';
+import { CgroupDriver, ContainerEventType, VersionRequest, VersionResponse } from './gen/runtime/v1/api.js';
+import { serveUnix, type CriListener } from './h2/listener.js';
+import { createCriServer } from './server.js';
 
 let dir: string;
-let server: Server;
+let listener: CriListener;
 let client: CriClient;
 let plugins: FakePluginSet;
 let core: CriService;
@@ -19,14 +22,13 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'criod-grpc-'));
   plugins = fakePluginSet();
   core = new CriService(plugins, silentLogger, { runtimeVersion: '0.1.0-test', runroot: dir });
-  server = createCriServer({ core, logger: silentLogger });
-  await listenUnix(server, join(dir, 'cri.sock'));
+  listener = await serveUnix(createCriServer({ core, logger: silentLogger }), join(dir, 'cri.sock'), silentLogger);
   client = connectCri(join(dir, 'cri.sock'));
 });
 
 afterAll(async () => {
   client.close();
-  await shutdownServer(server, 1000);
+  await listener.close(1000);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -108,5 +110,60 @@ describe('CRI gRPC server', () => {
       { type: ContainerEventType.CONTAINER_STARTED_EVENT, id, pod: podId, containers: 1 },
     ]);
     await core.removePodSandbox(podId);
+  });
+});
+
+/** A raw HTTP/2 client on the socket, as grpc-go dials it: the authority is whatever we say. */
+function rawSession(): ClientHttp2Session {
+  const session = h2connect('http://localhost', { createConnection: () => netConnect(join(dir, 'cri.sock')) });
+  session.on('error', () => undefined);
+  return session;
+}
+
+/** One gRPC Version call with a chosen :authority; resolves to the grpc-status and the response. */
+function versionWithAuthority(session: ClientHttp2Session, authority: string | undefined): Promise<{ grpcStatus: string | undefined; body: Buffer }> {
+  const message = Buffer.from(VersionRequest.encode({ version: '0.1.0' }).finish());
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  message.copy(frame, 5);
+  const headers: Record<string, string> = { ':method': 'POST', ':path': '/runtime.v1.RuntimeService/Version', 'content-type': 'application/grpc', te: 'trailers' };
+  if (authority !== undefined) headers[':authority'] = authority;
+  return new Promise((resolve, reject) => {
+    const req = session.request(headers);
+    const chunks: Buffer[] = [];
+    let grpcStatus: string | undefined;
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('trailers', (t) => (grpcStatus = t['grpc-status'] as string));
+    req.on('end', () => resolve({ grpcStatus, body: Buffer.concat(chunks) }));
+    req.on('error', reject);
+    req.end(frame);
+  });
+}
+
+describe('CRI socket and the HTTP/2 :authority of real clients', () => {
+  it('serves grpc-go clients that send the socket path, an empty or any other authority', async () => {
+    const session = rawSession();
+    try {
+      // Several calls on one connection: the client's HPACK table refers back to earlier blocks.
+      for (const authority of ['/run/criod/criod.sock', '/run/criod/criod.sock', '', 'localhost', 'has space', join(dir, 'cri.sock')]) {
+        const { grpcStatus, body } = await versionWithAuthority(session, authority);
+        expect(grpcStatus, `authority ${JSON.stringify(authority)}`).toBe('0');
+        expect(VersionResponse.decode(body.subarray(5)).runtimeName).toBe('criod');
+      }
+    } finally {
+      session.close();
+    }
+  });
+
+  it('closes only the connection that sends malformed HTTP/2, then keeps serving', async () => {
+    const closed = await new Promise<boolean>((resolve) => {
+      const socket = netConnect(join(dir, 'cri.sock'));
+      socket.on('connect', () => socket.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x01\x01\x04\x00\x00\x00\x01\x80'));
+      socket.on('close', () => resolve(true));
+      socket.on('error', () => undefined);
+      socket.resume();
+    });
+    expect(closed).toBe(true);
+    expect((await client.runtime.version({ version: '0.1.0' })).runtimeName).toBe('criod');
   });
 });

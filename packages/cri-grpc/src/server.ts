@@ -1,4 +1,4 @@
-import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { CriService, Logger } from '@criod/core';
 import { ImageServiceService, RuntimeServiceService } from './gen/runtime/v1/api.js';
 import { unary, unimplementedStream, unimplementedUnary, type CallContext } from './handler.js';
@@ -85,25 +85,4 @@ export function createCriServer({ core, logger, streaming }: CriServerOptions): 
   server.addService(RuntimeServiceService, bindService(RuntimeServiceService, runtimeImpls(core, streaming), streamImpls(core, logger), logger));
   server.addService(ImageServiceService, bindService(ImageServiceService, imageHandlers(core), {}, logger));
   return server;
-}
-
-/** Listen on a unix socket path; resolves once the server accepts connections. */
-export function listenUnix(server: Server, socketPath: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(`unix://${socketPath}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
-  });
-}
-
-/** Stop taking calls and wait up to graceMs for running ones, then cut them. */
-export function shutdownServer(server: Server, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, graceMs);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
