@@ -1,5 +1,6 @@
 import { status as GrpcStatus, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from '@criod/core';
+import { requestOverLimit } from './request-limits.js';
 import { isInternal, toGrpcError } from './status-codes.js';
 
 /** What a handler may know about its call beyond the request. */
@@ -29,10 +30,13 @@ export function tolerantDeserializer<Req>(deserialize: (bytes: Buffer) => Req): 
   };
 }
 
-/** The status for a request that did not decode, or undefined when it did. */
-function undecodable(rpc: string, request: unknown): { code: GrpcStatus; details: string } | undefined {
-  if (!(request instanceof UndecodableRequest)) return undefined;
-  return { code: GrpcStatus.INVALID_ARGUMENT, details: `${rpc}: the request is not a valid ${rpc}Request message (${request.reason})` };
+/** The status for a request that did not decode or is over a size limit, or undefined for a good one. */
+function refusal(rpc: string, request: unknown): { code: GrpcStatus; details: string } | undefined {
+  if (request instanceof UndecodableRequest) {
+    return { code: GrpcStatus.INVALID_ARGUMENT, details: `${rpc}: the request is not a valid ${rpc}Request message (${request.reason})` };
+  }
+  const overLimit = requestOverLimit(request);
+  return overLimit ? { code: GrpcStatus.INVALID_ARGUMENT, details: `${rpc}: ${overLimit}` } : undefined;
 }
 
 /**
@@ -41,7 +45,7 @@ function undecodable(rpc: string, request: unknown): { code: GrpcStatus; details
  */
 export function unary<Req, Res>(rpc: string, logger: Logger, impl: UnaryImpl<Req, Res>) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
-    const refused = undecodable(rpc, call.request);
+    const refused = refusal(rpc, call.request);
     if (refused) {
       logger.info({ rpc, code: 'INVALID_ARGUMENT' }, refused.details);
       callback(refused);
@@ -85,10 +89,10 @@ export function unimplementedStream(rpc: string) {
   };
 }
 
-/** A server-streaming handler that first refuses a request that did not decode. */
+/** A server-streaming handler that first refuses a request that did not decode or is over a size limit. */
 export function streaming<Req, Res>(rpc: string, logger: Logger, impl: (call: ServerWritableStream<Req, Res>) => void) {
   return (call: ServerWritableStream<Req, Res>): void => {
-    const refused = undecodable(rpc, call.request);
+    const refused = refusal(rpc, call.request);
     if (!refused) return impl(call);
     logger.info({ rpc, code: 'INVALID_ARGUMENT' }, refused.details);
     call.emit('error', refused);

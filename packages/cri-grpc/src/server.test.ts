@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CriService, NotFoundError, silentLogger } from '@criod/core';
 import { fakePluginSet, testContainerConfig, testImage, testPodConfig, type FakePluginSet } from '@criod/core/testing';
 import { connectCri, type CriClient } from './client.js';
-import { CgroupDriver, ContainerEventType, VersionRequest, VersionResponse } from './gen/runtime/v1/api.js';
+import { CgroupDriver, ContainerEventType, RunPodSandboxRequest, VersionRequest, VersionResponse } from './gen/runtime/v1/api.js';
 import { serveUnix, type CriListener } from './h2/listener.js';
 import { createCriServer } from './server.js';
 
@@ -191,6 +191,20 @@ describe('requests that do not decode, and streaming RPCs criod does not serve',
       session.close();
     }
     expect((await client.runtime.version({ version: '0.1.0' })).runtimeName).toBe('criod');
+  });
+
+  it('refuses over-long ids and huge maps by field name and size, without echoing them', async () => {
+    const huge = 'x'.repeat(1024 * 1024);
+    const err = await client.runtime.containerStatus({ containerId: huge, verbose: false }).catch((e: Error & { code: number; details: string }) => e);
+    expect(err).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: 'ContainerStatus: containerId is 1048576 characters long; at most 128' });
+    const selector = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, 'v']));
+    await expect(client.runtime.listPodSandbox({ filter: { id: '', labelSelector: selector } })).rejects.toMatchObject({
+      code: GrpcStatus.INVALID_ARGUMENT,
+      details: 'ListPodSandbox: filter.labelSelector has 100000 entries; at most 1024',
+    });
+    await expect(client.runtime.runPodSandbox(RunPodSandboxRequest.fromPartial({ config: { metadata: { name: 'n'.repeat(300), namespace: 'ns', uid: 'u', attempt: 0 } } }))).rejects.toMatchObject({
+      details: 'RunPodSandbox: config.metadata.name is 300 characters long; at most 253',
+    });
   });
 
   it('answers every streaming RPC it does not serve with UNIMPLEMENTED naming it', async () => {

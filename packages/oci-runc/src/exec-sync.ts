@@ -5,6 +5,12 @@ import type { RuntimeContext } from './runtime-context.js';
 
 /** After the process ended, a child it left behind may still hold stdout; we stop reading then. */
 const outputGraceMs = 1_000;
+/**
+ * Output kept per stream: both together stay inside kubelet's 16 MiB CRI message limit; the
+ * rest is read and dropped so the command never blocks on a full pipe.
+ */
+const EXEC_SYNC_OUTPUT_MAX = 8 * 1024 * 1024;
+const truncationNote = (max: number) => Buffer.from(`\n[criod: output truncated at ${max} bytes]\n`);
 /** conmon's own timer, only for when criod dies mid-exec (it fires on whole seconds, so not ours). */
 const backstopExtraSeconds = 2;
 
@@ -40,11 +46,21 @@ export async function execSync(ctx: RuntimeContext, id: string, cmd: string[], t
   }
 }
 
-/** Buffers a stream; result() waits for its end, at most graceMs more, then stops reading. */
-function collect(stream: Readable): { result(graceMs: number): Promise<Buffer> } {
+/**
+ * Buffers a stream up to `max` bytes; result() waits for its end, at most graceMs more, then
+ * stops reading.
+ */
+function collect(stream: Readable, max = EXEC_SYNC_OUTPUT_MAX): { result(graceMs: number): Promise<Buffer> } {
   const chunks: Buffer[] = [];
+  let kept = 0;
+  let truncated = false;
   const ended = new Promise<void>((resolve) => {
-    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('data', (c: Buffer) => {
+      if (kept + c.length > max) truncated = true;
+      const take = Math.min(c.length, max - kept);
+      if (take > 0) chunks.push(take === c.length ? c : c.subarray(0, take));
+      kept += take;
+    });
     stream.once('close', resolve);
     stream.once('end', resolve);
     stream.once('error', () => resolve());
@@ -55,6 +71,7 @@ function collect(stream: Readable): { result(graceMs: number): Promise<Buffer> }
       await Promise.race([ended, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
       clearTimeout(timer);
       stream.destroy();
+      if (truncated) chunks.push(truncationNote(max));
       return Buffer.concat(chunks);
     },
   };

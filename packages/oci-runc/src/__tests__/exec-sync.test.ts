@@ -29,6 +29,15 @@ describe('execSync', () => {
     expect(result.exitCode).toBe(0);
   });
 
+  it('keeps at most 8 MiB of each stream, says so, and still waits for the exit code', async () => {
+    const result = await env.runtime.execSync(id, ['sh', '-c', 'head -c 20000000 /dev/zero; head -c 100 /dev/zero >&2; exit 3'], 30);
+    const note = '\n[criod: output truncated at 8388608 bytes]\n';
+    expect(result.stdout.length).toBe(8 * 1024 * 1024 + note.length);
+    expect(result.stdout.subarray(8 * 1024 * 1024).toString()).toBe(note);
+    expect(result.stderr.length).toBe(100);
+    expect(result.exitCode).toBe(3);
+  });
+
   it('kills the command at the timeout and leaves no zombie or process behind', async () => {
     const before = zombies();
     // A unique argument finds this very sleep on the host afterwards.
