@@ -198,7 +198,7 @@ describe('requests that do not decode, and streaming RPCs criod does not serve',
     const err = await client.runtime.containerStatus({ containerId: huge, verbose: false }).catch((e: Error & { code: number; details: string }) => e);
     expect(err).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: 'ContainerStatus: containerId is 1048576 characters long; at most 128' });
     const selector = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, 'v']));
-    await expect(client.runtime.listPodSandbox({ filter: { id: '', labelSelector: selector } })).rejects.toMatchObject({
+    await expect(client.runtime.listPodSandbox({ filter: { id: '', state: undefined, labelSelector: selector } })).rejects.toMatchObject({
       code: GrpcStatus.INVALID_ARGUMENT,
       details: 'ListPodSandbox: filter.labelSelector has 100000 entries; at most 1024',
     });
