@@ -1,9 +1,11 @@
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '@criod/core';
-import { loadLocalhostProfile } from './localhost.js';
+import { LOCALHOST_PROFILE_MAX_BYTES, loadLocalhostProfile } from './localhost.js';
 import { hostArchitecture, renderSeccompProfile, type HostArchitecture } from './render.js';
 
 let dir = '';
@@ -45,9 +47,32 @@ describe('loadLocalhostProfile', () => {
     expect((await loadError(path)).message).toBe(`seccomp localhost profile ${path}: it is a directory, not a file`);
   });
 
+  it('refuses devices and FIFOs at once, without reading them', async () => {
+    const started = Date.now();
+    for (const device of ['/dev/zero', '/dev/urandom']) {
+      expect((await loadError(device)).message).toBe(`seccomp localhost profile ${device}: it is not a regular file`);
+    }
+    const fifo = join(dir, 'fifo');
+    await promisify(execFile)('mkfifo', [fifo]);
+    expect((await loadError(fifo)).message).toBe(`seccomp localhost profile ${fifo}: it is not a regular file`);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('refuses a file over the size limit', async () => {
+    const path = await profileFile(' '.repeat(LOCALHOST_PROFILE_MAX_BYTES + 1));
+    expect((await loadError(path)).message).toBe(`seccomp localhost profile ${path}: ${LOCALHOST_PROFILE_MAX_BYTES + 1} bytes, more than ${LOCALHOST_PROFILE_MAX_BYTES}`);
+  });
+
+  it('never quotes the content of the file it refuses', async () => {
+    const notJson = await profileFile('root:$6$secret-hash:19000:0:99999:7:::\n');
+    expect((await loadError(notJson)).message).toBe(`seccomp localhost profile ${notJson} is not valid JSON`);
+    const badValue = await profileFile({ defaultAction: 'secret-value', syscalls: [] });
+    expect((await loadError(badValue)).message).not.toContain('secret-value');
+  });
+
   it('names a file that is not JSON', async () => {
     const path = await profileFile('{ "defaultAction": ');
-    expect((await loadError(path)).message).toMatch(new RegExp(`^seccomp localhost profile ${path} is not valid JSON: `));
+    expect((await loadError(path)).message).toMatch(new RegExp(`^seccomp localhost profile ${path} is not valid JSON`));
   });
 
   it('names the bad fields of an invalid profile', async () => {
