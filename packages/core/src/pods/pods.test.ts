@@ -85,6 +85,26 @@ describe('RunPodSandbox', () => {
     expect(await plugins.store.pods.list()).toEqual([]);
   });
 
+  it('refuses metadata that would break CNI_ARGS and log directories that climb out', async () => {
+    for (const name of ['a;b', 'K8S_POD_NAME=x', 'tab\there']) {
+      await expect(svc.runPodSandbox(podConfig(name), '')).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('metadata.name') });
+    }
+    await expect(svc.runPodSandbox(podConfig('ok', { logDirectory: '/tmp/../../etc' }), '')).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: `pod log_directory "/tmp/../../etc" must not contain '..'`,
+    });
+    await expect(svc.runPodSandbox(podConfig('ok', { logDirectory: 'var/log' }), '')).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('log_directory') });
+    expect(await plugins.store.pods.list()).toEqual([]);
+  });
+
+  it('keeps p_q/r and p/q_r apart: two pods, two names', async () => {
+    const a = podConfig('a', { metadata: { name: 'p_q', namespace: 'r', uid: 'u', attempt: 0 } });
+    const b = podConfig('b', { metadata: { name: 'p', namespace: 'q_r', uid: 'u', attempt: 0 } });
+    const ids = [await svc.runPodSandbox(a, ''), await svc.runPodSandbox(b, '')];
+    expect(new Set(ids).size).toBe(2);
+    for (const id of ids) await svc.removePodSandbox(id);
+  });
+
   it('hands a pod finished after its caller gave up to the retry of the same request', async () => {
     const gone = new AbortController();
     let release!: () => void;
