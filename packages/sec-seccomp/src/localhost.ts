@@ -2,10 +2,8 @@
  * Localhost profiles: a JSON file on the node, named by absolute path. Anything wrong with it is
  * the caller's to fix, so every failure is an InvalidArgument naming the path and the problem.
  */
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { InvalidArgumentError } from '@criod/core';
+import { FileRefusedError, InvalidArgumentError, readRegularFile } from '@criod/core';
 import type { z } from 'zod';
 import { seccompProfileSourceSchema, type SeccompProfileSource } from './profile-schema.js';
 
@@ -35,29 +33,13 @@ function readError(path: string, err: unknown): string {
   }
 }
 
-/**
- * The text of a regular file of at most LOCALHOST_PROFILE_MAX_BYTES. Opened non-blocking so a
- * FIFO cannot hang the call; devices (/dev/zero, /dev/urandom) are refused before any read.
- */
+/** The profile's text: a regular file of at most LOCALHOST_PROFILE_MAX_BYTES, never a device or FIFO. */
 async function readProfileFile(path: string): Promise<string> {
-  let handle;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    return (await readRegularFile(path, LOCALHOST_PROFILE_MAX_BYTES)).toString('utf8');
   } catch (err) {
-    throw new InvalidArgumentError(`seccomp localhost profile ${path}: ${readError(path, err)}`, { cause: err });
-  }
-  try {
-    const st = await handle.stat();
-    if (st.isDirectory()) throw new InvalidArgumentError(`seccomp localhost profile ${path}: it is a directory, not a file`);
-    if (!st.isFile()) throw new InvalidArgumentError(`seccomp localhost profile ${path}: it is not a regular file`);
-    if (st.size > LOCALHOST_PROFILE_MAX_BYTES) throw new InvalidArgumentError(`seccomp localhost profile ${path}: ${st.size} bytes, more than ${LOCALHOST_PROFILE_MAX_BYTES}`);
-    // One byte more than allowed tells a file that grew since stat.
-    const buffer = Buffer.alloc(LOCALHOST_PROFILE_MAX_BYTES + 1);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    if (bytesRead > LOCALHOST_PROFILE_MAX_BYTES) throw new InvalidArgumentError(`seccomp localhost profile ${path}: more than ${LOCALHOST_PROFILE_MAX_BYTES} bytes`);
-    return buffer.toString('utf8', 0, bytesRead);
-  } finally {
-    await handle.close();
+    const problem = err instanceof FileRefusedError ? err.message : readError(path, err);
+    throw new InvalidArgumentError(`seccomp localhost profile ${path}: ${problem}`, { cause: err });
   }
 }
 

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
+import { readRegularFile, resolveInRoot } from '../../util/confined-files.js';
 
 export interface ProcessUser {
   uid: number;
@@ -14,9 +13,16 @@ interface PasswdEntry {
   gid: number;
 }
 
+/** Far above any real /etc/passwd or /etc/group. */
+const TABLE_MAX_BYTES = 4 * 1024 * 1024;
+
 async function readTable(rootfs: string, file: string): Promise<string[][]> {
-  // Resolved inside the rootfs: an image's /etc/passwd, never the host's.
-  const text = await readFile(join(rootfs, 'etc', file), 'utf8').catch(() => '');
+  // Resolved inside the rootfs, symlinks included: an image's /etc/passwd, never the host's.
+  // A table that is missing, not a regular file or huge counts as empty.
+  const content = await resolveInRoot(rootfs, `/etc/${file}`)
+    .then((path) => readRegularFile(path, TABLE_MAX_BYTES))
+    .catch(() => Buffer.alloc(0));
+  const text = content.toString('utf8');
   return text
     .split('\n')
     .filter((l) => l && !l.startsWith('#'))
