@@ -11,6 +11,12 @@ const outputGraceMs = 1_000;
  */
 const EXEC_SYNC_OUTPUT_MAX = 8 * 1024 * 1024;
 const truncationNote = (max: number) => Buffer.from(`\n[criod: output truncated at ${max} bytes]\n`);
+/**
+ * A command that cannot be started (missing, not executable) is the command's failure, not the
+ * runtime's: answered as a shell and `docker exec` do, exit code 126 with runc's reason on stderr.
+ */
+const CANNOT_START_EXIT_CODE = 126;
+const cannotStart = /unable to start container process: exec: |executable file not found/;
 /** conmon's own timer, only for when criod dies mid-exec (it fires on whole seconds, so not ours). */
 const backstopExtraSeconds = 2;
 
@@ -35,8 +41,14 @@ export async function execSync(ctx: RuntimeContext, id: string, cmd: string[], t
         }, Math.max(0, timeoutSeconds * 1000 - (Date.now() - started)))
       : undefined;
   try {
-    const exitCode = await session.exitCode;
+    let startFailure: string | undefined;
+    const exitCode = await session.exitCode.catch((err: Error) => {
+      if (!cannotStart.test(err.message)) throw err;
+      startFailure = err.message;
+      return CANNOT_START_EXIT_CODE;
+    });
     const [out, err] = await Promise.all([stdout.result(outputGraceMs), stderr.result(outputGraceMs)]);
+    if (startFailure !== undefined) return { stdout: Buffer.alloc(0), stderr: Buffer.from(`${startFailure}\n`), exitCode };
     if (timedOut) throw new DeadlineExceededError(`exec ${JSON.stringify(cmd)} in container ${id} timed out after ${timeoutSeconds}s and was killed`);
     return { stdout: out, stderr: err, exitCode };
   } finally {

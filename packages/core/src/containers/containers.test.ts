@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -109,6 +109,24 @@ describe('bad input leaves nothing behind', () => {
     await expect(svc.createContainer(podId, testContainerConfig())).rejects.toMatchObject({ code: 'AlreadyExists', message: expect.stringContaining(id) });
     // The next attempt of the same container is a different name.
     await svc.createContainer(podId, testContainerConfig('app', { metadata: { name: 'app', attempt: 1 } }));
+  });
+
+  it('refuses log paths that are NUL-bearing, too long or lead out through a symlink, and a relative working_dir', async () => {
+    const logs = join(runroot, 'logs');
+    await expectRejected(testContainerConfig('a', { logPath: 'a\0b.log' }), 'InvalidArgument', 'NUL');
+    await expectRejected(testContainerConfig('b', { logPath: `${'x'.repeat(300)}.log` }), 'InvalidArgument', 'too long');
+    await expectRejected(testContainerConfig('c', { workingDir: 'relative/dir' }), 'InvalidArgument', 'working_dir');
+    mkdirSync(logs, { recursive: true });
+    const outside = mkdtempSync(join(tmpdir(), 'criod-outside-'));
+    try {
+      symlinkSync(outside, join(logs, 'up'));
+      await expectRejected(testContainerConfig('d', { logPath: 'up/d.log' }), 'InvalidArgument', 'through a symbolic link');
+      symlinkSync(join(outside, 'victim'), join(logs, 'e.log'));
+      await expectRejected(testContainerConfig('e', { logPath: 'e.log' }), 'InvalidArgument', 'is a symbolic link');
+      expect(readdirSync(outside)).toEqual([]);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 
   it('refuses a log path escaping the pod log dir, a missing host path and invalid resources', async () => {

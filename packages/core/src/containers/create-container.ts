@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import type { CoreContext } from '../context.js';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors.js';
@@ -14,15 +15,51 @@ import { daemonBoundingSet } from './spec/capabilities.js';
 import { validateResources } from './spec/resources.js';
 import { resolveUser } from './spec/user.js';
 
+const PATH_MAX = 4095;
+const NAME_MAX = 255;
+
 /** The absolute log path of a container: inside the pod's log directory, never outside it. */
 export function containerLogPath(ctx: CoreContext, pod: PodRecord, id: string, logPath: string): string {
   const dir = pod.config.logDirectory;
   if (!dir) return join(ctx.options.runroot, 'pods', pod.id, 'logs', `${id}.log`);
   if (!logPath) return join(dir, `${id}.log`);
+  if (logPath.includes('\0')) throw new InvalidArgumentError('log_path contains a NUL character');
   if (isAbsolute(logPath)) throw new InvalidArgumentError(`log_path ${JSON.stringify(logPath)} must be relative to the pod's log directory`);
   const full = resolve(dir, normalize(logPath));
   if (!full.startsWith(`${resolve(dir)}/`)) throw new InvalidArgumentError(`log_path ${JSON.stringify(logPath)} escapes the pod's log directory ${dir}`);
+  if (full.length > PATH_MAX || full.split('/').some((part) => part.length > NAME_MAX)) {
+    throw new InvalidArgumentError(`log_path is too long: ${full.length} characters, at most ${PATH_MAX} and ${NAME_MAX} per name`);
+  }
   return full;
+}
+
+/**
+ * Create the log file before the runtime opens it, so that neither a symlink in its directories
+ * nor one in its place can lead the container's output out of the pod's log directory.
+ */
+async function prepareLogFile(logPath: string, logDirectory: string): Promise<void> {
+  await mkdir(dirname(logPath), { recursive: true });
+  if (logDirectory) {
+    const [dirReal, parentReal] = await Promise.all([realpath(logDirectory), realpath(dirname(logPath))]);
+    if (parentReal !== dirReal && !parentReal.startsWith(`${dirReal}/`)) {
+      throw new InvalidArgumentError(`log_path leads out of the pod's log directory ${logDirectory} through a symbolic link`);
+    }
+  }
+  let handle;
+  try {
+    // Non-blocking: a FIFO put in the log's place must not hang the call.
+    handle = await open(logPath, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o640);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new InvalidArgumentError(`log file ${logPath} is a symbolic link`, { cause: err });
+    if (code === 'ENXIO') throw new InvalidArgumentError(`log file ${logPath} is not a regular file`, { cause: err });
+    throw err;
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw new InvalidArgumentError(`log file ${logPath} is not a regular file`);
+  } finally {
+    await handle.close();
+  }
 }
 
 function validateContainerConfig(config: ContainerConfig): void {
@@ -30,6 +67,9 @@ function validateContainerConfig(config: ContainerConfig): void {
   if (!name) throw new InvalidArgumentError('container metadata.name must not be empty');
   if (/[/\0\n]/.test(name) || name.length > 253) throw new InvalidArgumentError(`container name ${JSON.stringify(name)} is not allowed`);
   if (!config.image) throw new InvalidArgumentError(`container ${name}: image must not be empty`);
+  if (config.workingDir && !isAbsolute(config.workingDir)) {
+    throw new InvalidArgumentError(`container ${name}: working_dir ${JSON.stringify(config.workingDir)} must be an absolute path`);
+  }
   validateResources(config.linux.resources);
 }
 
@@ -85,7 +125,7 @@ export async function createContainer(ctx: CoreContext, podRef: string, config: 
           selinux: sc.selinux,
         });
       }
-      await mkdir(dirname(logPath), { recursive: true });
+      await prepareLogFile(logPath, pod.config.logDirectory);
       await ctx.plugins.runtime.createContainer({
         id,
         podId: pod.id,

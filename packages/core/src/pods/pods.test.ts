@@ -94,6 +94,11 @@ describe('RunPodSandbox', () => {
       message: `pod log_directory "/tmp/../../etc" must not contain '..'`,
     });
     await expect(svc.runPodSandbox(podConfig('ok', { logDirectory: 'var/log' }), '')).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('log_directory') });
+    for (const cgroupParent of ['/kubepods/../../system.slice', 'relative/path', 'not a slice']) {
+      const config = podConfig('ok');
+      config.linux.cgroupParent = cgroupParent;
+      await expect(svc.runPodSandbox(config, '')).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('cgroup_parent') });
+    }
     expect(await plugins.store.pods.list()).toEqual([]);
   });
 

@@ -31,6 +31,7 @@ export function validatePodConfig(config: PodSandboxConfig): void {
     throw new InvalidArgumentError(`pod hostname ${JSON.stringify(config.hostname)} is not a valid hostname`);
   }
   if (config.logDirectory) validateLogDirectory(config.logDirectory);
+  if (config.linux.cgroupParent) validateCgroupParent(config.linux.cgroupParent);
   for (const pm of config.portMappings) {
     if (!Number.isInteger(pm.containerPort) || pm.containerPort < 1 || pm.containerPort > 65535) {
       throw new InvalidArgumentError(`port mapping container_port ${pm.containerPort} is out of range 1-65535`);
@@ -55,4 +56,16 @@ function validateLogDirectory(dir: string): void {
   if (!isAbsolute(dir)) throw new InvalidArgumentError(`pod log_directory ${JSON.stringify(dir)} must be an absolute path`);
   if (dir.includes('\0')) throw new InvalidArgumentError('pod log_directory contains a NUL character');
   if (dir.split('/').includes('..')) throw new InvalidArgumentError(`pod log_directory ${JSON.stringify(dir)} must not contain '..'`);
+}
+
+/**
+ * kubelet sends a cgroupfs path (/kubepods/burstable/pod<uid>) or a systemd slice
+ * (kubepods-burstable-pod<uid>.slice); anything else could place containers in any cgroup.
+ */
+function validateCgroupParent(parent: string): void {
+  const isPath = parent.startsWith('/') && !parent.split('/').includes('..') && !/[\p{Cc}]/u.test(parent);
+  const isSlice = /^[A-Za-z0-9_.:@\\-]+\.slice$/.test(parent);
+  if (!isPath && !isSlice) {
+    throw new InvalidArgumentError(`pod cgroup_parent ${JSON.stringify(parent)} is neither an absolute cgroup path without '..' nor a systemd slice`);
+  }
 }

@@ -69,10 +69,12 @@ describe('execSync', () => {
     expect(result.stdout.toString()).toBe('done\n');
   });
 
-  it('reports runc\'s error for a missing binary, a stopped or unknown container and an empty command', async () => {
-    const missing = await env.runtime.execSync(id, ['/no/such/tool'], 5).catch((e: unknown) => e);
-    expect(missing).toBeInstanceOf(Error);
-    expect((missing as Error).message).toMatch(/no such file or directory/);
+  it('answers exit code 126 for a command that cannot start, and errors for a stopped or unknown container and an empty command', async () => {
+    for (const cmd of ['/no/such/tool', 'no-such-tool', '/etc/hostname']) {
+      const cannotStart = await env.runtime.execSync(id, [cmd], 5);
+      expect(cannotStart.exitCode, cmd).toBe(126);
+      expect(cannotStart.stderr.toString()).toMatch(/no such file or directory|executable file not found|permission denied/);
+    }
     await expect(env.runtime.execSync(id, [], 5)).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(env.runtime.execSync('nope', ['true'], 5)).rejects.toBeInstanceOf(NotFoundError);
     await env.runtime.stopContainer(id, 0, '');
