@@ -38,10 +38,10 @@ afterEach(async () => {
 type SecurityContext = Partial<cri.LinuxContainerSecurityContext>;
 
 /** Run a shell script to completion in a container with the given security context; its output and exit code. */
-async function runScript(script: string, sc: SecurityContext = {}): Promise<{ exitCode: number; output: string }> {
+async function runScript(script: string, sc: SecurityContext = {}, pod = podSandboxId): Promise<{ exitCode: number; output: string }> {
   const config = containerConfig(images.busybox, ['sh', '-c', script]);
   config.linux!.securityContext = cri.LinuxContainerSecurityContext.fromPartial({ ...config.linux!.securityContext, ...sc });
-  const { containerId } = await criod.client.runtime.createContainer({ podSandboxId, config, sandboxConfig: undefined });
+  const { containerId } = await criod.client.runtime.createContainer({ podSandboxId: pod, config, sandboxConfig: undefined });
   await criod.client.runtime.startContainer({ containerId });
   const st = await waitForExit(criod.client, containerId);
   const output = readFileSync(st.logPath, 'utf8')
@@ -74,6 +74,22 @@ describe('container security through criod', () => {
     await expect(
       runScript('true', { seccomp: cri.SecurityProfile.fromPartial({ profileType: cri.SecurityProfile_ProfileType.Localhost, localhostRef: join(profiles, 'missing.json') }) }),
     ).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringContaining('missing.json') });
+  });
+
+  it('runs a privileged container without the seccomp profile it names, as critest expects', async () => {
+    const path = join(profiles, `${uniqueName('block-hostname-')}.json`);
+    writeFileSync(path, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['sethostname'], action: 'SCMP_ACT_ERRNO' }] }));
+    // critest sets the profile through the deprecated path field, in a privileged pod.
+    const blocksHostname = { seccompProfilePath: `localhost/${path}` };
+    const sethostname = 'hostname set-by-test && echo hostname-set';
+    const confined = await runScript(sethostname, { ...blocksHostname, capabilities: withSysAdmin });
+    expect(confined.exitCode).not.toBe(0);
+    expect(confined.output).not.toContain('hostname-set');
+    const config = fx.podConfig();
+    config.linux!.securityContext!.privileged = true;
+    const { podSandboxId: privilegedPod } = await criod.client.runtime.runPodSandbox({ config, runtimeHandler: '' });
+    const privileged = await runScript(sethostname, { ...blocksHostname, privileged: true }, privilegedPod);
+    expect(privileged).toMatchObject({ exitCode: 0, output: 'hostname-set' });
   });
 
   it('gives the process exactly the requested capabilities, and the bounding set when privileged', async () => {
