@@ -123,6 +123,14 @@ describe('container security through criod', () => {
     expect(r.output.split('groups=')[1]?.split(',').sort()).toEqual(['1234', '65534(nogroup)']);
   });
 
+  it('refuses run_as_group without a user, for containers (critest) and pods', async () => {
+    const gid = cri.Int64Value.fromPartial({ value: 1002n });
+    await expect(runScript('true', { runAsGroup: gid })).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringContaining('run_as_group 1002') });
+    const config = fx.podConfig();
+    config.linux!.securityContext!.runAsGroup = gid;
+    await expect(criod.client.runtime.runPodSandbox({ config, runtimeHandler: '' })).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
+  });
+
   it('ignores an AppArmor profile on a host without AppArmor, as CRI-O does', async () => {
     const r = await runScript('echo ran', { apparmor: cri.SecurityProfile.fromPartial({ profileType: cri.SecurityProfile_ProfileType.RuntimeDefault }) });
     expect(r).toMatchObject({ exitCode: 0, output: 'ran' });

@@ -12,7 +12,7 @@ import { containerNameKey, findContainer } from './lookup.js';
 import { buildSpec } from './spec/build.js';
 import { daemonBoundingSet } from './spec/capabilities.js';
 import { validateResources } from './spec/resources.js';
-import { resolveUser } from './spec/user.js';
+import { requireUserForGroup, resolveUser } from './spec/user.js';
 
 /** The absolute log path of a container: inside the pod's log directory, never outside it. */
 export function containerLogPath(ctx: CoreContext, pod: PodRecord, id: string, logPath: string): string {
@@ -30,6 +30,7 @@ function validateContainerConfig(config: ContainerConfig): void {
   if (!name) throw new InvalidArgumentError('container metadata.name must not be empty');
   if (/[/\0\n]/.test(name) || name.length > 253) throw new InvalidArgumentError(`container name ${JSON.stringify(name)} is not allowed`);
   if (!config.image) throw new InvalidArgumentError(`container ${name}: image must not be empty`);
+  requireUserForGroup(`container ${name}`, config.linux.securityContext);
   validateResources(config.linux.resources);
 }
 

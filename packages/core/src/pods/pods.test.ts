@@ -85,6 +85,15 @@ describe('RunPodSandbox', () => {
     expect(await plugins.store.pods.list()).toEqual([]);
   });
 
+  it('refuses run_as_group without run_as_user, as containerd does', async () => {
+    const groupOnly = podConfig();
+    groupOnly.linux.securityContext.runAsGroup = 1002;
+    await expect(svc.runPodSandbox(groupOnly, '')).rejects.toMatchObject({ code: 'InvalidArgument', message: 'pod sandbox: run_as_group 1002 is set without run_as_user' });
+    expect(await plugins.store.pods.list()).toEqual([]);
+    groupOnly.linux.securityContext.runAsUser = 1001;
+    await svc.runPodSandbox(groupOnly, '');
+  });
+
   it('hands a pod finished after its caller gave up to the retry of the same request', async () => {
     const gone = new AbortController();
     let release!: () => void;
