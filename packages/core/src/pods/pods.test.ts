@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FailedPreconditionError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import { CriService } from '../service.js';
 import { fakePluginSet, testContainerConfig, testImage, testPodConfig as podConfig, type FakePluginSet } from '../testing/index.js';
@@ -181,6 +182,17 @@ describe('PodSandboxStatus and ListPodSandbox', () => {
     expect(svc.listPodSandbox({ labelSelector: { app: 'b' } }).map((p) => p.id)).toEqual([b]);
     expect(svc.listPodSandbox({ id: a.slice(0, 10) }).map((p) => p.id)).toEqual([a]);
     expect(svc.listPodSandbox({ labelSelector: { app: 'c' } })).toEqual([]);
+  });
+});
+
+describe('PortForward target', () => {
+  it('is the pod network namespace, the host network of a host-network pod, and none once stopped', async () => {
+    const id = await svc.runPodSandbox(podConfig(), '');
+    expect(svc.podNetnsPath(id)).toEqual({ podId: id, netnsPath: `/fake/ns/net/${id}` });
+    const host = await svc.runPodSandbox(hostNetworkConfig('hostpod'), '');
+    expect(svc.podNetnsPath(host.slice(0, 12))).toEqual({ podId: host, netnsPath: undefined });
+    await svc.stopPodSandbox(host);
+    expect(() => svc.podNetnsPath(host)).toThrow(FailedPreconditionError);
   });
 });
 
