@@ -38,10 +38,10 @@ afterEach(async () => {
 type SecurityContext = Partial<cri.LinuxContainerSecurityContext>;
 
 /** Run a shell script to completion in a container with the given security context; its output and exit code. */
-async function runScript(script: string, sc: SecurityContext = {}): Promise<{ exitCode: number; output: string }> {
+async function runScript(script: string, sc: SecurityContext = {}, pod = podSandboxId): Promise<{ exitCode: number; output: string }> {
   const config = containerConfig(images.busybox, ['sh', '-c', script]);
   config.linux!.securityContext = cri.LinuxContainerSecurityContext.fromPartial({ ...config.linux!.securityContext, ...sc });
-  const { containerId } = await criod.client.runtime.createContainer({ podSandboxId, config, sandboxConfig: undefined });
+  const { containerId } = await criod.client.runtime.createContainer({ podSandboxId: pod, config, sandboxConfig: undefined });
   await criod.client.runtime.startContainer({ containerId });
   const st = await waitForExit(criod.client, containerId);
   const output = readFileSync(st.logPath, 'utf8')
@@ -76,6 +76,22 @@ describe('container security through criod', () => {
     ).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringContaining('missing.json') });
   });
 
+  it('runs a privileged container without the seccomp profile it names, as critest expects', async () => {
+    const path = join(profiles, `${uniqueName('block-hostname-')}.json`);
+    writeFileSync(path, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['sethostname'], action: 'SCMP_ACT_ERRNO' }] }));
+    // critest sets the profile through the deprecated path field, in a privileged pod.
+    const blocksHostname = { seccompProfilePath: `localhost/${path}` };
+    const sethostname = 'hostname set-by-test && echo hostname-set';
+    const confined = await runScript(sethostname, { ...blocksHostname, capabilities: withSysAdmin });
+    expect(confined.exitCode).not.toBe(0);
+    expect(confined.output).not.toContain('hostname-set');
+    const config = fx.podConfig();
+    config.linux!.securityContext!.privileged = true;
+    const { podSandboxId: privilegedPod } = await criod.client.runtime.runPodSandbox({ config, runtimeHandler: '' });
+    const privileged = await runScript(sethostname, { ...blocksHostname, privileged: true }, privilegedPod);
+    expect(privileged).toMatchObject({ exitCode: 0, output: 'hostname-set' });
+  });
+
   it('gives the process exactly the requested capabilities, and the bounding set when privileged', async () => {
     const dropped = await runScript('grep CapEff /proc/self/status', { capabilities: cri.Capability.fromPartial({ dropCapabilities: ['ALL'], addCapabilities: ['NET_ADMIN'] }) });
     expect(dropped.output).toBe(`CapEff:\t${capabilityMask(['CAP_NET_ADMIN'])}`);
@@ -105,6 +121,14 @@ describe('container security through criod', () => {
     const r = await runScript('id', { runAsUser: cri.Int64Value.fromPartial({ value: 65534n }), runAsGroup: cri.Int64Value.fromPartial({ value: 65534n }), supplementalGroups: [1234n] });
     expect(r.output).toMatch(/^uid=65534\(nobody\) gid=65534\(nogroup\) groups=/);
     expect(r.output.split('groups=')[1]?.split(',').sort()).toEqual(['1234', '65534(nogroup)']);
+  });
+
+  it('refuses run_as_group without a user, for containers (critest) and pods', async () => {
+    const gid = cri.Int64Value.fromPartial({ value: 1002n });
+    await expect(runScript('true', { runAsGroup: gid })).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringContaining('run_as_group 1002') });
+    const config = fx.podConfig();
+    config.linux!.securityContext!.runAsGroup = gid;
+    await expect(criod.client.runtime.runPodSandbox({ config, runtimeHandler: '' })).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
   });
 
   it('ignores an AppArmor profile on a host without AppArmor, as CRI-O does', async () => {

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { cri } from '@criod/cri-grpc';
 import { RemoteCommandProtocol } from '@criod/cri-streaming';
@@ -81,6 +83,33 @@ describe('streaming through criod', () => {
       client.close();
     }
     await waitFor('the nc relays to end', async () => (await childrenMatching('nc', '127.0.0.1', '8080')).length === 0, 10_000);
+  });
+
+  it('forwards a host-network pod to the host loopback (critest "portforward in host network")', async () => {
+    const config = fx.podConfig();
+    config.linux!.securityContext!.namespaceOptions!.network = cri.NamespaceMode.NODE;
+    const { podSandboxId: hostPod } = await criod.client.runtime.runPodSandbox({ config, runtimeHandler: '' });
+    // The pod shares the host's ports: a listener of the test's own on a free loopback port stands in for its server.
+    const listener = createServer({ allowHalfOpen: true }, (socket) => {
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('end', () => socket.end(`host got ${Buffer.concat(chunks).toString()}`));
+    });
+    listener.listen(0, '127.0.0.1');
+    try {
+      await once(listener, 'listening');
+      const { port } = listener.address() as AddressInfo;
+      const { url } = await criod.client.runtime.portForward({ podSandboxId: hostPod, port: [port] });
+      const client = await SpdyPortForwardClient.connect(url);
+      try {
+        const { data, error } = await client.request(port, 'ping');
+        expect({ data: data.toString(), error }).toEqual({ data: 'host got ping', error: '' });
+      } finally {
+        client.close();
+      }
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
   });
 
   it('leaves no exec process behind when the client disconnects mid-stream', async () => {

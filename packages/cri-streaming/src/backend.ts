@@ -9,7 +9,7 @@ import type { InteractiveOptions, InteractiveProcess } from '@criod/core';
 export interface StreamingBackend {
   exec(containerId: string, cmd: string[], options: InteractiveOptions): Promise<InteractiveProcess>;
   attach(containerId: string, options: InteractiveOptions): Promise<InteractiveProcess>;
-  /** A connection to 127.0.0.1:<port> inside the pod's network namespace; destroy() closes it. */
+  /** A connection to 127.0.0.1:<port> in the pod's network namespace (the host's for a host-network pod); destroy() closes it. */
   portForward(podSandboxId: string, port: number): Promise<Duplex>;
 }
 

@@ -1,7 +1,7 @@
 /**
- * The seccomp security plugin: picks the container's profile (its own, else unconfined when
- * privileged, else the configured fallback), renders it for the container's capabilities and
- * the host, and puts it in `linux.seccomp` of the OCI spec.
+ * The seccomp security plugin: picks the container's profile (none when privileged, else its
+ * own, else the configured fallback), renders it for the container's capabilities and the host,
+ * and puts it in `linux.seccomp` of the OCI spec.
  */
 import type { ContainerSecurityRequest, Logger, OciSpecLike, SecurityPlugin, SecurityProfile } from '@criod/core';
 import { z } from 'zod';
@@ -32,10 +32,13 @@ export async function detectSeccompHost(): Promise<SeccompHost> {
   return { support: await detectSeccomp(), arch: hostArchitecture(), kernel: hostKernelVersion() };
 }
 
-/** The profile a container runs with; privileged containers are unconfined unless they name one. */
+/**
+ * The profile a container runs with. A privileged container is never confined, whatever profile
+ * it names (containerd and CRI-O skip seccomp for it too): privileged means the host's full power.
+ */
 export function selectSeccompProfile(req: ContainerSecurityRequest, config: SeccompConfig): SecurityProfile {
-  if (req.seccomp) return normalizeSeccompProfile(req.seccomp);
   if (req.privileged) return { type: 'unconfined', localhostRef: '' };
+  if (req.seccomp) return normalizeSeccompProfile(req.seccomp);
   return seccompProfileFromName(config.default_profile) ?? { type: 'unconfined', localhostRef: '' };
 }
 

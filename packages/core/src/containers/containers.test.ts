@@ -144,6 +144,17 @@ describe('bad input leaves nothing behind', () => {
     await expectRejected(testContainerConfig('e', { command: [], args: [] }), 'InvalidArgument', 'no command');
   });
 
+  it('refuses run_as_group without run_as_user or run_as_username (critest), and takes it with either', async () => {
+    const groupOnly = (name: string, user: { runAsUser?: number; runAsUsername?: string } = {}) => {
+      const config = testContainerConfig(name);
+      config.linux.securityContext = { ...config.linux.securityContext, runAsGroup: 1002, ...user };
+      return config;
+    };
+    await expectRejected(groupOnly('a'), 'InvalidArgument', 'container a: run_as_group 1002 is set without run_as_user or run_as_username');
+    expect(specOf(await svc.createContainer(podId, groupOnly('b', { runAsUser: 1001 }))).process.user).toMatchObject({ uid: 1001, gid: 1002 });
+    expect(specOf(await svc.createContainer(podId, groupOnly('c', { runAsUsername: '1003' }))).process.user).toMatchObject({ uid: 1003, gid: 1002 });
+  });
+
   it('undoes the rootfs when the runtime refuses the container', async () => {
     plugins.runtime.failNextCreate = new Error('runc create failed: oops');
     await expect(svc.createContainer(podId, testContainerConfig())).rejects.toThrow('oops');

@@ -13,7 +13,7 @@ import { containerNameKey, findContainer } from './lookup.js';
 import { buildSpec } from './spec/build.js';
 import { daemonBoundingSet } from './spec/capabilities.js';
 import { validateResources } from './spec/resources.js';
-import { resolveUser } from './spec/user.js';
+import { requireUserForGroup, resolveUser } from './spec/user.js';
 
 const PATH_MAX = 4095;
 const NAME_MAX = 255;
@@ -70,6 +70,7 @@ function validateContainerConfig(config: ContainerConfig): void {
   if (config.workingDir && !isAbsolute(config.workingDir)) {
     throw new InvalidArgumentError(`container ${name}: working_dir ${JSON.stringify(config.workingDir)} must be an absolute path`);
   }
+  requireUserForGroup(`container ${name}`, config.linux.securityContext);
   validateResources(config.linux.resources);
 }
 

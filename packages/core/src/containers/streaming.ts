@@ -29,11 +29,16 @@ export async function prepareAttach(ctx: CoreContext, req: StreamRequest): Promi
   return (await runningContainer(ctx, req.containerId)).id;
 }
 
-/** PortForward goes into the pod's network namespace, which must still be pinned. */
-export function podNetnsPath(ctx: CoreContext, podRef: string): { podId: string; netnsPath: string } {
+/**
+ * Where PortForward connects: the pod's network namespace, which must still be pinned, or, for a
+ * host-network pod, the host's own (netnsPath undefined), as containerd and CRI-O do.
+ */
+export function podNetnsPath(ctx: CoreContext, podRef: string): { podId: string; netnsPath: string | undefined } {
   const pod = findPod(ctx, podRef);
+  if (pod.state !== 'ready') throw new FailedPreconditionError(`pod sandbox ${pod.id} is not ready: it was stopped`);
+  if (pod.config.linux.securityContext.namespaceOptions.network === 'node') return { podId: pod.id, netnsPath: undefined };
   const net = pod.namespaces.find((n) => n.kind === 'net')?.path;
-  if (pod.state !== 'ready' || !net) throw new FailedPreconditionError(`pod sandbox ${pod.id} is not ready: it has no network namespace to forward into`);
+  if (!net) throw new FailedPreconditionError(`pod sandbox ${pod.id} is not ready: it has no network namespace to forward into`);
   return { podId: pod.id, netnsPath: net };
 }
 

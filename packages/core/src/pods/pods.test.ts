@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FailedPreconditionError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import { CriService } from '../service.js';
 import { fakePluginSet, testContainerConfig, testImage, testPodConfig as podConfig, type FakePluginSet } from '../testing/index.js';
@@ -110,6 +111,15 @@ describe('RunPodSandbox', () => {
     for (const id of ids) await svc.removePodSandbox(id);
   });
 
+  it('refuses run_as_group without run_as_user, as containerd does', async () => {
+    const groupOnly = podConfig();
+    groupOnly.linux.securityContext.runAsGroup = 1002;
+    await expect(svc.runPodSandbox(groupOnly, '')).rejects.toMatchObject({ code: 'InvalidArgument', message: 'pod sandbox: run_as_group 1002 is set without run_as_user' });
+    expect(await plugins.store.pods.list()).toEqual([]);
+    groupOnly.linux.securityContext.runAsUser = 1001;
+    await svc.runPodSandbox(groupOnly, '');
+  });
+
   it('hands a pod finished after its caller gave up to the retry of the same request', async () => {
     const gone = new AbortController();
     let release!: () => void;
@@ -197,6 +207,17 @@ describe('PodSandboxStatus and ListPodSandbox', () => {
     expect(svc.listPodSandbox({ labelSelector: { app: 'b' } }).map((p) => p.id)).toEqual([b]);
     expect(svc.listPodSandbox({ id: a.slice(0, 10) }).map((p) => p.id)).toEqual([a]);
     expect(svc.listPodSandbox({ labelSelector: { app: 'c' } })).toEqual([]);
+  });
+});
+
+describe('PortForward target', () => {
+  it('is the pod network namespace, the host network of a host-network pod, and none once stopped', async () => {
+    const id = await svc.runPodSandbox(podConfig(), '');
+    expect(svc.podNetnsPath(id)).toEqual({ podId: id, netnsPath: `/fake/ns/net/${id}` });
+    const host = await svc.runPodSandbox(hostNetworkConfig('hostpod'), '');
+    expect(svc.podNetnsPath(host.slice(0, 12))).toEqual({ podId: host, netnsPath: undefined });
+    await svc.stopPodSandbox(host);
+    expect(() => svc.podNetnsPath(host)).toThrow(FailedPreconditionError);
   });
 });
 

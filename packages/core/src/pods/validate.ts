@@ -1,4 +1,5 @@
 import { isAbsolute } from 'node:path';
+import { requireUserForGroup } from '../containers/spec/user.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { PodSandboxConfig } from '../types.js';
 
@@ -46,6 +47,7 @@ export function validatePodConfig(config: PodSandboxConfig): void {
   for (const entry of [...(config.dnsConfig?.searches ?? []), ...(config.dnsConfig?.options ?? [])]) {
     if (/[\s\0]/.test(entry)) throw new InvalidArgumentError(`DNS search or option ${JSON.stringify(entry)} contains white space`);
   }
+  requireUserForGroup('pod sandbox', config.linux.securityContext);
   const ns = config.linux.securityContext.namespaceOptions;
   if (ns.network === 'container' || ns.network === 'target') throw new InvalidArgumentError(`pod network namespace mode ${ns.network} is not supported (use POD or NODE)`);
   if (ns.ipc === 'container' || ns.ipc === 'target') throw new InvalidArgumentError(`pod IPC namespace mode ${ns.ipc} is not supported (use POD or NODE)`);

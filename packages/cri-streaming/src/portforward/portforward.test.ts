@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createStreamingServer, type StreamingServer } from '../server.js';
 import { HostProcessBackend } from '../testing/host-backend.js';
@@ -53,6 +54,7 @@ beforeEach(async () => {
   await startHttpd(8081, otherRoot);
   backend = new HostProcessBackend({
     portForward: netnsPortForwarder(async (podId) => {
+      if (podId === 'hostpod') return undefined;
       if (podId !== 'pod1') throw new Error(`pod ${podId} has no network namespace`);
       return `/var/run/netns/${netns}`;
     }).portForward,
@@ -119,6 +121,26 @@ describe('port-forward over SPDY into a pod network namespace', () => {
     const client = track(await SpdyPortForwardClient.connect(server.portForward({ podSandboxId: 'pod2', ports: [] })));
     const { error } = await client.request(8080, get('index.html'));
     expect(error).toBe('error forwarding port 8080 to pod pod2: pod pod2 has no network namespace');
+  });
+
+  it('connects from the host itself for a pod in the host network namespace', async () => {
+    // The host-network pod's server: a listener of the test's own on a free loopback port.
+    const listener = createServer({ allowHalfOpen: true }, (socket) => {
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('end', () => socket.end(`host got ${Buffer.concat(chunks).toString()}`));
+    });
+    listener.listen(0, '127.0.0.1');
+    await once(listener, 'listening');
+    const { port } = listener.address() as AddressInfo;
+    const client = track(await SpdyPortForwardClient.connect(server.portForward({ podSandboxId: 'hostpod', ports: [] })));
+    try {
+      const { data, error } = await client.request(port, 'ping');
+      expect({ data: data.toString(), error }).toEqual({ data: 'host got ping', error: '' });
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
+    expect((await client.request(port, 'ping')).error).toMatch(new RegExp(`^error forwarding port ${port} to pod hostpod: .*ECONNREFUSED`));
   });
 
   it('ends the relay processes and the session when the client disconnects mid-stream', async () => {

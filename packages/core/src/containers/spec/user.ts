@@ -45,6 +45,16 @@ export interface UserRequest {
 }
 
 /**
+ * A group alone names no user to run as: the CRI allows uid, uid+gid, username, username+gid.
+ * containerd refuses it for pods and containers, CRI-O for containers; so does criod.
+ */
+export function requireUserForGroup(subject: string, sc: { runAsUser?: number; runAsGroup?: number; runAsUsername?: string }): void {
+  if (sc.runAsGroup === undefined || sc.runAsUser !== undefined || sc.runAsUsername) return;
+  const users = sc.runAsUsername === undefined ? 'run_as_user' : 'run_as_user or run_as_username';
+  throw new InvalidArgumentError(`${subject}: run_as_group ${sc.runAsGroup} is set without ${users}`);
+}
+
+/**
  * The user a container runs as, by Kubernetes rules: run_as_user, else run_as_username, else the
  * image's USER; names resolved in the image's /etc/passwd and /etc/group; groups listing the
  * user in /etc/group are added to the supplemental groups.
