@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,6 +171,32 @@ describe('CRI socket and the HTTP/2 :authority of real clients', () => {
       socket.resume();
     });
     expect(closed).toBe(true);
+    expect((await client.runtime.version({ version: '0.1.0' })).runtimeName).toBe('criod');
+  });
+});
+
+describe('connections the server ends with a protocol error', () => {
+  it('are closed, descriptor and all, once their clients hang up', async () => {
+    const before = listener.connectionCount();
+    const sockets = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        new Promise<Socket>((resolve) => {
+          const socket = netConnect(join(dir, 'cri.sock'));
+          socket.on('error', () => undefined);
+          socket.resume();
+          // A valid preface, then DATA on stream 0: HTTP/2 answers that with GOAWAY PROTOCOL_ERROR.
+          socket.on('connect', () => {
+            socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0])]));
+            resolve(socket);
+          });
+        }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    for (const socket of sockets) socket.end();
+    const deadline = Date.now() + 5000;
+    while (listener.connectionCount() > before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(listener.connectionCount()).toBe(before);
     expect((await client.runtime.version({ version: '0.1.0' })).runtimeName).toBe('criod');
   });
 });
