@@ -12,6 +12,7 @@ import type {
   FilesystemUsage,
   ImageRecord,
   LayerUsage,
+  LinuxPodSecurity,
   LinuxResources,
   RegistriesConfig,
   RegistryAuth,
@@ -193,6 +194,8 @@ export interface ContainerSecurityRequest {
 export interface SecurityPlugin extends PluginBase {
   status(): Promise<{ enabled: boolean; message: string }>;
   applyToContainer(spec: OciSpecLike, req: ContainerSecurityRequest): Promise<void>;
+  /** RunPodSandbox: refuse a pod-level setting this plugin cannot honour (InvalidArgument), before anything is made. */
+  validatePod?(security: LinuxPodSecurity): Promise<void>;
   /** A pod is being made (or restored): hold what its containers will share, e.g. an SELinux level. */
   reservePod?(podId: string, options: { selinuxLevel: string }): Promise<void>;
   /** The pod is gone: release what reservePod held. Idempotent. */

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, silentLogger, type ContainerSecurityRequest, type OciSpecLike, type SecurityProfile } from '@criod/core';
+import { InvalidArgumentError, silentLogger, type ContainerSecurityRequest, type LinuxPodSecurity, type OciSpecLike, type SecurityProfile } from '@criod/core';
 import { seccompProfileFromName } from './profile-names.js';
 import type { LinuxSeccomp } from './profile-schema.js';
 import { configSchema, createSeccompPlugin, type SeccompHost } from './plugin.js';
@@ -128,5 +128,25 @@ describe('config', () => {
   it('accepts the legacy docker/default name and refuses unknown ones', () => {
     expect(configSchema.parse({ default_profile: 'docker/default' })).toEqual({ default_profile: 'docker/default' });
     expect(configSchema.safeParse({ default_profile: 'localhost/x' }).success).toBe(false);
+  });
+});
+
+describe('pod-level profile at RunPodSandbox', () => {
+  const pod = (seccompProfile?: SecurityProfile, privileged = false): LinuxPodSecurity => ({
+    namespaceOptions: { network: 'pod', pid: 'container', ipc: 'pod', targetId: '' },
+    privileged,
+    readonlyRootfs: false,
+    supplementalGroups: [],
+    seccompProfile,
+  });
+
+  it('refuses a Localhost profile that does not exist or is no profile, and accepts the rest', async () => {
+    const p = plugin();
+    await expect(p.validatePod!(pod({ type: 'localhost', localhostRef: '/nonexistent/profile.json' }))).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(p.validatePod!(pod({ type: 'localhost', localhostRef: '/dev/zero' }))).rejects.toThrow('it is not a regular file');
+    await p.validatePod!(pod(runtimeDefault));
+    await p.validatePod!(pod());
+    // A privileged pod is not confined, so its profile is never read.
+    await p.validatePod!(pod({ type: 'localhost', localhostRef: '/nonexistent/profile.json' }, true));
   });
 });

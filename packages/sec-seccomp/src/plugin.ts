@@ -63,6 +63,12 @@ export function createSeccompPlugin(config: SeccompConfig, logger: Logger, host:
     async info() {
       return { ...host.support, arch: host.arch?.seccomp ?? '', defaultProfile: config.default_profile };
     },
+    // The pod-level profile confines the pod's infra process and is every container's default in
+    // kubelet's eyes: a Localhost one must be a readable, valid profile before the pod is made.
+    async validatePod(security) {
+      const profile = security.seccompProfile && normalizeSeccompProfile(security.seccompProfile);
+      if (profile?.type === 'localhost' && !security.privileged) await loadLocalhostProfile(profile.localhostRef);
+    },
     async applyToContainer(spec, req) {
       const profile = selectSeccompProfile(req, config);
       if (profile.type === 'unconfined') {

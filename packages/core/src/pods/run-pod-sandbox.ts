@@ -5,7 +5,7 @@ import { nowNs } from '../types.js';
 import { newId } from '../util/ids.js';
 import { UndoStack } from '../util/undo.js';
 import { startInfra } from './infra.js';
-import { releasePodSecurity, reservePodSecurity } from './security.js';
+import { releasePodSecurity, reservePodSecurity, validatePodSecurity } from './security.js';
 import { mountShm, podFilePaths, removePodFiles, shmSizeOf, writeBaseFiles, writeHostsFile } from './files.js';
 import { networkRequest } from './network-request.js';
 import { podFullName, validatePodConfig } from './validate.js';
@@ -25,6 +25,7 @@ export async function runPodSandbox(ctx: CoreContext, config: PodSandboxConfig, 
   if (runtimeHandler !== '' && !handlers.includes(runtimeHandler)) {
     throw new InvalidArgumentError(`runtime handler "${runtimeHandler}" is not configured (known: ${handlers.join(', ')})`);
   }
+  await validatePodSecurity(ctx, config);
   const name = podFullName(config);
   const adopted = await adoptAbandonedCreation(ctx, name);
   if (adopted) return adopted;
