@@ -49,9 +49,15 @@ describe('streaming through criod', () => {
     const { url } = await criod.client.runtime.exec({ containerId, cmd: ['sh'], tty: true, stdin: true, stdout: true, stderr: false, auditRequestId: '' });
     const session = await WebSocketRemoteCommandClient.connect(url, [RemoteCommandProtocol.V5]);
     session.resize(100, 40);
-    session.write('stty size; echo marker-$((6*7))\n');
+    session.write('echo marker-$((6*7))\n');
     await session.stdout.waitFor('marker-42', 10_000);
-    expect(session.stdout.text).toContain('40 100');
+    // The resize travels apart from stdin (conmon's control FIFO), so a shell may read a
+    // command before the new size lands: ask until it shows.
+    await waitFor('the resize to reach the tty', async () => {
+      session.write('stty size\n');
+      await new Promise((r) => setTimeout(r, 200));
+      return session.stdout.text.includes('40 100');
+    }, 10_000);
     session.write('exit 0\n');
     expect((await session.result()).exitCode).toBe(0);
   });
