@@ -23,3 +23,4 @@ export type { StreamRequest } from './containers/streaming.js';
 export { writeFileAtomic } from './util/atomic.js';
 export { ociResources } from './containers/spec/resources.js';
 export type { ContainerEvent, ContainerEventListener, ContainerEventType } from './containers/events.js';
+export { timed, type OperationEvent, type OperationObserver, type StateCounts } from './observe.js';
