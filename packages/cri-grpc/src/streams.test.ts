@@ -29,6 +29,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Pods of a failed test hold shm mounts under dir.
+  for (const p of core.listPodSandbox()) await core.removePodSandbox(p.id).catch(() => undefined);
   client.close();
   await listener.close(1000);
   rmSync(dir, { recursive: true, force: true });
