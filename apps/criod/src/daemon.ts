@@ -5,7 +5,7 @@ import { CriService, type Logger, type PluginSet } from '@criod/core';
 import { createCriServer, serveUnix, type CriListener } from '@criod/cri-grpc';
 import { createStreamingServer, netnsPortForwarder, type StreamingServer } from '@criod/cri-streaming';
 import { socketPath, type EffectiveConfig } from './config.js';
-import { CriodMetrics, serveMetrics, type MetricsServer } from './metrics.js';
+import type { MetricsServer } from './metrics.js';
 import { closePlugins, createPlugins, type SelectedPlugin } from './plugins.js';
 import { criodVersion } from './version.js';
 
@@ -48,7 +48,9 @@ export async function startDaemon(config: EffectiveConfig, selected: SelectedPlu
   await claimSocket(socket, logger);
   await mkdir(config.root, { recursive: true, mode: 0o700 });
   await mkdir(config.runroot, { recursive: true, mode: 0o700 });
-  const metrics = config.metrics.enable ? new CriodMetrics() : undefined;
+  // Loaded only when enabled: prom-client would slow every start (and `criod config`) otherwise.
+  const metricsModule = config.metrics.enable ? await import('./metrics.js') : undefined;
+  const metrics = metricsModule ? new metricsModule.CriodMetrics() : undefined;
   const plugins = await createPlugins(selected, config, logger, metrics?.observeOperation).catch((err: Error) => {
     throw new StartupError(err.message, { cause: err });
   });
@@ -84,9 +86,9 @@ export async function startDaemon(config: EffectiveConfig, selected: SelectedPlu
     throw new StartupError(`cannot start the streaming server on ${config.streaming.address}:${config.streaming.port}: ${(err as Error).message}`, { cause: err });
   }
   let metricsServer: MetricsServer | undefined;
-  if (metrics) {
+  if (metricsModule && metrics) {
     try {
-      metricsServer = await serveMetrics(metrics, config.metrics.address, config.metrics.port, logger.child({ component: 'metrics' }));
+      metricsServer = await metricsModule.serveMetrics(metrics, config.metrics.address, config.metrics.port, logger.child({ component: 'metrics' }));
     } catch (err) {
       await streaming.close();
       await closePlugins(plugins);
