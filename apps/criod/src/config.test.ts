@@ -38,6 +38,7 @@ describe('effective config', () => {
       plugins: { runtime: '@criod/oci-runc', network: '@criod/net-cni', security: ['@criod/sec-seccomp', '@criod/sec-apparmor', '@criod/sec-apparmor/selinux'] },
       image: { pause_image: 'registry.k8s.io/pause:3.10', registries: {} },
       streaming: { address: '127.0.0.1', port: 0 },
+      metrics: { enable: false, address: '127.0.0.1', port: 9090 },
       network: { conf_dir: '/etc/cni/net.d', plugin_dirs: ['/usr/lib/cni'] },
     });
   });
@@ -60,6 +61,8 @@ describe('effective config', () => {
 
   it('names a key with a bad value', () => {
     expect(() => build('[streaming]\nport = 70000\n')).toThrow(/bad value for config key "streaming.port"/);
+    expect(() => build('[metrics]\nenable = "yes"\n')).toThrow(/bad value for config key "metrics.enable"/);
+    expect(() => build('[metrics]\nenabled = true\n')).toThrow('unknown config key "metrics.enabled"');
     expect(() => build('listen = "tcp://0.0.0.0:1"\n')).toThrow(/bad value for config key "listen": must be a unix/);
     expect(() => build('log_level = "chatty"\n')).toThrow(/bad value for config key "log_level"/);
   });

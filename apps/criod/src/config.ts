@@ -59,6 +59,15 @@ export const daemonShape = {
       port: z.number().int().min(0).max(65535).default(0),
     })
     .default({ address: '127.0.0.1', port: 0 }),
+  /** Prometheus metrics on http://address:port/metrics; nothing listens unless enabled. */
+  metrics: z
+    .strictObject({
+      enable: z.boolean().default(false),
+      address: z.string().min(1).default('127.0.0.1'),
+      /** CRI-O's default; 0 picks a free one. */
+      port: z.number().int().min(0).max(65535).default(9090),
+    })
+    .default({ enable: false, address: '127.0.0.1', port: 9090 }),
 };
 
 export type DaemonConfig = z.infer<z.ZodObject<typeof daemonShape>>;

@@ -5,6 +5,7 @@ import { CriService, type Logger, type PluginSet } from '@criod/core';
 import { createCriServer, serveUnix, type CriListener } from '@criod/cri-grpc';
 import { createStreamingServer, netnsPortForwarder, type StreamingServer } from '@criod/cri-streaming';
 import { socketPath, type EffectiveConfig } from './config.js';
+import type { MetricsServer } from './metrics.js';
 import { closePlugins, createPlugins, type SelectedPlugin } from './plugins.js';
 import { criodVersion } from './version.js';
 
@@ -47,7 +48,10 @@ export async function startDaemon(config: EffectiveConfig, selected: SelectedPlu
   await claimSocket(socket, logger);
   await mkdir(config.root, { recursive: true, mode: 0o700 });
   await mkdir(config.runroot, { recursive: true, mode: 0o700 });
-  const plugins = await createPlugins(selected, config, logger).catch((err: Error) => {
+  // Loaded only when enabled: prom-client would slow every start (and `criod config`) otherwise.
+  const metricsModule = config.metrics.enable ? await import('./metrics.js') : undefined;
+  const metrics = metricsModule ? new metricsModule.CriodMetrics() : undefined;
+  const plugins = await createPlugins(selected, config, logger, metrics?.observeOperation).catch((err: Error) => {
     throw new StartupError(err.message, { cause: err });
   });
   const core = new CriService(plugins, logger, {
@@ -56,7 +60,9 @@ export async function startDaemon(config: EffectiveConfig, selected: SelectedPlu
     registries: config.image.registries,
     pauseImage: config.image.pause_image,
     runroot: config.runroot,
+    observe: metrics?.observeOperation,
   });
+  metrics?.countStatesWith(() => core.stateCounts());
   try {
     await core.restore();
   } catch (err) {
@@ -79,7 +85,17 @@ export async function startDaemon(config: EffectiveConfig, selected: SelectedPlu
     await closePlugins(plugins);
     throw new StartupError(`cannot start the streaming server on ${config.streaming.address}:${config.streaming.port}: ${(err as Error).message}`, { cause: err });
   }
-  const server = createCriServer({ core, logger, streaming });
+  let metricsServer: MetricsServer | undefined;
+  if (metricsModule && metrics) {
+    try {
+      metricsServer = await metricsModule.serveMetrics(metrics, config.metrics.address, config.metrics.port, logger.child({ component: 'metrics' }));
+    } catch (err) {
+      await streaming.close();
+      await closePlugins(plugins);
+      throw new StartupError(`cannot serve metrics on ${config.metrics.address}:${config.metrics.port}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const server = createCriServer({ core, logger, streaming, observe: metrics?.observeRpc });
   let listener: CriListener;
   try {
     // Root-only socket, from its creation on: the CRI grants full control of the node.
@@ -92,11 +108,12 @@ export async function startDaemon(config: EffectiveConfig, selected: SelectedPlu
     await chmod(socket, 0o660);
   } catch (err) {
     server.forceShutdown();
+    await metricsServer?.close();
     await streaming.close();
     await closePlugins(plugins);
     throw new StartupError(`cannot listen on ${socket}: ${(err as Error).message}`, { cause: err });
   }
-  logger.info({ socket, streaming: streaming.url, version: criodVersion, plugins: selected.map((s) => s.definition.name) }, 'criod is serving CRI v1');
+  logger.info({ socket, streaming: streaming.url, metrics: metricsServer?.url, version: criodVersion, plugins: selected.map((s) => s.definition.name) }, 'criod is serving CRI v1');
   let stopping: Promise<void> | undefined;
   return {
     plugins,
@@ -104,6 +121,7 @@ export async function startDaemon(config: EffectiveConfig, selected: SelectedPlu
     stop() {
       stopping ??= (async () => {
         await listener.close(5000);
+        await metricsServer?.close();
         await streaming.close();
         await closePlugins(plugins);
         await rm(socket, { force: true });

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isPluginDefinition, type Logger, type PluginDefinition, type PluginInstances, type PluginKind, type PluginSet, type SecurityPlugin } from '@criod/core';
+import { isPluginDefinition, type Logger, type OperationObserver, type PluginDefinition, type PluginInstances, type PluginKind, type PluginSet, type SecurityPlugin } from '@criod/core';
 import { ConfigError, type EffectiveConfig, type PluginsConfig } from './config.js';
 
 async function importPackage(name: string): Promise<Record<string, unknown>> {
@@ -56,7 +56,7 @@ export async function loadPluginDefinitions(selection: PluginsConfig): Promise<S
 }
 
 /** Create the plugins in order; a failure names the plugin and closes the ones already made. */
-export async function createPlugins(selected: SelectedPlugin[], config: EffectiveConfig, logger: Logger): Promise<PluginSet> {
+export async function createPlugins(selected: SelectedPlugin[], config: EffectiveConfig, logger: Logger, observe?: OperationObserver): Promise<PluginSet> {
   const created: Partial<Record<Exclude<PluginKind, 'security'>, PluginInstances[PluginKind]>> = {};
   const security: SecurityPlugin[] = [];
   const all: { close?(): Promise<void> }[] = [];
@@ -72,6 +72,7 @@ export async function createPlugins(selected: SelectedPlugin[], config: Effectiv
           root: config.root,
           runroot: config.runroot,
           logger: logger.child({ plugin: definition.name }),
+          observe,
           get: <K extends PluginKind>(k: K) => {
             const p = created[k as Exclude<PluginKind, 'security'>];
             if (!p) throw new Error(`plugin ${definition.name} asked for a ${k} plugin it did not declare in requires`);

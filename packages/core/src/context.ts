@@ -1,4 +1,5 @@
 import type { Logger } from './logger.js';
+import type { OperationObserver } from './observe.js';
 import type { CoreState } from './state.js';
 import type { RegistriesConfig } from './types.js';
 import type { NamespacePlugin, NetworkPlugin, RuntimePlugin, SecurityPlugin, StorePlugin } from './plugins.js';
@@ -23,6 +24,8 @@ export interface CoreOptions {
   pauseImage?: string;
   /** Volatile state dir: pod files (resolv.conf, hosts, hostname, shm) live under <runroot>/pods. */
   runroot: string;
+  /** Told of pulls, restore results and the like, for metrics. */
+  observe?: OperationObserver;
 }
 
 /** What every CRI operation of core works with. */

@@ -24,3 +24,4 @@ export { writeFileAtomic } from './util/atomic.js';
 export { FileRefusedError, readRegularFile, resolveInRoot } from './util/confined-files.js';
 export { ociResources } from './containers/spec/resources.js';
 export type { ContainerEvent, ContainerEventListener, ContainerEventType } from './containers/events.js';
+export { timed, type OperationEvent, type OperationObserver, type StateCounts } from './observe.js';

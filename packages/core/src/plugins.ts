@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { Logger } from './logger.js';
+import type { OperationObserver } from './observe.js';
 import type {
   CgroupDriver,
   ContainerRecord,
@@ -172,6 +173,8 @@ export interface NetworkPlugin extends PluginBase {
   check(req: PodNetworkRequest): Promise<void>;
   /** Idempotent: tearing down a pod that has no network left is not an error. */
   tearDown(req: PodNetworkRequest): Promise<void>;
+  /** The node's pod CIDRs arrived (UpdateRuntimeConfig), e.g. to write a network config for them. */
+  updatePodCidrs?(cidrs: string[]): Promise<void>;
 }
 
 /** The minimal shape of an OCI runtime spec that security plugins edit. */
@@ -267,6 +270,8 @@ export interface PluginContext<C> {
   /** Volatile state dir of criod (--runroot). */
   runroot: string;
   logger: Logger;
+  /** Where the plugin reports timed operations (CNI commands, registry bytes) for metrics. */
+  observe?: OperationObserver;
   /** An already-created plugin of a kind this one `requires`. */
   get<K extends PluginKind>(kind: K): PluginInstances[K];
 }

@@ -16,8 +16,11 @@ import type { PodRecord } from './types.js';
 export async function restore(ctx: CoreContext): Promise<void> {
   const { store, namespace } = ctx.plugins;
   const log = ctx.logger.child({ phase: 'restore' });
+  let podsCleaned = 0;
+  let containersCleaned = 0;
   for (const pod of await store.pods.list()) {
     if (pod.creating) {
+      podsCleaned++;
       await cleanUpHalfMadePod(ctx, pod).catch((err: unknown) => log.error({ err, podId: pod.id }, 'cleaning up a half-made pod failed'));
       continue;
     }
@@ -33,6 +36,7 @@ export async function restore(ctx: CoreContext): Promise<void> {
   for (const c of await store.containers.list()) {
     if (!ctx.state.pods.has(c.podId)) {
       log.warn({ containerId: c.id, podId: c.podId }, 'container record of a pod that no longer exists: removing it');
+      containersCleaned++;
       await ctx.plugins.runtime.deleteContainer(c.id).catch(() => undefined);
       await store.images.removeRootfs(c.id).catch(() => undefined);
       await store.containers.delete(c.id);
@@ -68,6 +72,7 @@ export async function restore(ctx: CoreContext): Promise<void> {
     }
   }
   watchExits(ctx);
+  ctx.options.observe?.({ type: 'restore', podsRestored: ctx.state.pods.size, podsCleaned, containersRestored: ctx.state.containers.size, containersCleaned });
   log.info({ pods: ctx.state.pods.size, containers: ctx.state.containers.size }, 'state restored');
 }
 

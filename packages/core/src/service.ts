@@ -20,6 +20,7 @@ import { runPodSandbox, type RunPodSandboxOptions } from './pods/run-pod-sandbox
 import { stopPodSandbox } from './pods/stop-pod-sandbox.js';
 import { updatePodSandboxResources } from './pods/update-pod-sandbox-resources.js';
 import { restore } from './restore.js';
+import { stateCounts, updateRuntimeConfig } from './runtime-config.js';
 import { CoreState } from './state.js';
 import { runtimeConfig, status } from './status.js';
 import type { ContainerConfig, LinuxResources, PodSandboxConfig } from './types.js';
@@ -54,6 +55,15 @@ export class CriService {
 
   runtimeConfig() {
     return runtimeConfig(this.ctx);
+  }
+
+  updateRuntimeConfig(podCidr: string) {
+    return updateRuntimeConfig(this.ctx, podCidr);
+  }
+
+  /** Pods and containers by state, for metrics. */
+  stateCounts() {
+    return stateCounts(this.ctx);
   }
 
   runPodSandbox(config: PodSandboxConfig, runtimeHandler: string, options?: RunPodSandboxOptions) {

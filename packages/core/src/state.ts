@@ -25,4 +25,6 @@ export class CoreState {
   readonly podCreations = new Map<string, PodCreation>();
   /** Container lifecycle events ('container'); any number of GetContainerEvents streams listen. */
   readonly events = new EventEmitter().setMaxListeners(0);
+  /** The node's pod CIDR as kubelet last sent it in UpdateRuntimeConfig; "" until then. */
+  podCidr = '';
 }

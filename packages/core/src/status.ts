@@ -44,6 +44,7 @@ export async function status(ctx: CoreContext, verbose: boolean): Promise<Runtim
     }
     info.plugins = JSON.stringify(plugins);
     if (ctx.options.effectiveConfig !== undefined) info.config = JSON.stringify(ctx.options.effectiveConfig);
+    info.runtimeConfig = JSON.stringify({ podCidr: ctx.state.podCidr });
   }
   return { conditions, handlers: runtime.handlers(), info };
 }

@@ -33,11 +33,17 @@ export interface CriClient {
   close(): void;
 }
 
+export interface CriClientOptions {
+  /** Largest message the client accepts (grpc-js: 4 MiB; kubelet raises it to 16 MiB). */
+  maxReceiveMessageBytes?: number;
+}
+
 /** A CRI client over a unix socket, as crictl or kubelet would connect. */
-export function connectCri(socketPath: string): CriClient {
+export function connectCri(socketPath: string, options: CriClientOptions = {}): CriClient {
   const address = `unix://${socketPath}`;
-  const runtime = new RuntimeServiceClient(address, credentials.createInsecure());
-  const image = new ImageServiceClient(address, credentials.createInsecure());
+  const channel = options.maxReceiveMessageBytes ? { 'grpc.max_receive_message_length': options.maxReceiveMessageBytes } : {};
+  const runtime = new RuntimeServiceClient(address, credentials.createInsecure(), channel);
+  const image = new ImageServiceClient(address, credentials.createInsecure(), channel);
   return {
     runtime: promisify(runtime),
     image: promisify(image),

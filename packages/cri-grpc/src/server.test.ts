@@ -236,8 +236,8 @@ describe('requests that do not decode, and streaming RPCs criod does not serve',
   it('answers every streaming RPC it does not serve with UNIMPLEMENTED naming it', async () => {
     const session = rawSession();
     try {
-      const res = await rawCall(session, '/runtime.v1.RuntimeService/StreamPodSandboxes', Buffer.alloc(0));
-      expect(res).toMatchObject({ grpcStatus: String(GrpcStatus.UNIMPLEMENTED), grpcMessage: 'StreamPodSandboxes is not implemented by criod yet' });
+      const res = await rawCall(session, '/runtime.v1.RuntimeService/StreamPodSandboxMetrics', Buffer.alloc(0));
+      expect(res).toMatchObject({ grpcStatus: String(GrpcStatus.UNIMPLEMENTED), grpcMessage: 'StreamPodSandboxMetrics is not implemented by criod yet' });
     } finally {
       session.close();
     }

@@ -1,9 +1,22 @@
 import { Server, type MethodDefinition, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { CriService, Logger } from '@criod/core';
-import { ImageServiceService, RuntimeServiceService } from './gen/runtime/v1/api.js';
-import { streaming, tolerantDeserializer, unary, unimplementedStream, unimplementedUnary, type CallContext } from './handler.js';
-import { imageHandlers } from './image/index.js';
+import { Container, ContainerStats, Image, ImageServiceService, PodSandbox, PodSandboxStats, RuntimeServiceService } from './gen/runtime/v1/api.js';
 import {
+  listStream,
+  observeStream,
+  observeUnary,
+  streaming,
+  tolerantDeserializer,
+  unary,
+  unimplementedStream,
+  unimplementedUnary,
+  type CallContext,
+  type RpcObserver,
+} from './handler.js';
+import { imageHandlers } from './image/index.js';
+import { images } from './image/list-images.js';
+import {
+  containers,
   containerStatus,
   createContainer,
   execSync,
@@ -14,10 +27,10 @@ import {
   stopContainer,
   updateContainerResources,
 } from './runtime/containers.js';
-import { containerStats, listContainerStats, listPodSandboxStats, podSandboxStats } from './runtime/stats.js';
-import { listPodSandbox, podSandboxStatus, removePodSandbox, runPodSandbox, stopPodSandbox, updatePodSandboxResources } from './runtime/pods.js';
+import { containerStats, containerStatsList, listContainerStats, listPodSandboxStats, podSandboxStats, podSandboxStatsList } from './runtime/stats.js';
+import { listPodSandbox, podSandboxes, podSandboxStatus, removePodSandbox, runPodSandbox, stopPodSandbox, updatePodSandboxResources } from './runtime/pods.js';
 import { getContainerEvents } from './runtime/events.js';
-import { runtimeConfig } from './runtime/runtime-config.js';
+import { runtimeConfig, updateRuntimeConfig } from './runtime/runtime-config.js';
 import { attach, exec, portForward, type StreamingUrls } from './runtime/streaming.js';
 import { status } from './runtime/status.js';
 import { version } from './runtime/version.js';
@@ -33,6 +46,7 @@ function runtimeImpls(core: CriService, streaming: StreamingUrls | undefined): R
     version: version(core),
     status: status(core),
     runtimeConfig: runtimeConfig(core),
+    updateRuntimeConfig: updateRuntimeConfig(core),
     runPodSandbox: runPodSandbox(core),
     stopPodSandbox: stopPodSandbox(core),
     removePodSandbox: removePodSandbox(core),
@@ -57,14 +71,35 @@ function runtimeImpls(core: CriService, streaming: StreamingUrls | undefined): R
 
 /** Server-streaming calls criod serves: each handler owns its stream. */
 function streamImpls(core: CriService, logger: Logger): UntypedServiceImplementation {
-  return { getContainerEvents: getContainerEvents(core, logger) };
+  return {
+    getContainerEvents: getContainerEvents(core, logger),
+    streamPodSandboxes: listStream('StreamPodSandboxes', logger, podSandboxes(core), size(PodSandbox), (podSandboxes) => ({ podSandboxes })),
+    streamContainers: listStream('StreamContainers', logger, containers(core), size(Container), (containers) => ({ containers })),
+    streamContainerStats: listStream('StreamContainerStats', logger, containerStatsList(core), size(ContainerStats), (containerStats) => ({ containerStats })),
+    streamPodSandboxStats: listStream('StreamPodSandboxStats', logger, podSandboxStatsList(core), size(PodSandboxStats), (podSandboxStats) => ({ podSandboxStats })),
+  };
+}
+
+function imageStreamImpls(core: CriService, logger: Logger): UntypedServiceImplementation {
+  return { streamImages: listStream('StreamImages', logger, images(core), size(Image), (images) => ({ images })) };
+}
+
+/** The encoded size of a message, for chunking a list. */
+function size<T>(codec: { encode(message: T): { finish(): Uint8Array } }): (message: T) => number {
+  return (message) => codec.encode(message).finish().length;
 }
 
 /**
  * One service for grpc-js: every method of the definition is bound, and every request
  * deserializer is tolerant so that bytes which do not decode get INVALID_ARGUMENT.
  */
-function bindService(definition: Definition, impls: Record<string, AnyImpl>, streams: UntypedServiceImplementation, logger: Logger): [ServiceDefinition, UntypedServiceImplementation] {
+function bindService(
+  definition: Definition,
+  impls: Record<string, AnyImpl>,
+  streams: UntypedServiceImplementation,
+  logger: Logger,
+  observe: RpcObserver | undefined,
+): [ServiceDefinition, UntypedServiceImplementation] {
   const methods: Record<string, MethodDefinition<unknown, unknown>> = {};
   const service: UntypedServiceImplementation = {};
   for (const [method, desc] of Object.entries(definition) as [string, MethodDefinition<unknown, unknown>][]) {
@@ -72,8 +107,13 @@ function bindService(definition: Definition, impls: Record<string, AnyImpl>, str
     methods[method] = { ...desc, requestDeserialize: tolerantDeserializer(desc.requestDeserialize) };
     const impl = impls[method];
     const stream = streams[method] as Parameters<typeof streaming>[2] | undefined;
-    if (desc.responseStream) service[method] = stream ? streaming(rpc, logger, stream) : unimplementedStream(rpc);
-    else service[method] = impl ? unary(rpc, logger, impl) : unimplementedUnary(rpc);
+    if (desc.responseStream) {
+      const handler = stream ? streaming(rpc, logger, stream) : unimplementedStream(rpc);
+      service[method] = observe ? observeStream(rpc, observe, handler) : handler;
+    } else {
+      const handler = impl ? unary(rpc, logger, impl) : unimplementedUnary(rpc);
+      service[method] = observe ? observeUnary(rpc, observe, handler) : handler;
+    }
   }
   return [methods, service];
 }
@@ -83,11 +123,16 @@ export interface CriServerOptions {
   logger: Logger;
   /** Without one, Exec, Attach and PortForward answer UNIMPLEMENTED. */
   streaming?: StreamingUrls;
+  /** Told of every finished RPC, e.g. for metrics. */
+  observe?: RpcObserver;
 }
 
-export function createCriServer({ core, logger, streaming }: CriServerOptions): Server {
-  const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.max_send_message_length': 16 * 1024 * 1024 });
-  server.addService(...bindService(RuntimeServiceService, runtimeImpls(core, streaming), streamImpls(core, logger), logger));
-  server.addService(...bindService(ImageServiceService, imageHandlers(core), {}, logger));
+/** One gRPC message at most, either way. */
+export const maxMessageBytes = 16 * 1024 * 1024;
+
+export function createCriServer({ core, logger, streaming, observe }: CriServerOptions): Server {
+  const server = new Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes });
+  server.addService(...bindService(RuntimeServiceService, runtimeImpls(core, streaming), streamImpls(core, logger), logger, observe));
+  server.addService(...bindService(ImageServiceService, imageHandlers(core), imageStreamImpls(core, logger), logger, observe));
   return server;
 }

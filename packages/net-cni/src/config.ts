@@ -20,6 +20,11 @@ export const configSchema = z.strictObject({
   default_network: z.string().default(''),
   /** Time limit of one plugin invocation; the plugin is killed when it runs out. */
   plugin_timeout_seconds: z.number().positive().max(3600).default(60),
+  /**
+   * A CNI config template (containerd's syntax: {{.PodCIDR}}, {{.PodCIDRRanges}}, {{.Routes}})
+   * rendered into conf_dir when kubelet sends the node's pod CIDR; empty renders nothing.
+   */
+  conf_template: z.string().default(''),
   /** Ranges (a list of range sets) passed as runtimeConfig.ipRanges; empty passes nothing. */
   ip_ranges: z.array(z.array(ipRangeSchema).min(1)).default([]),
 });

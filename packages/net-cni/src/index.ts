@@ -8,7 +8,8 @@ import { configSchema, type NetCniConfig } from './config.js';
 import { CniNetwork, PLUGIN_NAME } from './network.js';
 
 export { configSchema, type NetCniConfig, type IpRange } from './config.js';
-export { CniNetwork, type CniNetworkOptions, IF_NAME, PLUGIN_NAME } from './network.js';
+export { CniNetwork, type CniNetworkOptions, IF_NAME, PLUGIN_NAME, RENDERED_CONF } from './network.js';
+export { renderTemplate, podCidrData, type TemplateData } from './template.js';
 export {
   loadNetwork,
   listConfFiles,
@@ -54,6 +55,8 @@ export const plugin = definePlugin<'network', NetCniConfig>({
       timeoutMs: Math.round(cfg.plugin_timeout_seconds * 1000),
       ipRanges: cfg.ip_ranges,
       logger: ctx.logger,
+      confTemplate: cfg.conf_template,
+      observe: ctx.observe,
     });
     await net.start();
     return net;

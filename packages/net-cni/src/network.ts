@@ -2,20 +2,24 @@
  * The CNI network plugin: follows the conf dir, runs plugin chains for ADD/CHECK/DEL, and caches
  * each ADD so its DEL runs with the same config whatever happened to the conf dir since.
  */
-import { statfs } from 'node:fs/promises';
-import type { Logger, NetworkPlugin, PodNetworkRequest, PodNetworkStatus, Readiness } from '@criod/core';
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage } from '@criod/core';
+import { readFile, statfs } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Logger, NetworkPlugin, OperationObserver, PodNetworkRequest, PodNetworkStatus, Readiness } from '@criod/core';
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage, timed, writeFileAtomic } from '@criod/core';
 import { deleteCache, readCache, writeCache, type CacheEntry } from './cache.js';
 import type { IpRange } from './config.js';
 import { CNI_NAME_RE, loadNetwork, type LoadResult, type NetworkConfList } from './confload.js';
 import { findPlugin, invokePlugin, missingPluginError, type CniCommand } from './exec.js';
 import { resultIps, versionAtLeast } from './result.js';
 import { capabilityArgs, cniArgs, pluginStdin } from './runtime.js';
+import { podCidrData, renderTemplate } from './template.js';
 import { DirWatcher } from './watch.js';
 
 export const PLUGIN_NAME = '@criod/net-cni';
 export const IF_NAME = 'eth0';
 const NOT_READY = 'NetworkPluginNotReady';
+/** Where the rendered conf_template goes in the conf dir (containerd: 10-containerd-net.conflist). */
+export const RENDERED_CONF = '10-criod-net.conflist';
 /** statfs f_type of an nsfs file: a live namespace. */
 const NSFS_MAGIC = 0x6e736673;
 
@@ -29,6 +33,10 @@ export interface CniNetworkOptions {
   logger: Logger;
   /** Poll period while the conf dir cannot be watched. */
   pollMs?: number;
+  /** Template file rendered into the conf dir when the node's pod CIDRs arrive; "" = none. */
+  confTemplate?: string;
+  /** Told how long each ADD/CHECK/DEL chain took and whether it succeeded. */
+  observe?: OperationObserver;
 }
 
 /** What one chain run needs besides the list. */
@@ -61,6 +69,7 @@ export class CniNetwork implements NetworkPlugin {
   private reloadAgain = false;
   private readonly podLocks = new Map<string, Promise<void>>();
   private readonly logger: Logger;
+  private podCidrs: string[] = [];
 
   constructor(private readonly opts: CniNetworkOptions) {
     this.logger = opts.logger;
@@ -138,6 +147,8 @@ export class CniNetwork implements NetworkPlugin {
       cniVersion: s.ok ? s.network.list.cniVersion : null,
       plugins: s.ok ? s.network.list.plugins.map((p) => p.type) : [],
       watch: this.watcher?.mode ?? 'closed',
+      podCidrs: this.podCidrs,
+      confTemplate: this.opts.confTemplate || null,
       ...(s.ok ? {} : { notReady: s.message }),
     };
   }
@@ -165,9 +176,11 @@ export class CniNetwork implements NetworkPlugin {
 
       let result: Record<string, unknown> | undefined;
       try {
-        for (let i = 0; i < list.plugins.length; i++) {
-          result = await this.run('ADD', list, i, paths[i] as string, att, result);
-        }
+        await timed(async () => {
+          for (let i = 0; i < list.plugins.length; i++) {
+            result = await this.run('ADD', list, i, paths[i] as string, att, result);
+          }
+        }, this.report('ADD'));
         if (!result) throw new Error(`CNI network ${list.name}: the chain returned no result`);
         const entry: CacheEntry = {
           kind: 'criod-cni-cache/v1',
@@ -217,9 +230,11 @@ export class CniNetwork implements NetworkPlugin {
         cniArgs: e.cniArgs,
         capabilityArgs: e.capabilityArgs,
       };
-      for (let i = 0; i < list.plugins.length; i++) {
-        await this.run('CHECK', list, i, paths[i] as string, att, e.result);
-      }
+      await timed(async () => {
+        for (let i = 0; i < list.plugins.length; i++) {
+          await this.run('CHECK', list, i, paths[i] as string, att, e.result);
+        }
+      }, this.report('CHECK'));
     });
   }
 
@@ -263,12 +278,46 @@ export class CniNetwork implements NetworkPlugin {
         };
       }
       const paths = await this.resolvePlugins(list);
-      for (let i = list.plugins.length - 1; i >= 0; i--) {
-        await this.run('DEL', list, i, paths[i] as string, att, prevResult);
-      }
+      await timed(async () => {
+        for (let i = list.plugins.length - 1; i >= 0; i--) {
+          await this.run('DEL', list, i, paths[i] as string, att, prevResult);
+        }
+      }, this.report('DEL'));
       await deleteCache(this.opts.cacheDir, req.podId);
       this.logger.debug({ podId: req.podId, network: list.name }, 'pod network torn down');
     });
+  }
+
+  /**
+   * The node's pod CIDRs: recorded, and with a conf_template rendered into the conf dir. As in
+   * containerd, a network config someone else installed wins: the template only fills the gap
+   * (or replaces what it rendered itself, for a changed CIDR).
+   */
+  async updatePodCidrs(cidrs: string[]): Promise<void> {
+    this.podCidrs = cidrs;
+    const template = this.opts.confTemplate;
+    if (!template) return;
+    const s = this.state;
+    if (s.ok && basename(s.network.file) !== RENDERED_CONF) {
+      this.logger.info({ file: s.network.file }, 'a CNI network config is in place: not rendering conf_template');
+      return;
+    }
+    let text: string;
+    try {
+      text = renderTemplate(await readFile(template, 'utf8'), podCidrData(cidrs));
+      JSON.parse(text);
+    } catch (err) {
+      throw new FailedPreconditionError(`[network] conf_template ${template}: ${errorMessage(err)}`);
+    }
+    const file = join(this.opts.confDir, RENDERED_CONF);
+    await writeFileAtomic(file, text, 0o644);
+    this.logger.info({ file, podCidrs: cidrs }, 'CNI network config rendered from conf_template');
+    // The watcher would notice too; reloading now makes NetworkReady follow before the answer.
+    await this.reload();
+  }
+
+  private report(command: 'ADD' | 'CHECK' | 'DEL') {
+    return (ok: boolean, seconds: number) => this.opts.observe?.({ type: 'cni', command, ok, seconds });
   }
 
   private async resolvePlugins(list: NetworkConfList): Promise<string[]> {

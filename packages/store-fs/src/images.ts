@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NotFoundError, nowNs, type FilesystemUsage, type ImageRecord, type ImageStore, type LayerUsage, type Logger, type PullOptions, type RegistryAuth } from '@criod/core';
+import { NotFoundError, nowNs, type FilesystemUsage, type ImageRecord, type ImageStore, type LayerUsage, type Logger, type OperationObserver, type PullOptions, type RegistryAuth } from '@criod/core';
 import {
   parseReference,
   RegistryClient,
@@ -39,6 +39,8 @@ export interface FsImageStoreOptions {
   rootfsMode?: RootfsMode;
   /** Platform picked from image indexes; the host's by default. */
   platform?: Platform;
+  /** Told the bytes of each layer fetched from a registry. */
+  observe?: OperationObserver;
 }
 
 const hexId = /^[a-f0-9]{64}$/;
@@ -170,7 +172,10 @@ export class FsImageStore implements ImageStore {
           chains[i]!,
           resolved.config.rootfs.diff_ids[i]!,
           layer.digest,
-          (path) => client.downloadBlob(resolved, layer, path, throttledProgress(logger, { layer: layer.digest })),
+          async (path) => {
+            await client.downloadBlob(resolved, layer, path, throttledProgress(logger, { layer: layer.digest }));
+            this.options.observe?.({ type: 'image_bytes', bytes: layer.size });
+          },
           `layer ${layer.digest} of ${reference.toString()}`,
         ),
       );

@@ -36,6 +36,7 @@ export const plugin = definePlugin({
       http: { noProgressTimeoutMs: ctx.config.pull_no_progress_timeout_seconds * 1000 },
       maxConcurrentDownloads: ctx.config.max_concurrent_downloads,
       rootfsMode: ctx.config.rootfs_mode,
+      observe: ctx.observe,
     });
     const store: StorePlugin = {
       name: '@criod/store-fs',

@@ -1,5 +1,6 @@
 import type { CoreContext } from '../context.js';
 import { InvalidArgumentError } from '../errors.js';
+import { timed } from '../observe.js';
 import type { ImageRecord, RegistryAuth } from '../types.js';
 import { withPinned } from './pinned.js';
 
@@ -11,7 +12,10 @@ export async function pullImage(ctx: CoreContext, ref: string, auth?: RegistryAu
   if (ref.trim() === '') throw new InvalidArgumentError('PullImage needs an image reference');
   const pinned = ctx.options.pauseImage !== undefined && ref === ctx.options.pauseImage;
   ctx.logger.info({ image: ref }, 'pulling image');
-  const image = await ctx.plugins.store.images.pull(ref, { registries: ctx.options.registries ?? {}, ...(auth ? { auth } : {}), pinned });
+  const image = await timed(
+    () => ctx.plugins.store.images.pull(ref, { registries: ctx.options.registries ?? {}, ...(auth ? { auth } : {}), pinned }),
+    (ok, seconds) => ctx.options.observe?.({ type: 'image_pull', ok, seconds }),
+  );
   const [marked] = await withPinned(ctx, [image]);
   return marked!;
 }

@@ -1,5 +1,7 @@
 import type { CriService } from '@criod/core';
 import type {
+  Container,
+  ContainerFilter,
   ContainerStatusRequest,
   ContainerStatusResponse,
   CreateContainerRequest,
@@ -56,8 +58,9 @@ export function containerStatus(core: CriService) {
   };
 }
 
-export function listContainers(core: CriService) {
-  return async (req: ListContainersRequest): Promise<ListContainersResponse> => {
+/** The containers a filter selects, shared by ListContainers and StreamContainers. */
+export function containers(core: CriService) {
+  return async (req: { filter?: ContainerFilter | undefined }): Promise<Container[]> => {
     const f = req.filter;
     const items = await core.listContainers({
       id: f?.id || undefined,
@@ -65,8 +68,13 @@ export function listContainers(core: CriService) {
       state: f?.state ? containerStateFromCri(f.state.state) : undefined,
       labelSelector: f?.labelSelector,
     });
-    return { containers: items.map(containerToCri) };
+    return items.map(containerToCri);
   };
+}
+
+export function listContainers(core: CriService) {
+  const list = containers(core);
+  return async (req: ListContainersRequest): Promise<ListContainersResponse> => ({ containers: await list(req) });
 }
 
 export function execSync(core: CriService) {

@@ -1,6 +1,8 @@
 import { nowNs, type CriService } from '@criod/core';
 import {
   PodSandboxState,
+  type PodSandbox,
+  type PodSandboxFilter,
   type ListPodSandboxRequest,
   type ListPodSandboxResponse,
   type PodSandboxStatusRequest,
@@ -57,11 +59,17 @@ export function updatePodSandboxResources(core: CriService) {
   };
 }
 
-export function listPodSandbox(core: CriService) {
-  return (req: ListPodSandboxRequest): ListPodSandboxResponse => {
+/** The pods a filter selects, shared by ListPodSandbox and StreamPodSandboxes. */
+export function podSandboxes(core: CriService) {
+  return (req: { filter?: PodSandboxFilter | undefined }): PodSandbox[] => {
     const f = req.filter;
     const state = f?.state ? (f.state.state === PodSandboxState.SANDBOX_READY ? 'ready' : 'notready') : undefined;
-    return { items: core.listPodSandbox({ id: f?.id || undefined, state, labelSelector: f?.labelSelector }).map(podToCri) };
+    return core.listPodSandbox({ id: f?.id || undefined, state, labelSelector: f?.labelSelector }).map(podToCri);
   };
+}
+
+export function listPodSandbox(core: CriService) {
+  const list = podSandboxes(core);
+  return (req: ListPodSandboxRequest): ListPodSandboxResponse => ({ items: list(req) });
 }
 

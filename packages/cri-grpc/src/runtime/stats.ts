@@ -1,5 +1,9 @@
 import type { CriService } from '@criod/core';
 import type {
+  ContainerStats,
+  ContainerStatsFilter,
+  PodSandboxStats,
+  PodSandboxStatsFilter,
   ContainerStatsRequest,
   ContainerStatsResponse,
   ListContainerStatsRequest,
@@ -22,15 +26,21 @@ export function containerStats(core: CriService) {
   });
 }
 
-export function listContainerStats(core: CriService) {
-  return async (req: ListContainerStatsRequest): Promise<ListContainerStatsResponse> => {
+/** Stats of the containers a filter selects, shared by ListContainerStats and StreamContainerStats. */
+export function containerStatsList(core: CriService) {
+  return async (req: { filter?: ContainerStatsFilter | undefined }): Promise<ContainerStats[]> => {
     const f = req.filter;
     const [stats, mp] = await Promise.all([
       core.listContainerStats({ id: f?.id || undefined, podId: f?.podSandboxId || undefined, labelSelector: f?.labelSelector }),
       layerMountpoint(core),
     ]);
-    return { stats: stats.map((s) => containerStatsToCri(s, mp)) };
+    return stats.map((s) => containerStatsToCri(s, mp));
   };
+}
+
+export function listContainerStats(core: CriService) {
+  const list = containerStatsList(core);
+  return async (req: ListContainerStatsRequest): Promise<ListContainerStatsResponse> => ({ stats: await list(req) });
 }
 
 export function podSandboxStats(core: CriService) {
@@ -39,9 +49,15 @@ export function podSandboxStats(core: CriService) {
   });
 }
 
-export function listPodSandboxStats(core: CriService) {
-  return async (req: ListPodSandboxStatsRequest): Promise<ListPodSandboxStatsResponse> => {
+/** Stats of the pods a filter selects, shared by ListPodSandboxStats and StreamPodSandboxStats. */
+export function podSandboxStatsList(core: CriService) {
+  return async (req: { filter?: PodSandboxStatsFilter | undefined }): Promise<PodSandboxStats[]> => {
     const [stats, mp] = await Promise.all([core.listPodSandboxStats({ id: req.filter?.id || undefined, labelSelector: req.filter?.labelSelector }), layerMountpoint(core)]);
-    return { stats: stats.map((s) => podStatsToCri(s, mp)) };
+    return stats.map((s) => podStatsToCri(s, mp));
   };
+}
+
+export function listPodSandboxStats(core: CriService) {
+  const list = podSandboxStatsList(core);
+  return async (req: ListPodSandboxStatsRequest): Promise<ListPodSandboxStatsResponse> => ({ stats: await list(req) });
 }
