@@ -13,6 +13,7 @@ export {
   pinName,
   type NetnsOptions,
 } from './namespaces.js';
+export { parseNetDev } from './netdev.js';
 export { parseMountinfo, readMountinfo, topMountAt, unescapeMountField, type MountEntry } from './mountinfo.js';
 export { planSysctls, sysctlComponents, sysctlNamespace, type SysctlSetting } from './sysctl.js';
 
