@@ -15,7 +15,7 @@ export { podFullName } from './pods/validate.js';
 export { CoreState } from './state.js';
 export { KeyedMutex } from './util/keyed-mutex.js';
 export type { ContainerFilter } from './containers/list-containers.js';
-export type { ContainerStatsFilter, ContainerStatsResult, PodStatsResult } from './containers/stats.js';
+export type { ContainerStatsFilter, ContainerStatsResult, PodNetworkStats, PodStatsResult } from './containers/stats.js';
 export type { ContainerStatusResult } from './containers/container-status.js';
 export { runningContainer } from './containers/exec-sync.js';
 export { resolveCapabilities, daemonBoundingSet, capabilitiesInMask, capabilityMask, capabilityNames, defaultCapabilities, type CapabilityRequest, type OciCapabilities } from './containers/spec/capabilities.js';

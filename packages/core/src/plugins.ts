@@ -84,6 +84,21 @@ export interface ContainerStatsSample {
   majorPageFaults: number;
 }
 
+/** Counters of one network interface, as in /proc/net/dev. */
+export interface InterfaceStats {
+  name: string;
+  rxBytes: bigint;
+  rxErrors: bigint;
+  txBytes: bigint;
+  txErrors: bigint;
+}
+
+export interface NetworkStatsSample {
+  timestamp: bigint;
+  /** Every interface of the namespace but loopback. */
+  interfaces: InterfaceStats[];
+}
+
 /** An interactive process (exec or attach) for the streaming server. */
 export interface InteractiveProcess {
   stdin?: NodeJS.WritableStream;
@@ -148,6 +163,8 @@ export interface NamespacePlugin extends PluginBase {
   release(ns: PinnedNamespace): Promise<void>;
   /** Every namespace this plugin pinned and still holds, for cleanup at restore. */
   list(): Promise<PinnedNamespace[]>;
+  /** Interface counters read inside a pinned network namespace (pod network stats). */
+  networkStats?(ns: PinnedNamespace): Promise<NetworkStatsSample>;
 }
 
 export interface PodNetworkRequest {
@@ -173,6 +190,8 @@ export interface NetworkPlugin extends PluginBase {
   check(req: PodNetworkRequest): Promise<void>;
   /** Idempotent: tearing down a pod that has no network left is not an error. */
   tearDown(req: PodNetworkRequest): Promise<void>;
+  /** The interface it creates in the pod's network namespace: the default one of the pod's stats. */
+  readonly podInterface?: string;
   /** The node's pod CIDRs arrived (UpdateRuntimeConfig), e.g. to write a network config for them. */
   updatePodCidrs?(cidrs: string[]): Promise<void>;
 }

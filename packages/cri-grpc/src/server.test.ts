@@ -232,14 +232,4 @@ describe('requests that do not decode, and streaming RPCs criod does not serve',
       details: 'RunPodSandbox: config.metadata.name is 300 characters long; at most 253',
     });
   });
-
-  it('answers every streaming RPC it does not serve with UNIMPLEMENTED naming it', async () => {
-    const session = rawSession();
-    try {
-      const res = await rawCall(session, '/runtime.v1.RuntimeService/StreamPodSandboxMetrics', Buffer.alloc(0));
-      expect(res).toMatchObject({ grpcStatus: String(GrpcStatus.UNIMPLEMENTED), grpcMessage: 'StreamPodSandboxMetrics is not implemented by criod yet' });
-    } finally {
-      session.close();
-    }
-  });
 });

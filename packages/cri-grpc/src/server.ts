@@ -1,6 +1,6 @@
 import { Server, type MethodDefinition, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { CriService, Logger } from '@criod/core';
-import { Container, ContainerStats, Image, ImageServiceService, PodSandbox, PodSandboxStats, RuntimeServiceService } from './gen/runtime/v1/api.js';
+import { Container, ContainerStats, Image, ImageServiceService, PodSandbox, PodSandboxMetrics, PodSandboxStats, RuntimeServiceService } from './gen/runtime/v1/api.js';
 import {
   listStream,
   observeStream,
@@ -28,6 +28,7 @@ import {
   updateContainerResources,
 } from './runtime/containers.js';
 import { containerStats, containerStatsList, listContainerStats, listPodSandboxStats, podSandboxStats, podSandboxStatsList } from './runtime/stats.js';
+import { listMetricDescriptors, listPodSandboxMetrics, podSandboxMetricsList } from './runtime/metrics.js';
 import { listPodSandbox, podSandboxes, podSandboxStatus, removePodSandbox, runPodSandbox, stopPodSandbox, updatePodSandboxResources } from './runtime/pods.js';
 import { getContainerEvents } from './runtime/events.js';
 import { runtimeConfig, updateRuntimeConfig } from './runtime/runtime-config.js';
@@ -66,6 +67,8 @@ function runtimeImpls(core: CriService, streaming: StreamingUrls | undefined): R
     listContainerStats: listContainerStats(core),
     podSandboxStats: podSandboxStats(core),
     listPodSandboxStats: listPodSandboxStats(core),
+    listMetricDescriptors: listMetricDescriptors(),
+    listPodSandboxMetrics: listPodSandboxMetrics(core),
   };
 }
 
@@ -77,6 +80,7 @@ function streamImpls(core: CriService, logger: Logger): UntypedServiceImplementa
     streamContainers: listStream('StreamContainers', logger, containers(core), size(Container), (containers) => ({ containers })),
     streamContainerStats: listStream('StreamContainerStats', logger, containerStatsList(core), size(ContainerStats), (containerStats) => ({ containerStats })),
     streamPodSandboxStats: listStream('StreamPodSandboxStats', logger, podSandboxStatsList(core), size(PodSandboxStats), (podSandboxStats) => ({ podSandboxStats })),
+    streamPodSandboxMetrics: listStream('StreamPodSandboxMetrics', logger, podSandboxMetricsList(core), size(PodSandboxMetrics), (podSandboxMetrics) => ({ podSandboxMetrics })),
   };
 }
 

@@ -63,6 +63,7 @@ function validatePodId(podId: string): void {
 
 export class CniNetwork implements NetworkPlugin {
   readonly name = PLUGIN_NAME;
+  readonly podInterface = IF_NAME;
   private state: LoadResult = { ok: false, message: 'CNI network config not loaded yet', files: [] };
   private watcher: DirWatcher | undefined;
   private reloading: Promise<void> | undefined;

@@ -13,6 +13,7 @@ export {
   pinName,
   type NetnsOptions,
 } from './namespaces.js';
+export { parseNetDev } from './netdev.js';
 export { parseMountinfo, readMountinfo, topMountAt, unescapeMountField, type MountEntry } from './mountinfo.js';
 export { planSysctls, sysctlComponents, sysctlNamespace, type SysctlSetting } from './sysctl.js';
 
@@ -23,7 +24,7 @@ export const configSchema = z.strictObject({
   netns_dir: z.string().refine(nodePath.isAbsolute, 'must be an absolute path').default('/var/run/netns'),
   /** Where ipc and uts namespaces are pinned, <pin_dir>/<kind>/criod-<id>; empty means <runroot>/ns. */
   pin_dir: z.string().refine(absoluteOrEmpty, 'must be an absolute path or empty').default(''),
-  /** Limit for each command the plugin spawns (unshare, mount, umount), in milliseconds. */
+  /** Limit for each command the plugin spawns (unshare, nsenter, mount, umount), in milliseconds. */
   timeout_ms: z.number().int().positive().default(10_000),
 });
 

@@ -17,14 +17,17 @@ import {
   InternalError,
   InvalidArgumentError,
   errorMessage,
+  nowNs,
   type Logger,
   type NamespaceCreateOptions,
   type NamespaceKind,
   type NamespacePlugin,
+  type NetworkStatsSample,
   type PinnedNamespace,
 } from '@criod/core';
 import { ExecaError, execa } from 'execa';
 import { readMountinfo, topMountAt } from './mountinfo.js';
+import { parseNetDev } from './netdev.js';
 import { planSysctls, type SysctlSetting } from './sysctl.js';
 
 export const PLUGIN_NAME = '@criod/net-netns';
@@ -219,6 +222,21 @@ export class NetnsNamespaces implements NamespacePlugin {
       }
     }
     return out.sort((a, b) => a.path.localeCompare(b.path));
+  }
+
+  /**
+   * /proc/net/dev as seen from inside the namespace. A pinned namespace may hold no process at
+   * all, and Node cannot setns(2), so this costs one spawn: nsenter joins it and execs cat.
+   */
+  async networkStats(ns: PinnedNamespace): Promise<NetworkStatsSample> {
+    if (ns.kind !== 'net') throw new InvalidArgumentError(`network stats need a net namespace, not ${String(ns.kind)}`);
+    const timestamp = nowNs();
+    try {
+      const { stdout } = await execa('nsenter', [`--net=${ns.path}`, '--', 'cat', '/proc/net/dev'], this.execOptions());
+      return { timestamp, interfaces: parseNetDev(stdout) };
+    } catch (err) {
+      throw this.spawnError(err, 'step "read /proc/net/dev" (nsenter)', ns.path);
+    }
   }
 
   async info(): Promise<Record<string, unknown>> {

@@ -265,6 +265,17 @@ describe('listing, stats and restore', () => {
     expect(pod.containers.map((c) => c.container.id)).toEqual([id]);
   });
 
+  it('reads pod network counters through the namespace plugin, none for a host-network pod', async () => {
+    const stats = await svc.podSandboxStats(podId);
+    expect(stats.network?.defaultInterface).toMatchObject({ name: 'eth0', rxBytes: 2048n });
+    const host = testPodConfig('host', { logDirectory: join(runroot, 'logs') });
+    host.linux.securityContext.namespaceOptions = { network: 'node', pid: 'container', ipc: 'node', targetId: '' };
+    const hostPod = await svc.runPodSandbox(host, '');
+    const listed = await svc.listPodSandboxStats();
+    expect(listed.find((p) => p.pod.id === podId)?.network?.interfaces.map((i) => i.name)).toEqual(['eth0']);
+    expect(listed.find((p) => p.pod.id === hostPod)?.network).toBeUndefined();
+  });
+
   it('restores containers and reconciles exits that happened while criod was down', async () => {
     const a = await svc.createContainer(podId, testContainerConfig('a'));
     await svc.startContainer(a);

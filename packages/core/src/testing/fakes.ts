@@ -9,6 +9,8 @@ import type {
   ExecSyncResult,
   ImageStore,
   InteractiveProcess,
+  InterfaceStats,
+  NetworkStatsSample,
   PullOptions,
   RuntimeContainerRequest,
   RuntimeContainerState,
@@ -34,6 +36,7 @@ import type {
   Readiness,
   RuntimeHandlerInfo,
 } from '../types.js';
+import { nowNs } from '../types.js';
 
 const ready: Readiness = { ready: true, reason: '', message: '' };
 
@@ -176,6 +179,14 @@ export class FakeNamespaces implements NamespacePlugin {
 
   async list(): Promise<PinnedNamespace[]> {
     return [...this.open].map((path) => ({ kind: path.split('/')[3] as NamespaceKind, path }));
+  }
+
+  /** What networkStats() reports for every open network namespace. */
+  interfaces: InterfaceStats[] = [{ name: 'eth0', rxBytes: 2048n, rxErrors: 1n, txBytes: 1024n, txErrors: 0n }];
+
+  async networkStats(ns: PinnedNamespace): Promise<NetworkStatsSample> {
+    if (ns.kind !== 'net' || !this.open.has(ns.path)) throw new NotFoundError(`no open network namespace at ${ns.path}`);
+    return { timestamp: nowNs(), interfaces: this.interfaces };
   }
 }
 

@@ -1,5 +1,5 @@
-import type { ContainerStatsResult, PodStatsResult } from '@criod/core';
-import type { ContainerStats, PodSandboxStats } from '../gen/runtime/v1/api.js';
+import type { ContainerStatsResult, InterfaceStats, PodNetworkStats, PodStatsResult } from '@criod/core';
+import type { ContainerStats, NetworkInterfaceUsage, NetworkUsage, PodSandboxStats } from '../gen/runtime/v1/api.js';
 
 const u64 = (v: number | bigint) => ({ value: BigInt(v) });
 
@@ -49,11 +49,24 @@ export function podStatsToCri(p: PodStatsResult, fsMountpoint: string): PodSandb
         majorPageFaults: undefined,
         psi: undefined,
       },
-      network: undefined,
+      network: p.network && networkToCri(p.network),
       process: undefined,
       containers: p.containers.map((c) => containerStatsToCri(c, fsMountpoint)),
       io: undefined,
     },
     windows: undefined,
+  };
+}
+
+function interfaceToCri(i: InterfaceStats): NetworkInterfaceUsage {
+  return { name: i.name, rxBytes: u64(i.rxBytes), rxErrors: u64(i.rxErrors), txBytes: u64(i.txBytes), txErrors: u64(i.txErrors) };
+}
+
+/** `interfaces` lists all of them, the default one too, as kubelet's summary API does. */
+function networkToCri(n: PodNetworkStats): NetworkUsage {
+  return {
+    timestamp: n.timestamp,
+    defaultInterface: n.defaultInterface && interfaceToCri(n.defaultInterface),
+    interfaces: n.interfaces.map(interfaceToCri),
   };
 }

@@ -16,7 +16,7 @@ import type {
 import { containerStatsToCri, podStatsToCri } from '../convert/stats.js';
 
 /** Writable layers live in the image store: its dir identifies their filesystem. */
-async function layerMountpoint(core: CriService): Promise<string> {
+export async function layerMountpoint(core: CriService): Promise<string> {
   return (await core.ctx.plugins.store.images.fsInfo()).mountpoint;
 }
 
