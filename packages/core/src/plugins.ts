@@ -199,12 +199,28 @@ export interface SecurityPlugin extends PluginBase {
   releasePod?(podId: string): Promise<void>;
 }
 
-/** Durable records keyed by id; writes are atomic. */
+/** A record set aside because it could not be read; what it owns is left alone until an operator acts. */
+export interface QuarantinedRecord {
+  /** The record's id, from its file name (its content cannot be trusted). */
+  id: string;
+  /** Where it lies now. */
+  path: string;
+  /** Why it could not be read. */
+  error: string;
+}
+
+/** Durable records keyed by id; writes are atomic, reads validated (see records.ts). */
 export interface RecordStore<T extends { id: string }> {
   put(record: T): Promise<void>;
   get(id: string): Promise<T | undefined>;
   delete(id: string): Promise<void>;
+  /**
+   * Every readable record. One that cannot be read is quarantined (moved aside, logged) and left
+   * out; one of a newer schema version throws NewerRecordError before anything is moved.
+   */
   list(): Promise<T[]>;
+  /** The records quarantined so far, this start or an earlier one. */
+  quarantined(): Promise<QuarantinedRecord[]>;
 }
 
 export interface PullOptions {

@@ -17,6 +17,7 @@ import type {
   NetworkPlugin,
   PodNetworkRequest,
   PodNetworkStatus,
+  QuarantinedRecord,
   RecordStore,
   RuntimePlugin,
   SecurityPlugin,
@@ -221,6 +222,8 @@ export class FakeSecurity implements SecurityPlugin {
 
 export class MemoryRecordStore<T extends { id: string }> implements RecordStore<T> {
   readonly records = new Map<string, T>();
+  /** What quarantined() reports; tests put records here to act as unreadable ones. */
+  readonly quarantine: QuarantinedRecord[] = [];
 
   async put(record: T): Promise<void> {
     this.records.set(record.id, structuredClone(record));
@@ -237,6 +240,10 @@ export class MemoryRecordStore<T extends { id: string }> implements RecordStore<
 
   async list(): Promise<T[]> {
     return [...this.records.values()].map((r) => structuredClone(r));
+  }
+
+  async quarantined(): Promise<QuarantinedRecord[]> {
+    return this.quarantine.map((q) => ({ ...q }));
   }
 }
 
