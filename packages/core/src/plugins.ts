@@ -146,6 +146,11 @@ export interface NamespacePlugin extends PluginBase {
   release(ns: PinnedNamespace): Promise<void>;
   /** Every namespace this plugin pinned and still holds, for cleanup at restore. */
   list(): Promise<PinnedNamespace[]>;
+  /**
+   * Where create() pins a pod's namespaces, one per kind, pinned or not: restore spares these for a
+   * pod whose record it cannot read. Throws for an id that cannot name a pin.
+   */
+  pinsFor(podId: string): PinnedNamespace[];
 }
 
 export interface PodNetworkRequest {

@@ -394,5 +394,10 @@ describe.skipIf(!isRoot || !hasTools)('pinned namespaces (root)', () => {
     const id = podId();
     expect(n.pathFor(id, 'net')).toBe(join(netnsDir, pinName(id)));
     expect(n.pathFor(id, 'ipc')).toBe(join(pinDir, 'ipc', pinName(id)));
+    expect(ns.pinsFor(id)).toEqual([
+      { kind: 'net', path: join(netnsDir, pinName(id)) },
+      { kind: 'ipc', path: join(pinDir, 'ipc', pinName(id)) },
+      { kind: 'uts', path: join(pinDir, 'uts', pinName(id)) },
+    ]);
   });
 });

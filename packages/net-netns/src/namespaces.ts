@@ -118,6 +118,10 @@ export class NetnsNamespaces implements NamespacePlugin {
     return nodePath.join(this.dirFor(kind), pinName(podId));
   }
 
+  pinsFor(podId: string): PinnedNamespace[] {
+    return NAMESPACE_KINDS.map((kind) => ({ kind, path: this.pathFor(podId, kind) }));
+  }
+
   async create(podId: string, kinds: NamespaceKind[], options: NamespaceCreateOptions = {}): Promise<PinnedNamespace[]> {
     // Validate everything before touching anything.
     for (const kind of kinds) {
@@ -131,10 +135,7 @@ export class NetnsNamespaces implements NamespacePlugin {
         throw new InvalidArgumentError(`hostname "${hostname}" is not a valid host name (RFC 1123, at most ${HOSTNAME_MAX} characters)`);
       }
     }
-    const pins: PlannedPin[] = NAMESPACE_KINDS.filter((k) => wanted.has(k)).map((kind) => ({
-      kind,
-      path: this.pathFor(podId, kind),
-    }));
+    const pins: PlannedPin[] = this.pinsFor(podId).filter((p) => wanted.has(p.kind));
     if (pins.length === 0) return [];
 
     const started = process.hrtime.bigint();

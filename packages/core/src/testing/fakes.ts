@@ -162,7 +162,7 @@ export class FakeNamespaces implements NamespacePlugin {
       this.failNextCreate = undefined;
       throw err;
     }
-    const pinned = kinds.map((kind) => ({ kind, path: `/fake/ns/${kind}/${podId}` }));
+    const pinned = this.pinsFor(podId).filter((ns) => kinds.includes(ns.kind));
     for (const ns of pinned) this.open.add(ns.path);
     return pinned;
   }
@@ -177,6 +177,10 @@ export class FakeNamespaces implements NamespacePlugin {
 
   async list(): Promise<PinnedNamespace[]> {
     return [...this.open].map((path) => ({ kind: path.split('/')[3] as NamespaceKind, path }));
+  }
+
+  pinsFor(podId: string): PinnedNamespace[] {
+    return (['net', 'ipc', 'uts'] as const).map((kind) => ({ kind, path: `/fake/ns/${kind}/${podId}` }));
   }
 }
 
