@@ -144,7 +144,10 @@ export interface NamespacePlugin extends PluginBase {
   state(ns: PinnedNamespace): Promise<'open' | 'closed'>;
   /** Unpin and delete; releasing a closed namespace is not an error. */
   release(ns: PinnedNamespace): Promise<void>;
-  /** Every namespace this plugin pinned and still holds, for cleanup at restore. */
+  /**
+   * Every namespace this plugin pinned for this criod and still holds, for cleanup at restore;
+   * never another criod's, even in a shared dir: restore releases whatever no record owns.
+   */
   list(): Promise<PinnedNamespace[]>;
   /**
    * Where create() pins a pod's namespaces, one per kind, pinned or not: restore spares these for a
