@@ -79,4 +79,15 @@ export async function runcList(root: string): Promise<string[]> {
   return r.exitCode === 0 ? r.stdout.split('\n').filter(Boolean) : [];
 }
 
+/** runc's status of a container ("running", "stopped", …), or "absent". */
+export async function runcStatus(root: string, id: string): Promise<string> {
+  const r = await execa('runc', ['--root', root, 'state', id], { reject: false });
+  return r.exitCode === 0 ? (JSON.parse(r.stdout) as { status: string }).status : 'absent';
+}
+
+/** Kill and delete every container under a runc root: for tests that leave some outside criod's view. */
+export async function runcDeleteAll(root: string): Promise<void> {
+  for (const id of await runcList(root)) await execa('runc', ['--root', root, 'delete', '-f', id], { reject: false });
+}
+
 export { uniqueName };

@@ -75,7 +75,7 @@ export function mountsBelow(dir: string): string[] {
     .sort((a, b) => b.length - a.length);
 }
 
-async function unmountBelow(dir: string): Promise<void> {
+export async function unmountBelow(dir: string): Promise<void> {
   // Twice: a bind-mounted dir can be mounted over itself more than once.
   for (let round = 0; round < 2; round++) {
     for (const m of mountsBelow(dir)) await execa('umount', ['-l', m], { reject: false });

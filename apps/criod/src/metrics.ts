@@ -53,13 +53,13 @@ export class CriodMetrics {
   });
   private readonly restoredPods = new Gauge({
     name: 'criod_restore_pods',
-    help: 'Pods found at startup: restored, or cleaned up because a crash left them half-made.',
+    help: 'Pods found at startup: restored, cleaned up because a crash left them half-made, or quarantined as unreadable.',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
   private readonly restoredContainers = new Gauge({
     name: 'criod_restore_containers',
-    help: 'Containers found at startup: restored, or cleaned up because their pod was gone.',
+    help: 'Containers found at startup: restored, cleaned up because their pod was gone, or quarantined with their pod or as unreadable.',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
@@ -114,8 +114,10 @@ export class CriodMetrics {
       case 'restore':
         this.restoredPods.set({ result: 'restored' }, e.podsRestored);
         this.restoredPods.set({ result: 'cleaned' }, e.podsCleaned);
+        this.restoredPods.set({ result: 'quarantined' }, e.podsQuarantined);
         this.restoredContainers.set({ result: 'restored' }, e.containersRestored);
         this.restoredContainers.set({ result: 'cleaned' }, e.containersCleaned);
+        this.restoredContainers.set({ result: 'quarantined' }, e.containersQuarantined);
         break;
     }
   };

@@ -4,6 +4,7 @@ export * from './types.js';
 export * from './plugins.js';
 export * from './context.js';
 export * from './service.js';
+export { RECORD_SCHEMA_VERSION, NewerRecordError, containerRecordSchema, decodeRecord, encodeRecord, podRecordSchema } from './records.js';
 export type { VersionInfo } from './version.js';
 export type { RuntimeCondition, RuntimeStatus, RuntimeConfigInfo } from './status.js';
 export { findExecutable } from './which.js';

@@ -11,8 +11,16 @@ export type OperationEvent =
   | { type: 'image_bytes'; bytes: number }
   /** One CNI command over a pod's whole plugin chain. */
   | { type: 'cni'; command: 'ADD' | 'CHECK' | 'DEL'; ok: boolean; seconds: number }
-  /** What restore found at startup: records brought back, and records of half-made work removed. */
-  | { type: 'restore'; podsRestored: number; podsCleaned: number; containersRestored: number; containersCleaned: number };
+  /** What restore found at startup: records brought back, records of half-made work removed, unreadable records quarantined. */
+  | {
+      type: 'restore';
+      podsRestored: number;
+      podsCleaned: number;
+      podsQuarantined: number;
+      containersRestored: number;
+      containersCleaned: number;
+      containersQuarantined: number;
+    };
 
 export type OperationObserver = (event: OperationEvent) => void;
 

@@ -161,10 +161,18 @@ export interface NamespacePlugin extends PluginBase {
   state(ns: PinnedNamespace): Promise<'open' | 'closed'>;
   /** Unpin and delete; releasing a closed namespace is not an error. */
   release(ns: PinnedNamespace): Promise<void>;
-  /** Every namespace this plugin pinned and still holds, for cleanup at restore. */
+  /**
+   * Every namespace this plugin pinned for this criod and still holds, for cleanup at restore;
+   * never another criod's, even in a shared dir: restore releases whatever no record owns.
+   */
   list(): Promise<PinnedNamespace[]>;
   /** Interface counters read inside a pinned network namespace (pod network stats). */
   networkStats?(ns: PinnedNamespace): Promise<NetworkStatsSample>;
+  /**
+   * Where create() pins a pod's namespaces, one per kind, pinned or not: restore spares these for a
+   * pod whose record it cannot read. Throws for an id that cannot name a pin.
+   */
+  pinsFor(podId: string): PinnedNamespace[];
 }
 
 export interface PodNetworkRequest {
@@ -224,12 +232,28 @@ export interface SecurityPlugin extends PluginBase {
   releasePod?(podId: string): Promise<void>;
 }
 
-/** Durable records keyed by id; writes are atomic. */
+/** A record set aside because it could not be read; what it owns is left alone until an operator acts. */
+export interface QuarantinedRecord {
+  /** The record's id, from its file name (its content cannot be trusted). */
+  id: string;
+  /** Where it lies now. */
+  path: string;
+  /** Why it could not be read. */
+  error: string;
+}
+
+/** Durable records keyed by id; writes are atomic, reads validated (see records.ts). */
 export interface RecordStore<T extends { id: string }> {
   put(record: T): Promise<void>;
   get(id: string): Promise<T | undefined>;
   delete(id: string): Promise<void>;
+  /**
+   * Every readable record. One that cannot be read is quarantined (moved aside, logged) and left
+   * out; one of a newer schema version throws NewerRecordError before anything is moved.
+   */
   list(): Promise<T[]>;
+  /** The records quarantined so far, this start or an earlier one. */
+  quarantined(): Promise<QuarantinedRecord[]>;
 }
 
 export interface PullOptions {

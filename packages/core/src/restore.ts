@@ -1,6 +1,7 @@
 import type { CoreContext } from './context.js';
 import { containerNameKey, refreshContainer } from './containers/lookup.js';
 import { errorMessage } from './errors.js';
+import type { Logger } from './logger.js';
 import { removePodFiles } from './pods/files.js';
 import { removeInfra } from './pods/infra.js';
 import { networkRequest, usesHostNetwork } from './pods/network-request.js';
@@ -11,14 +12,18 @@ import type { PodRecord } from './types.js';
 /**
  * Rebuild the in-memory state from the store after a start (graceful or after kill -9): pods
  * and containers come back with their names; pods a crash left half-made are cleaned up, and
- * pinned namespaces no record owns are released.
+ * runtime containers, rootfs and pinned namespaces no record owns are removed. What belongs to a
+ * quarantined (unreadable) record is never taken for an orphan: it stays until an operator acts.
  */
 export async function restore(ctx: CoreContext): Promise<void> {
   const { store, namespace } = ctx.plugins;
   const log = ctx.logger.child({ phase: 'restore' });
   let podsCleaned = 0;
   let containersCleaned = 0;
-  for (const pod of await store.pods.list()) {
+  // Every record is read before restore acts on any: a record of a newer schema refuses the start here.
+  const [pods, containers] = await Promise.all([store.pods.list(), store.containers.list()]);
+  const quarantine = await quarantinedIds(ctx);
+  for (const pod of pods) {
     if (pod.creating) {
       podsCleaned++;
       await cleanUpHalfMadePod(ctx, pod).catch((err: unknown) => log.error({ err, podId: pod.id }, 'cleaning up a half-made pod failed'));
@@ -33,8 +38,13 @@ export async function restore(ctx: CoreContext): Promise<void> {
       }
     }
   }
-  for (const c of await store.containers.list()) {
+  for (const c of containers) {
     if (!ctx.state.pods.has(c.podId)) {
+      if (quarantine.pods.has(c.podId)) {
+        log.warn({ containerId: c.id, podId: c.podId }, 'container of a quarantined pod: left alone, not served');
+        quarantine.containers.add(c.id);
+        continue;
+      }
       log.warn({ containerId: c.id, podId: c.podId }, 'container record of a pod that no longer exists: removing it');
       containersCleaned++;
       await ctx.plugins.runtime.deleteContainer(c.id).catch(() => undefined);
@@ -51,20 +61,27 @@ export async function restore(ctx: CoreContext): Promise<void> {
   }
   const infras = new Set([...ctx.state.pods.values()].flatMap((p) => (p.infraContainerId ? [p.infraContainerId] : [])));
   for (const id of infras) await store.images.mountRootfs(id).catch((err: unknown) => log.error({ err, containerId: id }, 'remounting an infra rootfs failed'));
-  const ownsContainer = (id: string) => ctx.state.containers.has(id) || infras.has(id);
+  const orphan = orphanContainer(ctx, infras, quarantine, log);
   for (const id of await ctx.plugins.runtime.listContainers()) {
-    if (!ownsContainer(id)) {
+    if (orphan(id)) {
       log.warn({ containerId: id }, 'deleting a runtime container no record owns (a crash during CreateContainer)');
       await ctx.plugins.runtime.deleteContainer(id).catch((err: unknown) => log.error({ err, containerId: id }, 'deleting it failed'));
     }
   }
   for (const id of await store.images.listRootfs()) {
-    if (!ownsContainer(id)) {
+    if (orphan(id)) {
       log.warn({ containerId: id }, 'removing a rootfs no container owns (a crash during CreateContainer)');
       await store.images.removeRootfs(id).catch((err: unknown) => log.error({ err, containerId: id }, 'removing it failed'));
     }
   }
   const owned = new Set([...ctx.state.pods.values()].flatMap((p) => p.namespaces.map((ns) => ns.path)));
+  for (const id of quarantine.pods) {
+    try {
+      for (const ns of namespace.pinsFor(id)) owned.add(ns.path);
+    } catch (err) {
+      log.warn({ podId: id, err: errorMessage(err) }, 'a quarantined pod id that names no namespace pin');
+    }
+  }
   for (const ns of await namespace.list()) {
     if (!owned.has(ns.path)) {
       log.warn({ path: ns.path }, 'releasing a pinned namespace no pod owns');
@@ -72,8 +89,50 @@ export async function restore(ctx: CoreContext): Promise<void> {
     }
   }
   watchExits(ctx);
-  ctx.options.observe?.({ type: 'restore', podsRestored: ctx.state.pods.size, podsCleaned, containersRestored: ctx.state.containers.size, containersCleaned });
-  log.info({ pods: ctx.state.pods.size, containers: ctx.state.containers.size }, 'state restored');
+  ctx.options.observe?.({
+    type: 'restore',
+    podsRestored: ctx.state.pods.size,
+    podsCleaned,
+    podsQuarantined: quarantine.pods.size,
+    containersRestored: ctx.state.containers.size,
+    containersCleaned,
+    containersQuarantined: quarantine.containers.size,
+  });
+  log.info(
+    { pods: ctx.state.pods.size, containers: ctx.state.containers.size, quarantinedPods: quarantine.pods.size, quarantinedContainers: quarantine.containers.size },
+    'state restored',
+  );
+}
+
+interface Quarantine {
+  pods: Set<string>;
+  /** Quarantined container records, and the readable records of quarantined pods. */
+  containers: Set<string>;
+}
+
+async function quarantinedIds(ctx: CoreContext): Promise<Quarantine> {
+  const { store } = ctx.plugins;
+  const [pods, containers] = await Promise.all([store.pods.quarantined(), store.containers.quarantined()]);
+  for (const q of [...pods, ...containers]) {
+    ctx.logger.error({ phase: 'restore', ...q }, 'quarantined record: what it owns is left alone until an operator repairs it and moves it back, or deletes it');
+  }
+  return { pods: new Set(pods.map((q) => q.id)), containers: new Set(containers.map((q) => q.id)) };
+}
+
+/**
+ * Whether a runtime container or rootfs id is an orphan, safe to remove. A quarantined pod's
+ * infra container is named only in its unreadable record, so while a pod is quarantined no
+ * container without a record is taken for an orphan.
+ */
+function orphanContainer(ctx: CoreContext, infras: Set<string>, quarantine: Quarantine, log: Logger): (id: string) => boolean {
+  return (id) => {
+    if (ctx.state.containers.has(id) || infras.has(id) || quarantine.containers.has(id)) return false;
+    if (quarantine.pods.size > 0) {
+      log.warn({ containerId: id }, 'sparing a container no record owns: it may be the infra container of a quarantined pod');
+      return false;
+    }
+    return true;
+  };
 }
 
 async function cleanUpHalfMadePod(ctx: CoreContext, pod: PodRecord): Promise<void> {

@@ -43,6 +43,13 @@ export async function status(ctx: CoreContext, verbose: boolean): Promise<Runtim
       plugins[p.name] = p.info ? await p.info().catch((err: unknown) => ({ error: errorMessage(err) })) : {};
     }
     info.plugins = JSON.stringify(plugins);
+    // Unreadable records, set aside at restore until an operator repairs or deletes them.
+    const { store } = ctx.plugins;
+    const quarantined = await Promise.all([store.pods.quarantined(), store.containers.quarantined()]).then(
+      ([pods, containers]) => ({ pods, containers }),
+      (err: unknown) => ({ error: errorMessage(err) }),
+    );
+    info.quarantinedRecords = JSON.stringify(quarantined);
     if (ctx.options.effectiveConfig !== undefined) info.config = JSON.stringify(ctx.options.effectiveConfig);
     info.runtimeConfig = JSON.stringify({ podCidr: ctx.state.podCidr });
   }

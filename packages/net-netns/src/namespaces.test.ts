@@ -17,7 +17,7 @@ import {
   type PinnedNamespace,
 } from '@criod/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import plugin, { NSFS_MAGIC, NetnsNamespaces, configSchema, parseMountinfo, pinName, plugin as named } from './index.js';
+import plugin, { NSFS_MAGIC, NetnsNamespaces, configSchema, instanceIdFile, loadInstanceId, parseMountinfo, pinName, plugin as named } from './index.js';
 
 const isRoot = process.getuid?.() === 0;
 const hasTools = (() => {
@@ -73,22 +73,23 @@ interface Setup {
   netnsDir: string;
   pinDir: string;
   ns: NamespacePlugin;
+  /** The pin name of a pod id for this plugin instance. */
+  name(podId: string): string;
 }
 
-async function setup(config: Record<string, unknown> = {}): Promise<Setup> {
-  const dir = tempDir();
+async function setup(config: Record<string, unknown> = {}, dir = tempDir(), root = join(dir, 'root')): Promise<Setup> {
   const netnsDir = join(dir, 'netns');
   const pinDir = join(dir, 'pins');
   const ns = await plugin.create({
     config: configSchema.parse({ netns_dir: netnsDir, pin_dir: pinDir, ...config }),
-    root: join(dir, 'root'),
+    root,
     runroot: join(dir, 'run'),
     logger: silentLogger,
     get() {
       throw new Error('net-netns requires no other plugin');
     },
   });
-  return { dir, netnsDir, pinDir, ns };
+  return { dir, netnsDir, pinDir, ns, name: (id) => pinName((ns as NetnsNamespaces).instanceId, id) };
 }
 
 const podId = () => randomBytes(32).toString('hex');
@@ -111,7 +112,7 @@ describe('config', () => {
   it('resolves an empty pin_dir to <runroot>/ns and reports its dirs', async () => {
     const ns = await plugin.create({
       config: configSchema.parse({}),
-      root: '/var/lib/criod',
+      root: join(tempDir(), 'root'),
       runroot: '/run/criod',
       logger: silentLogger,
       get() {
@@ -121,15 +122,26 @@ describe('config', () => {
     expect(await ns.info?.()).toMatchObject({ method: 'unshare', netnsDir: '/var/run/netns', pinDir: '/run/criod/ns' });
   });
 
-  it('names pins after the pod id', () => {
-    expect(pinName('ab'.repeat(32))).toBe(`criod-${'ab'.repeat(16)}`);
-    expect(() => pinName('../x')).toThrow(InvalidArgumentError);
+  it('names pins after the instance and the pod id', () => {
+    expect(pinName('0123abcd', 'ab'.repeat(32))).toBe(`criod-0123abcd-${'ab'.repeat(16)}`);
+    expect(() => pinName('0123abcd', '../x')).toThrow(InvalidArgumentError);
+    expect(() => pinName('../x', 'ab'.repeat(32))).toThrow(InvalidArgumentError);
+  });
+
+  it('keeps its instance id in its root, made once', async () => {
+    const root = join(tempDir(), 'root');
+    const id = await loadInstanceId(root);
+    expect(id).toMatch(/^[0-9a-f]{8}$/);
+    expect(readFileSync(instanceIdFile(root), 'utf8')).toBe(`${id}\n`);
+    expect(await loadInstanceId(root)).toBe(id);
+    writeFileSync(instanceIdFile(root), 'not-an-id\n');
+    await expect(loadInstanceId(root)).rejects.toThrow(`${instanceIdFile(root)} holds "not-an-id"`);
   });
 });
 
 describe.skipIf(!isRoot || !hasTools)('pinned namespaces (root)', () => {
   it('creates net+ipc+uts, set up inside, and releases them', async () => {
-    const { netnsDir, pinDir, ns } = await setup();
+    const { netnsDir, pinDir, ns, name: nameOf } = await setup();
     const id = podId();
     const hostPortStart = readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim();
     const hostShmmni = readFileSync('/proc/sys/kernel/shmmni', 'utf8').trim();
@@ -137,7 +149,8 @@ describe.skipIf(!isRoot || !hasTools)('pinned namespaces (root)', () => {
       hostname: 'pod-host-1',
       sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0', 'kernel.shmmni': '1234' },
     });
-    const name = `criod-${id.slice(0, 32)}`;
+    const name = nameOf(id);
+    expect(name).toMatch(new RegExp(`^criod-[0-9a-f]{8}-${id.slice(0, 32)}$`));
     expect(pinned).toEqual([
       { kind: 'net', path: join(netnsDir, name) },
       { kind: 'ipc', path: join(pinDir, 'ipc', name) },
@@ -191,7 +204,7 @@ describe.skipIf(!isRoot || !hasTools)('pinned namespaces (root)', () => {
       expect(at[0]?.optional.some((f) => f.startsWith('shared:'))).toBe(true);
     }
     expect(nsMountsUnder(dir)).toHaveLength(7);
-    for (const p of await ns.list()) await ns.release(p);
+    for (const n of [ns, again]) for (const p of await n.list()) await n.release(p);
     expect(nsMountsUnder(dir)).toEqual([]);
   });
 
@@ -267,9 +280,9 @@ describe.skipIf(!isRoot || !hasTools)('pinned namespaces (root)', () => {
   });
 
   it('leaves nothing pinned when a step fails mid-create, and names step and path', async () => {
-    const { dir, netnsDir, pinDir, ns } = await setup();
+    const { dir, netnsDir, pinDir, ns, name: nameOf } = await setup();
     const id = podId();
-    const name = `criod-${id.slice(0, 32)}`;
+    const name = nameOf(id);
     const badValue = await ns
       .create(id, ['net', 'ipc', 'uts'], { hostname: 'h', sysctls: { 'kernel.shmmni': '100', 'net.ipv4.ip_unprivileged_port_start': 'not-a-number' } })
       .catch((e: unknown) => e);
@@ -303,10 +316,10 @@ describe.skipIf(!isRoot || !hasTools)('pinned namespaces (root)', () => {
   });
 
   it('replaces a closed leftover pin file (a crash between touch and mount)', async () => {
-    const { netnsDir, ns } = await setup();
+    const { netnsDir, ns, name } = await setup();
     const id = podId();
     mkdirSync(netnsDir, { recursive: true });
-    const leftover = join(netnsDir, `criod-${id.slice(0, 32)}`);
+    const leftover = join(netnsDir, name(id));
     writeFileSync(leftover, '');
     expect(await ns.list()).toEqual([{ kind: 'net', path: leftover }]);
     expect(await ns.state({ kind: 'net', path: leftover })).toBe('closed');
@@ -372,6 +385,24 @@ describe.skipIf(!isRoot || !hasTools)('pinned namespaces (root)', () => {
     expect(nsMountsUnder(dir).map((m) => m.mountPoint).sort()).toEqual([outside, foreign].sort());
   });
 
+  it("lists only its own pins when another criod shares its dirs, and releases a pin of the old naming a record names", async () => {
+    const first = await setup();
+    const second = await setup({}, first.dir, join(first.dir, 'root2'));
+    const mine = await first.ns.create(podId(), ['net', 'ipc'], {});
+    const theirs = await second.ns.create(podId(), ['net'], {});
+    expect(await first.ns.list()).toEqual(mine);
+    expect(await second.ns.list()).toEqual(theirs);
+    // Pinned by criod before instance ids: nobody's orphan, still released when its record asks.
+    const old = join(first.netnsDir, `criod-${podId().slice(0, 32)}`);
+    writeFileSync(old, '');
+    execFileSync('unshare', [`--net=${old}`, 'true']);
+    expect([...(await first.ns.list()), ...(await second.ns.list())].map((p) => p.path)).not.toContain(old);
+    await first.ns.release({ kind: 'net', path: old });
+    expect(existsSync(old)).toBe(false);
+    for (const p of [...mine, ...theirs]) await (mine.includes(p) ? first : second).ns.release(p);
+    expect(nsMountsUnder(first.dir)).toEqual([]);
+  });
+
   it('creates many pods concurrently', async () => {
     const { dir, ns } = await setup();
     const ids = Array.from({ length: 8 }, podId);
@@ -388,11 +419,16 @@ describe.skipIf(!isRoot || !hasTools)('pinned namespaces (root)', () => {
   });
 
   it('is a NetnsNamespaces instance whose paths follow the config', async () => {
-    const { netnsDir, pinDir, ns } = await setup();
+    const { netnsDir, pinDir, ns, name } = await setup();
     expect(ns).toBeInstanceOf(NetnsNamespaces);
     const n = ns as NetnsNamespaces;
     const id = podId();
-    expect(n.pathFor(id, 'net')).toBe(join(netnsDir, pinName(id)));
-    expect(n.pathFor(id, 'ipc')).toBe(join(pinDir, 'ipc', pinName(id)));
+    expect(n.pathFor(id, 'net')).toBe(join(netnsDir, name(id)));
+    expect(n.pathFor(id, 'ipc')).toBe(join(pinDir, 'ipc', name(id)));
+    expect(ns.pinsFor(id)).toEqual([
+      { kind: 'net', path: join(netnsDir, name(id)) },
+      { kind: 'ipc', path: join(pinDir, 'ipc', name(id)) },
+      { kind: 'uts', path: join(pinDir, 'uts', name(id)) },
+    ]);
   });
 });

@@ -26,12 +26,16 @@ import {
   type PinnedNamespace,
 } from '@criod/core';
 import { ExecaError, execa } from 'execa';
+import { INSTANCE_ID } from './instance.js';
 import { readMountinfo, topMountAt } from './mountinfo.js';
 import { parseNetDev } from './netdev.js';
 import { planSysctls, type SysctlSetting } from './sysctl.js';
 
 export const PLUGIN_NAME = '@criod/net-netns';
-/** Every pin criod makes is named `<prefix><id>`; nothing else is ever deleted. */
+/**
+ * Every pin criod makes is named `<prefix><instance>-<id>`; nothing else is ever deleted. Pins of
+ * criod before instance ids (`<prefix><id>`) are still released when a record names them.
+ */
 export const NAME_PREFIX = 'criod-';
 /** statfs(2) f_type of nsfs. */
 export const NSFS_MAGIC = 0x6e736673;
@@ -63,6 +67,8 @@ export const SETUP_SCRIPT = [
 ].join('\n');
 
 export interface NetnsOptions {
+  /** This criod among others on the host (8 hex digits): its pins carry it, so it never takes another's for orphans. */
+  instanceId: string;
   /** Where network namespaces are pinned (iproute2's dir by default). */
   netnsDir: string;
   /** Where ipc and uts namespaces are pinned, under <pinDir>/<kind>/. */
@@ -87,16 +93,25 @@ function isKind(kind: unknown): kind is NamespaceKind {
   return (NAMESPACE_KINDS as readonly unknown[]).includes(kind);
 }
 
-/** The pin name of a pod: `criod-` and the first 32 hex digits of a 64-hex pod id (else the id). */
-export function pinName(podId: string): string {
+/** The pin name of a pod: `criod-<instance>-` and the first 32 hex digits of a 64-hex pod id (else the id). */
+export function pinName(instanceId: string, podId: string): string {
   if (!POD_ID.test(podId)) throw new InvalidArgumentError(`pod id "${podId}" cannot name a namespace`);
-  return NAME_PREFIX + (HEX64.test(podId) ? podId.slice(0, 32) : podId);
+  return `${instancePrefix(instanceId)}${HEX64.test(podId) ? podId.slice(0, 32) : podId}`;
+}
+
+/** What the names of one instance's pins start with. */
+function instancePrefix(instanceId: string): string {
+  if (!INSTANCE_ID.test(instanceId)) throw new InvalidArgumentError(`"${instanceId}" is not an instance id (8 hex digits)`);
+  return `${NAME_PREFIX}${instanceId}-`;
 }
 
 export class NetnsNamespaces implements NamespacePlugin {
   readonly name = PLUGIN_NAME;
   readonly netnsDir: string;
   readonly pinDir: string;
+  readonly instanceId: string;
+  /** What this instance's pin names start with. */
+  private readonly namePrefix: string;
   private readonly timeoutMs: number;
   private readonly logger: Logger;
   /** Mount-point dirs already made shared bind mounts, by dir. */
@@ -107,6 +122,8 @@ export class NetnsNamespaces implements NamespacePlugin {
   constructor(options: NetnsOptions) {
     this.netnsDir = nodePath.resolve(options.netnsDir);
     this.pinDir = nodePath.resolve(options.pinDir);
+    this.namePrefix = instancePrefix(options.instanceId);
+    this.instanceId = options.instanceId;
     this.timeoutMs = options.timeoutMs;
     this.logger = options.logger;
   }
@@ -118,7 +135,11 @@ export class NetnsNamespaces implements NamespacePlugin {
 
   /** The pin path of a pod's namespace of a kind. */
   pathFor(podId: string, kind: NamespaceKind): string {
-    return nodePath.join(this.dirFor(kind), pinName(podId));
+    return nodePath.join(this.dirFor(kind), pinName(this.instanceId, podId));
+  }
+
+  pinsFor(podId: string): PinnedNamespace[] {
+    return NAMESPACE_KINDS.map((kind) => ({ kind, path: this.pathFor(podId, kind) }));
   }
 
   async create(podId: string, kinds: NamespaceKind[], options: NamespaceCreateOptions = {}): Promise<PinnedNamespace[]> {
@@ -134,10 +155,7 @@ export class NetnsNamespaces implements NamespacePlugin {
         throw new InvalidArgumentError(`hostname "${hostname}" is not a valid host name (RFC 1123, at most ${HOSTNAME_MAX} characters)`);
       }
     }
-    const pins: PlannedPin[] = NAMESPACE_KINDS.filter((k) => wanted.has(k)).map((kind) => ({
-      kind,
-      path: this.pathFor(podId, kind),
-    }));
+    const pins: PlannedPin[] = this.pinsFor(podId).filter((p) => wanted.has(p.kind));
     if (pins.length === 0) return [];
 
     const started = process.hrtime.bigint();
@@ -206,6 +224,7 @@ export class NetnsNamespaces implements NamespacePlugin {
     this.logger.debug({ ns }, 'namespace released');
   }
 
+  /** This instance's pins only: the dirs may be shared with other criods (netns_dir is by default). */
   async list(): Promise<PinnedNamespace[]> {
     const out: PinnedNamespace[] = [];
     for (const kind of NAMESPACE_KINDS) {
@@ -218,7 +237,7 @@ export class NetnsNamespaces implements NamespacePlugin {
         throw new InternalError(`listing namespace pins in ${dir}: ${errorMessage(err)}`, { cause: err });
       }
       for (const e of entries) {
-        if (e.isFile() && PIN_NAME.test(e.name)) out.push({ kind, path: nodePath.join(dir, e.name) });
+        if (e.isFile() && e.name.startsWith(this.namePrefix) && PIN_NAME.test(e.name)) out.push({ kind, path: nodePath.join(dir, e.name) });
       }
     }
     return out.sort((a, b) => a.path.localeCompare(b.path));
@@ -245,7 +264,8 @@ export class NetnsNamespaces implements NamespacePlugin {
       methodDetail: 'util-linux unshare --net/--ipc/--uts=<pin> sh -c <setup>: one spawn per pod; release: umount -l + unlink',
       netnsDir: this.netnsDir,
       pinDir: this.pinDir,
-      namePrefix: NAME_PREFIX,
+      instanceId: this.instanceId,
+      namePrefix: this.namePrefix,
     };
   }
 

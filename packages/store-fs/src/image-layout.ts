@@ -1,6 +1,7 @@
 /**
  * Where things live under <root>/images:
  *   records/<id>.json          image records (written last: no record, no image)
+ *   quarantine/<id>.json       image records that could not be read, set aside
  *   blobs/sha256/<hex>         manifests, indexes and configs, content-addressed
  *   layers/<chain-id>/diff     an unpacked layer, shared by every image with that chain
  *   layers/<chain-id>/layer.json
@@ -20,6 +21,9 @@ export class ImageLayout {
 
   get records(): string {
     return join(this.root, 'records');
+  }
+  get quarantine(): string {
+    return join(this.root, 'quarantine');
   }
   get blobs(): string {
     return join(this.root, 'blobs');

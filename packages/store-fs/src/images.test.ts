@@ -270,6 +270,20 @@ describe('FsImageStore.remove', () => {
     expect(await readdir(join(dir, 'images/layers'))).toEqual([]);
   });
 
+  it('quarantines an unreadable image record and keeps every layer and blob while it lies there', async () => {
+    const s = store();
+    const a = await s.pull(ref('test/app'), pull);
+    const o = await s.pull(ref('test/other'), pull);
+    await s.close();
+    await writeFile(join(dir, 'images/records', `${a.id}.json`), '{torn');
+    const restarted = store();
+    expect((await restarted.list()).map((i) => i.id)).toEqual([o.id]);
+    expect(await readdir(join(dir, 'images/quarantine'))).toEqual([`${a.id}.json`]);
+    await restarted.remove(o.id);
+    expect((await readdir(join(dir, 'images/layers'))).length).toBe(3);
+    expect(await readdir(join(dir, 'images/blobs/sha256'))).toContain(hex(app.digest));
+  });
+
   it('moves a tag to the image it now names', async () => {
     const s = store();
     const first = await s.pull(ref('test/app'), pull);

@@ -74,7 +74,7 @@ export class FsImageStore implements ImageStore {
     private readonly options: FsImageStoreOptions = {},
   ) {
     this.layout = new ImageLayout(dir);
-    this.records = new ImageRecords(this.layout.records, logger);
+    this.records = new ImageRecords(this.layout, logger);
     this.layers = new LayerStore(this.layout, logger);
     this.blobs = new BlobStore(this.layout);
     this.rootfs = new RootfsManager(this.layout, this.layers, logger, options.rootfsMode ?? 'auto');
@@ -98,6 +98,10 @@ export class FsImageStore implements ImageStore {
 
   /** Delete layers and blobs no record, rootfs or pull in flight uses; `candidates*` limit it (empty = all). */
   private async collectGarbage(candidateLayers: Set<string>, candidateBlobs: Set<string>): Promise<void> {
+    if (this.records.quarantined) {
+      this.logger.warn({ quarantine: this.layout.quarantine }, 'keeping unused layers and blobs: quarantined image records may use them');
+      return;
+    }
     const images = this.records.all();
     const keepLayers = new Set([...images.flatMap((i) => i.layers), ...(await this.rootfs.list()).flatMap((r) => r.layers)]);
     const keepBlobs = new Set(images.flatMap((i) => i.blobs));

@@ -1,12 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { definePlugin, type ContainerRecord, type PodRecord, type StorePlugin } from '@criod/core';
+import { containerRecordSchema, definePlugin, podRecordSchema, type StorePlugin } from '@criod/core';
 import { z } from 'zod';
 import { FsImageStore } from './images.js';
 import { DirRecordStore } from './records.js';
 
-export { parseRecord, stringifyRecord } from './json.js';
-export { DirRecordStore } from './records.js';
+export { DirRecordStore, type DirRecordStoreOptions } from './records.js';
 export { FsImageStore, diskUsage } from './images.js';
 
 export const configSchema = z.strictObject({
@@ -22,7 +21,7 @@ export const configSchema = z.strictObject({
 
 export type StoreFsConfig = z.infer<typeof configSchema>;
 
-/** The store-fs plugin: <dir>/pods, <dir>/containers, <dir>/images. */
+/** The store-fs plugin: <dir>/pods, <dir>/containers, <dir>/quarantine, <dir>/images. */
 export const plugin = definePlugin({
   kind: 'store',
   name: '@criod/store-fs',
@@ -40,8 +39,8 @@ export const plugin = definePlugin({
     });
     const store: StorePlugin = {
       name: '@criod/store-fs',
-      pods: new DirRecordStore<PodRecord>(join(dir, 'pods'), logger),
-      containers: new DirRecordStore<ContainerRecord>(join(dir, 'containers'), logger),
+      pods: new DirRecordStore(join(dir, 'pods'), logger, { schema: podRecordSchema, quarantineDir: join(dir, 'quarantine', 'pods') }),
+      containers: new DirRecordStore(join(dir, 'containers'), logger, { schema: containerRecordSchema, quarantineDir: join(dir, 'quarantine', 'containers') }),
       images,
       async info() {
         return { dir, rootfsMode: ctx.config.rootfs_mode };

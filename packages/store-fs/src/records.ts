@@ -1,17 +1,53 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidArgumentError, type Logger, type RecordStore } from '@criod/core';
-import { writeFileAtomic } from '@criod/core';
-import { parseRecord, stringifyRecord } from './json.js';
+import {
+  InvalidArgumentError,
+  NewerRecordError,
+  decodeRecord,
+  encodeRecord,
+  errorMessage,
+  writeFileAtomic,
+  type Logger,
+  type QuarantinedRecord,
+  type RecordStore,
+} from '@criod/core';
+import type { z } from 'zod';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
-/** One JSON file per record in a directory; every write is atomic. */
+export interface DirRecordStoreOptions<T> {
+  /** What every record must be on read. */
+  schema: z.ZodType<T>;
+  /** Where unreadable records are moved; on the same filesystem as the records dir. */
+  quarantineDir: string;
+}
+
+/** The record files (<id>.json) in a dir; none when it does not exist. Temp files start with a dot. */
+async function recordFiles(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((name) => name.endsWith('.json') && !name.startsWith('.')).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/**
+ * One JSON file per record in a directory; every write is atomic, every read validated. An
+ * unreadable record is moved to the quarantine dir, where its id is still its file name.
+ */
 export class DirRecordStore<T extends { id: string }> implements RecordStore<T> {
+  private readonly schema: z.ZodType<T>;
+  readonly quarantineDir: string;
+
   constructor(
     readonly dir: string,
     private readonly logger: Logger,
-  ) {}
+    options: DirRecordStoreOptions<T>,
+  ) {
+    this.schema = options.schema;
+    this.quarantineDir = options.quarantineDir;
+  }
 
   private path(id: string): string {
     // Ids become file names: refuse anything that could escape the dir.
@@ -19,13 +55,17 @@ export class DirRecordStore<T extends { id: string }> implements RecordStore<T> 
     return join(this.dir, `${id}.json`);
   }
 
+  private async read(file: string): Promise<T> {
+    return decodeRecord(this.schema, await readFile(file, 'utf8'), file);
+  }
+
   async put(record: T): Promise<void> {
-    await writeFileAtomic(this.path(record.id), stringifyRecord(record));
+    await writeFileAtomic(this.path(record.id), encodeRecord(record));
   }
 
   async get(id: string): Promise<T | undefined> {
     try {
-      return parseRecord<T>(await readFile(this.path(id), 'utf8'));
+      return await this.read(this.path(id));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
@@ -37,23 +77,41 @@ export class DirRecordStore<T extends { id: string }> implements RecordStore<T> 
   }
 
   async list(): Promise<T[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
     const out: T[] = [];
-    for (const name of names) {
-      if (!name.endsWith('.json') || name.startsWith('.')) continue;
-      const file = join(this.dir, name);
+    const unreadable: { name: string; error: string }[] = [];
+    for (const name of await recordFiles(this.dir)) {
       try {
-        out.push(parseRecord<T>(await readFile(file, 'utf8')));
+        out.push(await this.read(join(this.dir, name)));
       } catch (err) {
-        // A record that cannot be read is reported, not silently dropped, and does not hide the rest.
-        this.logger.error({ err, file }, 'unreadable record skipped');
+        if (err instanceof NewerRecordError) throw err;
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted meanwhile
+        unreadable.push({ name, error: errorMessage(err) });
       }
+    }
+    // Only once no record is newer: a refused start moves nothing.
+    for (const { name, error } of unreadable) await this.quarantine(name, error);
+    return out;
+  }
+
+  /** Move a record aside; failing to is fatal, since leaving it out would orphan what it owns. */
+  private async quarantine(name: string, error: string): Promise<void> {
+    const from = join(this.dir, name);
+    const to = join(this.quarantineDir, name);
+    await mkdir(this.quarantineDir, { recursive: true, mode: 0o700 });
+    await rename(from, to);
+    this.logger.error({ file: from, quarantined: to, error }, 'unreadable record quarantined');
+  }
+
+  async quarantined(): Promise<QuarantinedRecord[]> {
+    const out: QuarantinedRecord[] = [];
+    for (const name of await recordFiles(this.quarantineDir)) {
+      const path = join(this.quarantineDir, name);
+      // Read again rather than kept: the reason survives restarts without a second file.
+      const error = await this.read(path).then(
+        () => `readable now: move it back to ${this.dir} and restart criod to restore it`,
+        (err: unknown) => errorMessage(err),
+      );
+      out.push({ id: name.slice(0, -'.json'.length), path, error });
     }
     return out;
   }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logger.js';
+import { NewerRecordError } from '../records.js';
 import { CriService } from '../service.js';
 import { fakePluginSet, testContainerConfig, testImage, testPodConfig, type FakePluginSet } from '../testing/index.js';
 import type { ContainerConfig } from '../types.js';
@@ -293,6 +294,68 @@ describe('listing, stats and restore', () => {
     expect(plugins.store.images.rootfs.has(a)).toBe(true);
     await expect(again.createContainer(podId, testContainerConfig('a'))).rejects.toMatchObject({ code: 'AlreadyExists' });
     svc = again;
+  });
+
+  it('leaves everything a quarantined pod owns alone: containers, infra container, rootfs, pins, network', async () => {
+    const a = await svc.createContainer(podId, testContainerConfig('a'));
+    await svc.startContainer(a);
+    // Stands in for the pod's infra container, which only the unreadable pod record names.
+    await plugins.runtime.createContainer({ id: 'infra', podId, handler: '', spec: {}, logPath: '', stdin: false, stdinOnce: false, tty: false });
+    await plugins.store.images.createRootfs('infra', testImage().id);
+    const pod = (await plugins.store.pods.get(podId))!;
+    const pins = pod.namespaces;
+    plugins.store.pods.records.delete(podId);
+    const quarantined = { id: podId, path: `/root/quarantine/pods/${podId}.json`, error: 'Unexpected end of JSON input' };
+    plugins.store.pods.quarantine.push(quarantined);
+    const again = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
+    await again.restore();
+    expect(plugins.runtime.containers.get(a)?.state.status).toBe('running');
+    expect(plugins.runtime.containers.has('infra')).toBe(true);
+    expect([...plugins.store.images.rootfs.keys()].sort()).toEqual([a, 'infra'].sort());
+    expect(await plugins.store.containers.get(a)).toBeDefined();
+    expect(pins.map((ns) => plugins.namespace.open.has(ns.path))).toEqual([true, true, true]);
+    expect(plugins.network.attached.has(podId)).toBe(true);
+    // Not served: kubelet must not act on what criod cannot describe.
+    expect(again.listPodSandbox()).toEqual([]);
+    expect(await again.listContainers()).toEqual([]);
+    expect(JSON.parse((await again.status(true)).info.quarantinedRecords ?? '')).toEqual({ pods: [quarantined], containers: [] });
+    // The operator puts the repaired record back: the next start restores the pod whole.
+    plugins.store.pods.quarantine.length = 0;
+    await plugins.store.pods.put(pod);
+    svc = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
+    await svc.restore();
+    expect(svc.listPodSandbox().map((p) => p.id)).toEqual([podId]);
+    expect((await svc.containerStatus(a, false)).container.state).toBe('running');
+  });
+
+  it("spares a quarantined container's runtime container and rootfs, and still removes true orphans", async () => {
+    const a = await svc.createContainer(podId, testContainerConfig('a'));
+    await svc.startContainer(a);
+    plugins.store.containers.records.delete(a);
+    plugins.store.containers.quarantine.push({ id: a, path: `/root/quarantine/containers/${a}.json`, error: 'createdAt: a decimal integer' });
+    await plugins.runtime.createContainer({ id: 'stray', podId, handler: '', spec: {}, logPath: '', stdin: false, stdinOnce: false, tty: false });
+    const again = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
+    await again.restore();
+    expect(plugins.runtime.containers.get(a)?.state.status).toBe('running');
+    expect(plugins.store.images.rootfs.has(a)).toBe(true);
+    expect(plugins.runtime.containers.has('stray')).toBe(false);
+    expect(again.listPodSandbox().map((p) => p.id)).toEqual([podId]);
+    expect(await again.listContainers()).toEqual([]);
+    svc = again;
+  });
+
+  it('refuses to restore past a record of a newer schema, before touching anything', async () => {
+    const a = await svc.createContainer(podId, testContainerConfig('a'));
+    const pod = (await plugins.store.pods.get(podId))!;
+    await plugins.store.pods.put({ ...pod, creating: true }); // would be cleaned up
+    plugins.store.containers.list = async () => {
+      throw new NewerRecordError('/root/containers/x.json', 3);
+    };
+    const again = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
+    await expect(again.restore()).rejects.toThrow('/root/containers/x.json has schema version 3');
+    expect((await plugins.store.pods.get(podId))?.creating).toBe(true);
+    expect(plugins.runtime.containers.has(a)).toBe(true);
+    expect(plugins.namespace.open.size).toBe(3);
   });
 });
 

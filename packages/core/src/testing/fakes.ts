@@ -19,6 +19,7 @@ import type {
   NetworkPlugin,
   PodNetworkRequest,
   PodNetworkStatus,
+  QuarantinedRecord,
   RecordStore,
   RuntimePlugin,
   SecurityPlugin,
@@ -164,7 +165,7 @@ export class FakeNamespaces implements NamespacePlugin {
       this.failNextCreate = undefined;
       throw err;
     }
-    const pinned = kinds.map((kind) => ({ kind, path: `/fake/ns/${kind}/${podId}` }));
+    const pinned = this.pinsFor(podId).filter((ns) => kinds.includes(ns.kind));
     for (const ns of pinned) this.open.add(ns.path);
     return pinned;
   }
@@ -187,6 +188,10 @@ export class FakeNamespaces implements NamespacePlugin {
   async networkStats(ns: PinnedNamespace): Promise<NetworkStatsSample> {
     if (ns.kind !== 'net' || !this.open.has(ns.path)) throw new NotFoundError(`no open network namespace at ${ns.path}`);
     return { timestamp: nowNs(), interfaces: this.interfaces };
+  }
+
+  pinsFor(podId: string): PinnedNamespace[] {
+    return (['net', 'ipc', 'uts'] as const).map((kind) => ({ kind, path: `/fake/ns/${kind}/${podId}` }));
   }
 }
 
@@ -232,6 +237,8 @@ export class FakeSecurity implements SecurityPlugin {
 
 export class MemoryRecordStore<T extends { id: string }> implements RecordStore<T> {
   readonly records = new Map<string, T>();
+  /** What quarantined() reports; tests put records here to act as unreadable ones. */
+  readonly quarantine: QuarantinedRecord[] = [];
 
   async put(record: T): Promise<void> {
     this.records.set(record.id, structuredClone(record));
@@ -248,6 +255,10 @@ export class MemoryRecordStore<T extends { id: string }> implements RecordStore<
 
   async list(): Promise<T[]> {
     return [...this.records.values()].map((r) => structuredClone(r));
+  }
+
+  async quarantined(): Promise<QuarantinedRecord[]> {
+    return this.quarantine.map((q) => ({ ...q }));
   }
 }
 
