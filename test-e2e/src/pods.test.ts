@@ -12,15 +12,18 @@ let criod: CriodInstance | undefined;
 let net: TestNetwork | undefined;
 
 afterEach(async () => {
-  if (criod) {
-    // Remove whatever the test left, through criod, so CNI releases IPs and veths.
-    const pods = await criod.client.runtime.listPodSandbox({ filter: undefined }).catch(() => ({ items: [] }));
-    for (const p of pods.items) await criod.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => undefined);
-    await criod.cleanup();
+  try {
+    if (criod) {
+      // Remove whatever the test left, through criod, so CNI releases IPs and veths.
+      const pods = await criod.client.runtime.listPodSandbox({ filter: undefined }).catch(() => ({ items: [] }));
+      for (const p of pods.items) await criod.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => undefined);
+      await criod.cleanup();
+    }
+  } finally {
+    await deleteBridge(net);
+    criod = undefined;
+    net = undefined;
   }
-  await deleteBridge(net);
-  criod = undefined;
-  net = undefined;
 });
 
 async function start(extra: Record<string, unknown> = {}) {
