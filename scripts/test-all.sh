@@ -13,10 +13,6 @@ report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 status=0
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$report" || status=$?
-# One closing line that any CI can read.
-node -e '
-  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  const skipped = r.numPendingTests + r.numTodoTests;
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
-' "$report" || true
+# One closing line that any CI can read; a file that could not run at all fails the run too.
+if ! node scripts/test-summary.mjs "$report" && [ "$status" -eq 0 ]; then status=1; fi
 exit "$status"

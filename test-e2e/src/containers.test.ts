@@ -196,4 +196,41 @@ describe('containers under runc and conmon', () => {
       [cri.ContainerEventType.CONTAINER_DELETED_EVENT, id],
     ]);
   });
+
+  it('announces each exit once and leaves no record of removed containers while status, list and stats calls hammer them', async () => {
+    const stream = criod.client.raw.runtime.getContainerEvents({});
+    const stopped: string[] = [];
+    stream.on('data', (e: cri.ContainerEventResponse) => e.containerEventType === cri.ContainerEventType.CONTAINER_STOPPED_EVENT && stopped.push(e.containerId));
+    stream.on('error', () => undefined);
+    const exiting = await run(['sh', '-c', 'sleep 1']);
+    const removed = await run(['sleep', '3600']);
+    let hammering = true;
+    const rt = criod.client.runtime;
+    const hammer = async () => {
+      while (hammering) {
+        await Promise.allSettled([
+          ...[exiting, removed].map((containerId) => rt.containerStatus({ containerId, verbose: false })),
+          ...[exiting, removed].map((containerId) => rt.containerStats({ containerId })),
+          rt.listContainers({ filter: undefined }),
+          rt.listContainerStats({ filter: undefined }),
+          rt.listPodSandboxStats({ filter: undefined }),
+        ]);
+      }
+    };
+    const hammers = [hammer(), hammer(), hammer()];
+    try {
+      await waitFor('the exit', () => stopped.includes(exiting), 10_000);
+      // A running container is killed by the removal: its exit races the record's deletion.
+      await rt.removeContainer({ containerId: removed });
+      await rt.removeContainer({ containerId: exiting });
+    } finally {
+      hammering = false;
+      await Promise.all(hammers);
+    }
+    stream.cancel();
+    expect(await criod.stop()).toBe(0);
+    await criod.restart();
+    expect((await rt.listContainers({ filter: undefined })).containers).toEqual([]);
+    expect(stopped.sort()).toEqual([exiting, removed].sort());
+  });
 });

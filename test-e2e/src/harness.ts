@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectCri, type CriClient } from '@criod/cri-grpc';
-import { socketAnswers } from 'criod';
+import { socketAnswers, unhandledErrorMessages } from 'criod';
 import { execa, type ResultPromise } from 'execa';
 import { stringify as toToml } from 'smol-toml';
 
@@ -27,7 +27,7 @@ export interface CriodInstance {
   kill(): Promise<void>;
   /** Start criod again on the same dirs and config. */
   restart(): Promise<void>;
-  /** Stop criod (if running) and remove its dirs. */
+  /** Stop criod (if running) and remove its dirs; then fail if it logged an unhandled rejection or uncaught exception. */
   cleanup(): Promise<void>;
 }
 
@@ -63,6 +63,18 @@ export function testConfig(dir: string, extra: Record<string, unknown> = {}): Re
     base[k] = typeof old === 'object' && old !== null && typeof v === 'object' && v !== null ? { ...old, ...v } : v;
   }
   return base;
+}
+
+/** The log lines where criod reported an error nothing handled. */
+export function unhandledErrors(logs: string): string[] {
+  const messages: string[] = Object.values(unhandledErrorMessages);
+  return logs.split('\n').filter((line) => {
+    try {
+      return messages.includes((JSON.parse(line) as { msg?: unknown }).msg as string);
+    } catch {
+      return false; // not JSON: Node's own output, e.g. the stack it prints before exiting
+    }
+  });
 }
 
 /** Mount points at or below a dir, deepest first, from /proc/self/mountinfo. */
@@ -116,6 +128,7 @@ export async function startCriod(options: CriodOptions = {}): Promise<CriodInsta
     p.kill(signal);
     const r = await p;
     previousLogs += stderr;
+    stderr = '';
     return r.exitCode;
   };
 
@@ -137,6 +150,8 @@ export async function startCriod(options: CriodOptions = {}): Promise<CriodInsta
       await stopProc('SIGTERM');
       await unmountBelow(dir);
       rmSync(dir, { recursive: true, force: true });
+      const errors = unhandledErrors(previousLogs + stderr);
+      if (errors.length > 0) throw new Error(`criod logged ${errors.length} unhandled error(s):\n${errors.join('\n')}`);
     },
   };
 }

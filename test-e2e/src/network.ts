@@ -53,7 +53,8 @@ export function writeBridgeNetwork(dir: string, options: NetworkOptions = {}): T
 
 /**
  * A CNI plugin of the tests, in the test's own plugin dir: it sleeps `sleepMs` on ADD, or fails
- * with a CNI error when `fail` is set, and passes the previous result on.
+ * with a CNI error when `fail` is set, and passes the previous result on. With `callLog` set it
+ * appends "<command> <container id>" there for every call, so a test can count ADDs.
  */
 export function writeTestPlugin(pluginDir: string): string {
   mkdirSync(pluginDir, { recursive: true });
@@ -67,6 +68,7 @@ process.stdin.on('end', () => {
   const cmd = process.env.CNI_COMMAND;
   if (cmd === 'VERSION') { process.stdout.write(JSON.stringify({ cniVersion: '1.0.0', supportedVersions: ['0.4.0', '1.0.0'] })); return; }
   const conf = JSON.parse(Buffer.concat(chunks).toString() || '{}');
+  if (conf.callLog) require('node:fs').appendFileSync(conf.callLog, cmd + ' ' + process.env.CNI_CONTAINERID + '\\n');
   if (cmd !== 'ADD') return;
   if (conf.fail) { process.stdout.write(JSON.stringify({ cniVersion: conf.cniVersion, code: 999, msg: conf.fail, details: 'from the e2e test plugin' })); process.exit(1); }
   setTimeout(() => process.stdout.write(JSON.stringify(conf.prevResult)), conf.sleepMs || 0);

@@ -34,9 +34,12 @@ export async function startPodFixture(images: TestImages): Promise<PodFixture> {
   const cleanup = async () => {
     const pods = await criod.client.runtime.listPodSandbox({ filter: undefined }).catch(() => ({ items: [] }));
     for (const p of pods.items) await criod.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => undefined);
-    await criod.cleanup();
-    await deleteBridge(net);
-    removeCgroupParent(cgroupParent);
+    try {
+      await criod.cleanup();
+    } finally {
+      await deleteBridge(net);
+      removeCgroupParent(cgroupParent);
+    }
   };
   try {
     await waitFor('NetworkReady', async () => {

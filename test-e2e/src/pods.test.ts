@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { cri } from '@criod/cri-grpc';
@@ -12,15 +12,18 @@ let criod: CriodInstance | undefined;
 let net: TestNetwork | undefined;
 
 afterEach(async () => {
-  if (criod) {
-    // Remove whatever the test left, through criod, so CNI releases IPs and veths.
-    const pods = await criod.client.runtime.listPodSandbox({ filter: undefined }).catch(() => ({ items: [] }));
-    for (const p of pods.items) await criod.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => undefined);
-    await criod.cleanup();
+  try {
+    if (criod) {
+      // Remove whatever the test left, through criod, so CNI releases IPs and veths.
+      const pods = await criod.client.runtime.listPodSandbox({ filter: undefined }).catch(() => ({ items: [] }));
+      for (const p of pods.items) await criod.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => undefined);
+      await criod.cleanup();
+    }
+  } finally {
+    await deleteBridge(net);
+    criod = undefined;
+    net = undefined;
   }
-  await deleteBridge(net);
-  criod = undefined;
-  net = undefined;
 });
 
 async function start(extra: Record<string, unknown> = {}) {
@@ -117,7 +120,8 @@ describe('pod sandboxes on a real CNI bridge', () => {
   it('finishes a pod whose caller timed out and hands it to the retry', async () => {
     const c = await start();
     writeTestPlugin(join(c.dir, 'cni', 'bin'));
-    net = writeBridgeNetwork(c.dir, { extraPlugins: [{ type: 'e2e-test', sleepMs: 1500 }] });
+    const callLog = join(c.dir, 'cni-calls.log');
+    net = writeBridgeNetwork(c.dir, { extraPlugins: [{ type: 'e2e-test', sleepMs: 1500, callLog }] });
     await networkReady(c);
     const config = podConfig();
     await expect(c.client.runtime.runPodSandbox({ config, runtimeHandler: '' }, { deadlineMs: 300 })).rejects.toMatchObject({
@@ -127,6 +131,9 @@ describe('pod sandboxes on a real CNI bridge', () => {
     const pods = await c.client.runtime.listPodSandbox({ filter: undefined });
     expect(pods.items.map((p) => p.id)).toEqual([retry.podSandboxId]);
     await expect(c.client.runtime.runPodSandbox({ config, runtimeHandler: '' })).rejects.toMatchObject({ code: GrpcStatus.ALREADY_EXISTS });
+    // Adopted, not made again: the one network ADD was for the timed-out call's pod, and the retry got that pod.
+    const calls = readFileSync(callLog, 'utf8').split('\n').filter(Boolean);
+    expect(calls).toEqual([`ADD ${retry.podSandboxId}`]);
   });
 
   it('reports a plugin failure with its own message and leaves nothing behind', async () => {

@@ -84,6 +84,12 @@ export function renderConfig(config: EffectiveConfig, selected: SelectedPlugin[]
   return `# criod ${criodVersion} effective configuration\n${toToml(daemonPart)}\n\n${sections.join('\n\n')}\n`;
 }
 
+/** What criod logs for an error nothing handled; the e2e harness fails any test whose criod logged one. */
+export const unhandledErrorMessages = {
+  rejection: 'unhandled rejection; criod keeps serving',
+  exception: 'uncaught exception; criod exits',
+} as const;
+
 export async function main(argv: string[]): Promise<number> {
   let parsed: Parsed;
   try {
@@ -142,7 +148,9 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   // A stray rejection in some background task must not take every pod's runtime down with it.
-  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection; criod keeps serving'));
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, unhandledErrorMessages.rejection));
+  // Node still prints the stack and exits; this leaves the reason in the JSON log too.
+  process.on('uncaughtExceptionMonitor', (err) => logger.error({ err }, unhandledErrorMessages.exception));
   if (stopRequested) void stop();
   return exitCode;
 }

@@ -1,4 +1,4 @@
-export { main, helpText, parseCommandLine, loadConfig, renderConfig } from './cli.js';
+export { main, helpText, parseCommandLine, loadConfig, renderConfig, unhandledErrorMessages } from './cli.js';
 export { buildEffectiveConfig, ConfigError, daemonShape, pluginsSchema, type EffectiveConfig } from './config.js';
 export { socketAnswers, startDaemon, StartupError, type RunningDaemon } from './daemon.js';
 export { loadPluginDefinitions, createPlugins, closePlugins } from './plugins.js';

@@ -154,8 +154,6 @@ function watchExits(ctx: CoreContext): void {
   ctx.plugins.runtime.watchExits?.((id) => {
     const c = ctx.state.containers.get(id);
     if (!c || c.state === 'exited') return;
-    ctx.state.locks
-      .run(id, () => refreshContainer(ctx, c))
-      .catch((err: unknown) => ctx.logger.warn({ err, containerId: id }, 'reconciling an exit failed'));
+    refreshContainer(ctx, c).catch((err: unknown) => ctx.logger.warn({ err, containerId: id }, 'reconciling an exit failed'));
   });
 }

@@ -103,9 +103,10 @@ export async function benchContainers(runs: number): Promise<void> {
       { operation: 'ExecSync (true)', criod: exec, floor: floor.exec },
     ]);
   } finally {
-    await criod.cleanup();
-    await deleteBridge(net);
-    await images.stop();
-    removeCgroupParent(cgroupParent);
+    await criod.cleanup().finally(async () => {
+      await deleteBridge(net);
+      await images.stop();
+      removeCgroupParent(cgroupParent);
+    });
   }
 }

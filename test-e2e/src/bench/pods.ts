@@ -66,7 +66,6 @@ export async function benchPods(runs: number): Promise<void> {
       { operation: 'Stop + Remove', criod: stop.map((s, i) => s + remove[i]!), floor: floorStop },
     ]);
   } finally {
-    await criod.cleanup();
-    await deleteBridge(net);
+    await criod.cleanup().finally(() => deleteBridge(net));
   }
 }

@@ -375,3 +375,77 @@ describe('container events', () => {
     expect(seen).toEqual([`created:${id}`, `started:${id}`, `stopped:${id}`, `deleted:${id}`]);
   });
 });
+
+/**
+ * Park the runtime's state reads made while parking is on; each read asks the runtime only once
+ * released, so the test decides what the parked callers see and when.
+ */
+function parkStateReads(runtime: FakePluginSet['runtime']) {
+  const read = runtime.containerState.bind(runtime);
+  const parked: (() => void)[] = [];
+  let parking = true;
+  runtime.containerState = async (id) => {
+    if (parking) await new Promise<void>((resolve) => parked.push(resolve));
+    return read(id);
+  };
+  return {
+    parked: () => parked.length,
+    /** Stop parking new reads; the parked ones stay until release(). */
+    stop: () => (parking = false),
+    release: () => parked.splice(0).forEach((resume) => resume()),
+  };
+}
+
+describe('status, list and stats racing an exit and a removal', () => {
+  const hammer = (id: string) => [
+    svc.containerStatus(id, false),
+    svc.listContainers(),
+    svc.containerStats(id),
+    svc.listContainerStats(),
+    svc.podSandboxStats(podId),
+    svc.listPodSandboxStats(),
+  ];
+
+  async function untilParked(park: ReturnType<typeof parkStateReads>, n: number) {
+    while (park.parked() < n) await new Promise((r) => setImmediate(r));
+  }
+
+  it('emit exactly one stopped event for one exit', async () => {
+    await svc.restore(); // the exit watcher refreshes too
+    const id = await svc.createContainer(podId, testContainerConfig());
+    await svc.startContainer(id);
+    const stopped: string[] = [];
+    svc.onContainerEvent((e) => e.type === 'stopped' && stopped.push(e.containerId));
+    const park = parkStateReads(plugins.runtime);
+    const calls = hammer(id);
+    await untilParked(park, calls.length);
+    plugins.runtime.exit(id, 0);
+    await new Promise((r) => setTimeout(r, 5));
+    park.stop();
+    park.release();
+    await Promise.all(calls);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(stopped).toEqual([id]);
+    expect((await svc.containerStatus(id, false)).container).toMatchObject({ state: 'exited', exitCode: 0 });
+  });
+
+  it('write nothing back for a container removed meanwhile: no ghost record after a restart', async () => {
+    const id = await svc.createContainer(podId, testContainerConfig());
+    await svc.startContainer(id);
+    const events: string[] = [];
+    svc.onContainerEvent((e) => events.push(e.type));
+    const park = parkStateReads(plugins.runtime);
+    const calls = hammer(id);
+    await untilParked(park, calls.length);
+    park.stop();
+    await svc.removeContainer(id);
+    park.release();
+    await Promise.allSettled(calls);
+    expect(events).toEqual(['stopped', 'deleted']);
+    expect(await plugins.store.containers.list()).toEqual([]);
+    const again = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
+    await again.restore();
+    expect(await again.listContainers()).toEqual([]);
+    svc = again;
+  });
+});

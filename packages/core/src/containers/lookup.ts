@@ -23,38 +23,44 @@ export function exitReason(exitCode: number, oomKilled: boolean): string {
   return exitCode === 0 ? 'Completed' : 'Error';
 }
 
-/**
- * Bring a record up to date with the runtime (a container may have exited since we last looked,
- * also while criod was down). Persists only when something changed.
- */
-export async function refreshContainer(ctx: CoreContext, c: ContainerRecord): Promise<ContainerRecord> {
-  if (c.state === 'exited') return c;
-  let changed = false;
+/** What the runtime says the record should become; undefined when it is up to date. */
+async function observe(ctx: CoreContext, c: ContainerRecord): Promise<Partial<ContainerRecord> | undefined> {
   try {
     const st = await ctx.plugins.runtime.containerState(c.id);
     if (st.status === 'stopped') {
-      c.state = 'exited';
-      c.exitCode = st.exitCode ?? 255;
+      const exitCode = st.exitCode ?? 255;
       // The exit file's mtime and our clock may disagree by a hair: never finish before starting.
       const finishedAt = st.finishedAt ?? nowNs();
-      c.finishedAt = finishedAt < c.startedAt ? c.startedAt : finishedAt;
-      c.reason = exitReason(c.exitCode, st.oomKilled ?? false);
-      changed = true;
-    } else if (st.status === 'running' && c.state !== 'running') {
-      c.state = 'running';
-      changed = true;
+      return { state: 'exited', exitCode, finishedAt: finishedAt < c.startedAt ? c.startedAt : finishedAt, reason: exitReason(exitCode, st.oomKilled ?? false) };
     }
+    if (st.status === 'running' && c.state !== 'running') return { state: 'running' };
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err;
-    if (c.state !== 'unknown') {
-      ctx.logger.warn({ containerId: c.id }, 'the runtime no longer knows this container');
-      c.state = 'unknown';
-      changed = true;
-    }
+    if (c.state !== 'unknown') return { state: 'unknown' };
   }
-  if (changed) {
-    await ctx.plugins.store.containers.put(c);
-    if (c.state === 'exited') emitContainerEvent(ctx, c, 'stopped');
-  }
+  return undefined;
+}
+
+/**
+ * Bring a record up to date with the runtime (a container may have exited since we last looked,
+ * also while criod was down). For callers without the container's lock: the runtime is asked
+ * without it, and only a change takes the lock and is checked again there, so a concurrent
+ * refresh does not announce the same exit twice and a removed container is not written back.
+ */
+export async function refreshContainer(ctx: CoreContext, c: ContainerRecord): Promise<ContainerRecord> {
+  if (c.state === 'exited' || !(await observe(ctx, c))) return c;
+  return ctx.state.locks.run(c.id, () => refreshLocked(ctx, c));
+}
+
+/** refreshContainer for callers holding the container's lock. Persists only when something changed. */
+export async function refreshLocked(ctx: CoreContext, c: ContainerRecord): Promise<ContainerRecord> {
+  // Removed (or replaced by a restore) while we waited: the record is no longer ours to write.
+  if (c.state === 'exited' || ctx.state.containers.get(c.id) !== c) return c;
+  const change = await observe(ctx, c);
+  if (!change) return c;
+  if (change.state === 'unknown') ctx.logger.warn({ containerId: c.id }, 'the runtime no longer knows this container');
+  Object.assign(c, change);
+  await ctx.plugins.store.containers.put(c);
+  if (change.state === 'exited') emitContainerEvent(ctx, c, 'stopped');
   return c;
 }

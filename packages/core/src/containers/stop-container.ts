@@ -1,7 +1,7 @@
 import type { CoreContext } from '../context.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { ContainerRecord } from '../types.js';
-import { findContainer, refreshContainer } from './lookup.js';
+import { findContainer, refreshLocked } from './lookup.js';
 
 /**
  * StopContainer: the stop signal, `timeout` seconds of grace, then SIGKILL (0 = kill now).
@@ -15,9 +15,9 @@ export async function stopContainer(ctx: CoreContext, ref: string, timeoutSecond
 
 /** The body of a stop, for callers holding the container's lock. */
 export async function stopLocked(ctx: CoreContext, found: ContainerRecord, timeoutSeconds: number): Promise<void> {
-  const c = await refreshContainer(ctx, found);
+  const c = await refreshLocked(ctx, found);
   if (c.state === 'exited') return;
   await ctx.plugins.runtime.stopContainer(c.id, timeoutSeconds, c.stopSignal);
-  await refreshContainer(ctx, c);
+  await refreshLocked(ctx, c);
   ctx.logger.info({ containerId: c.id, exitCode: c.exitCode }, 'container stopped');
 }

@@ -1,7 +1,7 @@
 import type { CoreContext } from '../context.js';
 import { FailedPreconditionError } from '../errors.js';
 import type { LinuxResources } from '../types.js';
-import { findContainer, refreshContainer } from './lookup.js';
+import { findContainer, refreshContainer, refreshLocked } from './lookup.js';
 import { validateResources } from './spec/resources.js';
 
 /** UpdateContainerResources: new cgroup limits for a created or running container. */
@@ -10,7 +10,7 @@ export async function updateContainerResources(ctx: CoreContext, ref: string, re
   validateResources(resources);
   const found = findContainer(ctx, ref);
   await ctx.state.locks.run(found.id, async () => {
-    const c = await refreshContainer(ctx, found);
+    const c = await refreshLocked(ctx, found);
     if (c.state !== 'running' && c.state !== 'created') throw new FailedPreconditionError(`container ${c.id} is ${c.state}: its resources cannot change`);
     await ctx.plugins.runtime.updateResources(c.id, resources);
     c.resources = resources;
