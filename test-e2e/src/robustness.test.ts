@@ -144,6 +144,8 @@ interface Case extends RawRequest {
   expect?: number[];
   /** The call may end with a reset stream or connection instead of a status. */
   mayReset?: boolean;
+  /** Why INTERNAL is the right answer here (transport-level corruption, as gRPC specifies it). */
+  internalOk?: string;
 }
 
 function caseFor(rpc: Rpc, category: string, body: Buffer, extra: Partial<Case> = {}): Case {
@@ -181,6 +183,13 @@ function* smallCases(rng: Rng): Generator<Case> {
     yield caseFor(rpc, 'frame-prefix-cut-short', grpcFrame(good).subarray(0, 1 + rng.int(4)));
     yield caseFor(rpc, 'frame-no-message', Buffer.alloc(0));
     yield caseFor(rpc, 'frame-two-messages', Buffer.concat([grpcFrame(good), grpcFrame(good)]));
+    yield caseFor(rpc, 'frame-unsupported-encoding', grpcFrame(good, { compressed: 1 }), { headers: { 'grpc-encoding': rng.pick(['snappy', 'br', 'zstd']) }, expect: [GrpcStatus.UNIMPLEMENTED] });
+    // gRPC's status code table: "could not decompress, but compression algorithm supported" is
+    // INTERNAL (grpc-go answers the same, as it does a malformed grpc-timeout); grpc-js answers
+    // both before any criod code runs. Kept here so that they stay answered, not crashes.
+    const transport = 'transport-level corruption: INTERNAL per gRPC (doc/statuscodes.md), as grpc-go';
+    yield caseFor(rpc, 'frame-gzip-not-gzip', grpcFrame(good, { compressed: 1 }), { headers: { 'grpc-encoding': rng.pick(['gzip', 'deflate']) }, internalOk: transport });
+    yield caseFor(rpc, 'header-bad-grpc-timeout', grpcFrame(good), { headers: { 'grpc-timeout': rng.pick(['soon', '-1S', '123456789012H', '5x', '']) }, internalOk: transport });
     // Unknown ids: full-length and short ones (nothing exists, so a prefix matches nothing either).
     if (withId[rpc.key] && rpc.key !== 'runPodSandbox') {
       for (const id of [rng.hex(64), rng.hex(64), rng.hex(1 + rng.int(12)), `fuzz-${rng.hex(8)}`]) yield messageCase(rpc, 'unknown-id', withId[rpc.key]!(id));
@@ -312,7 +321,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe('criod under malformed requests', () => {
-  it('answers every one without INTERNAL, stays up, gives back fds and memory, and still runs a pod', { timeout: 270_000 }, async () => {
+  it('answers every one without INTERNAL, stays up, gives back fds and memory, and still runs a pod', { timeout: 280_000 }, async () => {
     const d = criod!;
     const pid = d.pid()!;
     console.log(`robustness seed ${seed} (replay with CRIOD_ROBUSTNESS_SEED=${seed})`);
@@ -346,7 +355,7 @@ describe('criod under malformed requests', () => {
           const index = sent++;
           const t0 = Date.now();
           const outcome = await rawCall(sessionFor(w), c);
-          const name = codeName(outcome);
+          const name = outcome.kind === 'status' && outcome.code === GrpcStatus.INTERNAL && c.internalOk ? 'INTERNAL(transport,allowed)' : codeName(outcome);
           slowest.push({ ms: Date.now() - t0, what: `${c.category} ${c.path} ${name}` });
           if (slowest.length > 20) slowest.sort((x, y) => y.ms - x.ms).pop();
           counts.set(name, (counts.get(name) ?? 0) + 1);
@@ -355,7 +364,7 @@ describe('criod under malformed requests', () => {
           categories.set(c.category, perCategory);
           const describeCase = () => `#${index} ${c.category} ${c.path} (${c.body.length} bytes${c.body.length <= 64 ? `: ${c.body.toString('hex')}` : ''})`;
           if (outcome.kind === 'timeout') failures.push(`${describeCase()}: no status within ${c.timeoutMs} ms`);
-          else if (outcome.kind === 'status' && outcome.code === GrpcStatus.INTERNAL) failures.push(`${describeCase()}: INTERNAL: ${outcome.message}`);
+          else if (outcome.kind === 'status' && outcome.code === GrpcStatus.INTERNAL && !c.internalOk) failures.push(`${describeCase()}: INTERNAL: ${outcome.message}`);
           else if (outcome.kind === 'status' && c.expect && !c.expect.includes(outcome.code)) failures.push(`${describeCase()}: ${name} (${outcome.message}), expected ${c.expect.map((x) => GrpcStatus[x]).join(' or ')}`);
           else if ((outcome.kind === 'reset' || outcome.kind === 'error') && !c.mayReset) failures.push(`${describeCase()}: ${name}${outcome.kind === 'error' ? ` ${outcome.error}` : ''}`);
         }
@@ -366,14 +375,12 @@ describe('criod under malformed requests', () => {
       for (const s of sessions.splice(0)) s.close();
     };
 
-    // Warm-up: the big cases once and some small ones, so that the baseline is a daemon that
-    // has already held megabyte requests. A cold daemon's heap and malloc arenas grow to that
-    // high-water mark and keep it (measured: the live JS heap is back to ~22 MB after a full GC,
-    // and RSS plateaus over repeated runs); what must not happen is growth with every run.
+    // Warm-up: the same workload once (other seeds), so that the baseline is a daemon that has
+    // already served it. A cold daemon's heap and malloc arenas grow to a high-water mark on
+    // megabyte requests and keep it (measured: the live JS heap is back to ~22 MB after a full
+    // GC, and RSS plateaus over repeated runs); what must not happen is growth with every run.
     const warmStarted = Date.now();
-    const warmSmall = smallCases(new Rng(seed ^ 0x1b873593));
-    const firstSmall: Iterator<Case> = { next: () => (sent < 1000 ? warmSmall.next() : { done: true, value: undefined }) };
-    await Promise.all([pool(firstSmall, SMALL), pool(bigCases(new Rng(seed ^ 0x85ebca6b), hugeMaps, hugeNames), BIG)]);
+    await Promise.all([pool(smallCases(new Rng(seed ^ 0x1b873593)), SMALL), pool(bigCases(new Rng(seed ^ 0x85ebca6b), hugeMaps, hugeNames), BIG)]);
     const warmUp = sent;
     const warmSeconds = (Date.now() - warmStarted) / 1000;
     closeSessions();
