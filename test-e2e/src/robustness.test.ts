@@ -305,7 +305,7 @@ const cgroupParent = `/${uniqueName('criod-robust-')}`;
 
 beforeAll(async () => {
   images = await startTestImages();
-  criod = await startCriod({ config: { log_level: 'info', image: { pause_image: images.pause } } });
+  criod = await startCriod({ config: { log_level: 'warn', image: { pause_image: images.pause } } });
   net = writeBridgeNetwork(criod.dir);
 }, 120_000);
 
