@@ -27,7 +27,7 @@ const seed = Number(process.env.CRIOD_ROBUSTNESS_SEED ?? randomInt(2 ** 31));
 const RANDOM_CASES_PER_RPC = 240;
 /** Calls in flight and HTTP/2 sessions, for the small cases and for the big ones. */
 const SMALL = { concurrency: 48, sessions: 4 };
-const BIG = { concurrency: 2, sessions: 2 };
+const BIG = { concurrency: 1, sessions: 1 };
 const STALLED_CONNECTIONS = 200;
 const CALL_TIMEOUT_MS = 10_000;
 /** A served server stream (GetContainerEvents) with no status by then is streaming, and is cancelled. */
