@@ -356,7 +356,8 @@ describe('criod under malformed requests', () => {
           const t0 = Date.now();
           const outcome = await rawCall(sessionFor(w), c);
           const name = outcome.kind === 'status' && outcome.code === GrpcStatus.INTERNAL && c.internalOk ? 'INTERNAL(transport,allowed)' : codeName(outcome);
-          slowest.push({ ms: Date.now() - t0, what: `${c.category} ${c.path} ${name}` });
+          // Open streams take OPEN_STREAM_MS by design; the slowest answers are the interesting ones.
+          if (outcome.kind !== 'open-stream') slowest.push({ ms: Date.now() - t0, what: `${c.category} ${c.path} ${name}` });
           if (slowest.length > 20) slowest.sort((x, y) => y.ms - x.ms).pop();
           counts.set(name, (counts.get(name) ?? 0) + 1);
           const perCategory = categories.get(c.category) ?? new Map<string, number>();
