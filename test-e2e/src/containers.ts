@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { cri, type CriClient } from '@criod/cri-grpc';
 import { execa } from 'execa';
 import { uniqueName } from './harness.js';
@@ -51,7 +51,9 @@ export function leftoverCgroups(parent: string): string[] {
 }
 
 export function removeCgroupParent(parent: string): void {
-  for (const d of cgroupDirs(parent)) {
+  // On a hybrid host runc also makes the parent in the unified (v2) hierarchy; it is left empty.
+  const unified = `/sys/fs/cgroup/unified${parent}`;
+  for (const d of [...cgroupDirs(parent), ...(existsSync(unified) ? [unified] : [])]) {
     try {
       rmdirSync(d);
     } catch {

@@ -19,6 +19,8 @@ export interface CriodInstance {
   socket: string;
   configPath: string;
   client: CriClient;
+  /** PID of the running daemon (undefined while stopped), for /proc checks. */
+  pid(): number | undefined;
   /** stderr of the daemon so far (JSON log lines). */
   logs(): string;
   /** SIGTERM and wait for exit; returns the exit code. */
@@ -139,6 +141,7 @@ export async function startCriod(options: CriodOptions = {}): Promise<CriodInsta
     socket,
     configPath,
     client,
+    pid: () => proc?.pid,
     logs: () => previousLogs + stderr,
     stop: () => stopProc('SIGTERM'),
     kill: async () => {

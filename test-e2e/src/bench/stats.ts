@@ -1,4 +1,4 @@
-/** Timing helpers of the benchmarks: medians and p90 over repeated runs, printed as a table. */
+/** Timing helpers of the benchmarks: medians and p90 over repeated runs, p50/p99 of load calls, printed as tables. */
 export async function timeIt(fn: () => Promise<unknown>): Promise<number> {
   const t0 = process.hrtime.bigint();
   await fn();
@@ -31,5 +31,16 @@ export function printTable(title: string, rows: Row[]): void {
     console.log(
       r.operation.padEnd(28) + fmt(m).padStart(14) + fmt(quantile(r.criod, 0.9)).padStart(10) + fmt(fm).padStart(14) + fmt(r.floor ? quantile(r.floor, 0.9) : NaN).padStart(10) + over.padStart(10),
     );
+  }
+}
+
+/** p50 and p99 (and the mean and max) of each operation, in ms. */
+export function printLatencies(title: string, rows: { operation: string; samples: number[] }[]): void {
+  const fmt = (n: number) => n.toFixed(2);
+  console.log(`\n${title}`);
+  console.log('operation'.padEnd(24) + 'p50'.padStart(10) + 'p99'.padStart(10) + 'mean'.padStart(10) + 'max'.padStart(10) + '   (ms)');
+  for (const r of rows) {
+    const mean = r.samples.reduce((a, b) => a + b, 0) / r.samples.length;
+    console.log(r.operation.padEnd(24) + fmt(quantile(r.samples, 0.5)).padStart(10) + fmt(quantile(r.samples, 0.99)).padStart(10) + fmt(mean).padStart(10) + fmt(Math.max(...r.samples)).padStart(10));
   }
 }
