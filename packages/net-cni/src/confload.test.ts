@@ -36,6 +36,7 @@ describe('config schema', () => {
       cache_dir: '',
       default_network: '',
       plugin_timeout_seconds: 60,
+      conf_template: '',
       ip_ranges: [],
     });
     expect(plugin.kind).toBe('network');
