@@ -1,36 +1,22 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CriService, silentLogger } from '@criod/core';
-import { fakePluginSet, testContainerConfig, testImage, testPodConfig, type FakePluginSet } from '@criod/core/testing';
-import { connectCri, type CriClient } from './client.js';
+import { CriService } from '@criod/core';
+import { testContainerConfig, testImage, testPodConfig, type FakePluginSet } from '@criod/core/testing';
+import { type CriClient } from './client.js';
 import { MetricType, type Metric, type StreamPodSandboxMetricsResponse } from './gen/runtime/v1/api.js';
-import { serveUnix, type CriListener } from './h2/listener.js';
-import { createCriServer } from './server.js';
+import { startTestServer, type TestServer } from './__tests__/test-server.js';
 
-let dir: string;
-let listener: CriListener;
+let server: TestServer;
 let client: CriClient;
 let plugins: FakePluginSet;
 let core: CriService;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'criod-grpc-metrics-'));
-  plugins = fakePluginSet();
-  core = new CriService(plugins, silentLogger, { runtimeVersion: '0.1.0-test', runroot: dir });
-  listener = await serveUnix(createCriServer({ core, logger: silentLogger }), join(dir, 'cri.sock'), silentLogger);
-  client = connectCri(join(dir, 'cri.sock'));
+  server = await startTestServer('metrics');
+  ({ client, plugins, core } = server);
 });
 
-afterAll(async () => {
-  // Pods of a failed test hold shm mounts under dir.
-  for (const p of core.listPodSandbox()) await core.removePodSandbox(p.id).catch(() => undefined);
-  client.close();
-  await listener.close(1000);
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => server.close());
 
 const BASE = ['container', 'id', 'image', 'name', 'namespace', 'pod'];
 

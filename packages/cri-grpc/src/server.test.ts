@@ -1,17 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CriService, NotFoundError, silentLogger } from '@criod/core';
-import { fakePluginSet, testContainerConfig, testImage, testPodConfig, type FakePluginSet } from '@criod/core/testing';
-import { connectCri, type CriClient } from './client.js';
+import { CriService, NotFoundError } from '@criod/core';
+import { testContainerConfig, testImage, testPodConfig, type FakePluginSet } from '@criod/core/testing';
+import { type CriClient } from './client.js';
 import { CgroupDriver, ContainerEventType, RunPodSandboxRequest, VersionRequest, VersionResponse } from './gen/runtime/v1/api.js';
-import { serveUnix, type CriListener } from './h2/listener.js';
-import { createCriServer } from './server.js';
+import type { CriListener } from './h2/listener.js';
+import { startTestServer, type TestServer } from './__tests__/test-server.js';
 
+let server: TestServer;
 let dir: string;
 let listener: CriListener;
 let client: CriClient;
@@ -19,18 +18,11 @@ let plugins: FakePluginSet;
 let core: CriService;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'criod-grpc-'));
-  plugins = fakePluginSet();
-  core = new CriService(plugins, silentLogger, { runtimeVersion: '0.1.0-test', runroot: dir });
-  listener = await serveUnix(createCriServer({ core, logger: silentLogger }), join(dir, 'cri.sock'), silentLogger);
-  client = connectCri(join(dir, 'cri.sock'));
+  server = await startTestServer('server');
+  ({ dir, listener, client, plugins, core } = server);
 });
 
-afterAll(async () => {
-  client.close();
-  await listener.close(1000);
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => server.close());
 
 describe('CRI gRPC server', () => {
   it('answers Version as criod speaking v1', async () => {

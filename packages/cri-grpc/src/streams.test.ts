@@ -1,18 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { status as GrpcStatus, type ClientReadableStream } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CriService, silentLogger } from '@criod/core';
-import { fakePluginSet, testContainerConfig, testImage, testPodConfig, type FakePluginSet } from '@criod/core/testing';
-import { connectCri, type CriClient } from './client.js';
+import { CriService } from '@criod/core';
+import { testContainerConfig, testImage, testPodConfig, type FakePluginSet } from '@criod/core/testing';
+import { type CriClient } from './client.js';
 import { PodSandboxState, type ContainerFilter, type PodSandboxFilter } from './gen/runtime/v1/api.js';
 import { chunks, type RpcObserver } from './handler.js';
-import { serveUnix, type CriListener } from './h2/listener.js';
-import { createCriServer, maxMessageBytes } from './server.js';
+import { startTestServer, type TestServer } from './__tests__/test-server.js';
+import { maxMessageBytes } from './server.js';
 
-let dir: string;
-let listener: CriListener;
+let server: TestServer;
 let client: CriClient;
 let plugins: FakePluginSet;
 let core: CriService;
@@ -20,21 +16,11 @@ const observed: { rpc: string; code: GrpcStatus; seconds: number }[] = [];
 const observe: RpcObserver = (rpc, code, seconds) => observed.push({ rpc, code, seconds });
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'criod-grpc-streams-'));
-  plugins = fakePluginSet();
-  core = new CriService(plugins, silentLogger, { runtimeVersion: '0.1.0-test', runroot: dir });
-  listener = await serveUnix(createCriServer({ core, logger: silentLogger, observe }), join(dir, 'cri.sock'), silentLogger);
-  // Room for one whole message, so only the server's send limit decides what fits.
-  client = connectCri(join(dir, 'cri.sock'), { maxReceiveMessageBytes: 4 * maxMessageBytes });
+  server = await startTestServer('streams', { observe, client: { maxReceiveMessageBytes: 4 * maxMessageBytes } });
+  ({ client, plugins, core } = server);
 });
 
-afterAll(async () => {
-  // Pods of a failed test hold shm mounts under dir.
-  for (const p of core.listPodSandbox()) await core.removePodSandbox(p.id).catch(() => undefined);
-  client.close();
-  await listener.close(1000);
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => server.close());
 
 /** Every message of a server stream, in order. */
 function collect<T>(stream: ClientReadableStream<T>): Promise<T[]> {

@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger, type ContainerEvent, type CriService } from '@criod/core';
-import { connectCri, type CriClient } from '../client.js';
-import { serveUnix, type CriListener } from '../h2/listener.js';
-import { createCriServer } from '../server.js';
+import { type ContainerEvent, type CriService } from '@criod/core';
+import type { CriClient } from '../client.js';
+import { startTestServer, type TestServer } from '../__tests__/test-server.js';
 import { MAX_PENDING_EVENTS } from './events.js';
 
 /** Just the part of core the event stream uses, so a test can emit events at any rate. */
@@ -20,21 +16,15 @@ const core = {
   listContainers: () => Promise.resolve([]),
 } as unknown as CriService;
 
-let dir: string;
-let listener: CriListener;
+let server: TestServer;
 let client: CriClient;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'criod-events-'));
-  listener = await serveUnix(createCriServer({ core, logger: silentLogger }), join(dir, 'cri.sock'), silentLogger);
-  client = connectCri(join(dir, 'cri.sock'));
+  server = await startTestServer('events', { core });
+  ({ client } = server);
 });
 
-afterAll(async () => {
-  client.close();
-  await listener.close(1000);
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => server.close());
 
 const emit = (n: number) => {
   for (let i = 0; i < n; i++) for (const l of listeners) l({ type: 'created', containerId: `c${i}`, podId: 'p', at: BigInt(i) } as ContainerEvent);
