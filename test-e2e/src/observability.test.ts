@@ -135,7 +135,9 @@ describe('Prometheus metrics', () => {
 
   it('listen nowhere unless enabled', async () => {
     criod = await startCriod();
-    expect(criod.logs()).toMatch(/criod is serving CRI v1/);
+    const started = criod;
+    // The socket answers a moment before the line announcing it (and the metrics URL, if any) is written.
+    await waitFor('criod to announce it is serving', () => /criod is serving CRI v1/.test(started.logs()));
     expect(criod.logs()).not.toMatch(/"metrics":"http/);
   });
 });
