@@ -24,7 +24,7 @@ export function exitReason(exitCode: number, oomKilled: boolean): string {
 }
 
 /** What the runtime says the record should become; undefined when it is up to date. */
-async function observe(ctx: CoreContext, c: ContainerRecord): Promise<Partial<ContainerRecord> | undefined> {
+async function runtimeChange(ctx: CoreContext, c: ContainerRecord): Promise<Partial<ContainerRecord> | undefined> {
   try {
     const st = await ctx.plugins.runtime.containerState(c.id);
     if (st.status === 'stopped') {
@@ -48,7 +48,7 @@ async function observe(ctx: CoreContext, c: ContainerRecord): Promise<Partial<Co
  * refresh does not announce the same exit twice and a removed container is not written back.
  */
 export async function refreshContainer(ctx: CoreContext, c: ContainerRecord): Promise<ContainerRecord> {
-  if (c.state === 'exited' || !(await observe(ctx, c))) return c;
+  if (c.state === 'exited' || !(await runtimeChange(ctx, c))) return c;
   return ctx.state.locks.run(c.id, () => refreshLocked(ctx, c));
 }
 
@@ -56,7 +56,7 @@ export async function refreshContainer(ctx: CoreContext, c: ContainerRecord): Pr
 export async function refreshLocked(ctx: CoreContext, c: ContainerRecord): Promise<ContainerRecord> {
   // Removed (or replaced by a restore) while we waited: the record is no longer ours to write.
   if (c.state === 'exited' || ctx.state.containers.get(c.id) !== c) return c;
-  const change = await observe(ctx, c);
+  const change = await runtimeChange(ctx, c);
   if (!change) return c;
   if (change.state === 'unknown') ctx.logger.warn({ containerId: c.id }, 'the runtime no longer knows this container');
   Object.assign(c, change);
