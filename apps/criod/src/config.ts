@@ -11,63 +11,71 @@ export const defaultConfigPath = '/etc/criod/criod.toml';
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
 
+const absolutePath = z.string().startsWith('/', 'must be an absolute path');
+const port = z.number().int().min(0).max(65535);
+
 const registrySchema = z.strictObject({
-  /** Pull from here instead of the prefix (a remap, no fallback to the original). */
-  location: z.string().default(''),
-  /** Allow plain http and unverified TLS for this registry. */
-  insecure: z.boolean().default(false),
-  /** Tried in order before the registry itself. */
-  mirrors: z.array(z.string().min(1)).default([]),
+  location: z
+    .string()
+    .default('')
+    .describe('Pull from this location instead, the prefix replaced (e.g. "127.0.0.1:5000/hub"); there is no fallback to the original registry. Empty pulls from the registry itself.'),
+  insecure: z.boolean().default(false).describe('Allow plain http and unverified TLS for this registry and its `location`.'),
+  mirrors: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('Mirrors, `host[:port][/path]`, tried in order before the registry; each is insecure only by its own entry.'),
 });
 
 /** The [plugins] section: an npm package name per kind, so third-party packages can be chosen. */
 export const pluginsSchema = z.strictObject({
-  store: z.string().min(1).default('@criod/store-fs'),
-  namespace: z.string().min(1).default('@criod/net-netns'),
-  network: z.string().min(1).default('@criod/net-cni'),
-  runtime: z.string().min(1).default('@criod/oci-runc'),
-  security: z.array(z.string().min(1)).default(['@criod/sec-seccomp', '@criod/sec-apparmor', '@criod/sec-apparmor/selinux']),
+  store: z.string().min(1).default('@criod/store-fs').describe('npm package of the store plugin (pod and container records, images).'),
+  namespace: z.string().min(1).default('@criod/net-netns').describe('npm package of the namespace plugin (pinned network, ipc and uts namespaces).'),
+  network: z.string().min(1).default('@criod/net-cni').describe('npm package of the network plugin (pod networking).'),
+  runtime: z.string().min(1).default('@criod/oci-runc').describe('npm package of the runtime plugin (pod sandboxes and containers).'),
+  security: z
+    .array(z.string().min(1))
+    .default(['@criod/sec-seccomp', '@criod/sec-apparmor', '@criod/sec-apparmor/selinux'])
+    .describe('npm packages of the security plugins, applied to each container spec in this order; `[]` runs none.'),
 });
 
 export type PluginsConfig = z.infer<typeof pluginsSchema>;
 
 /** Keys owned by the daemon itself; plugin sections are added to these at load time. */
 export const daemonShape = {
-  log_level: logLevel.default('info'),
-  /** unix:// address of the CRI socket. */
+  log_level: logLevel.default('info').describe('Least severe level logged (JSON lines on stderr). Overridden by --log-level.'),
   listen: z
     .string()
     .regex(/^unix:\/\/\//, 'must be a unix:///absolute/path address')
-    .default('unix:///run/criod/criod.sock'),
-  /** Persistent state: records, images, CNI cache. */
-  root: z.string().startsWith('/', 'must be an absolute path').default('/var/lib/criod'),
-  /** Volatile state: sockets, pinned namespaces, runtime roots. */
-  runroot: z.string().startsWith('/', 'must be an absolute path').default('/run/criod'),
-  plugins: pluginsSchema.default(pluginsSchema.parse({})),
+    .default('unix:///run/criod/criod.sock')
+    .describe('Address of the CRI socket, `unix:///absolute/path` (created with mode 0660). Overridden by --listen.'),
+  root: absolutePath.default('/var/lib/criod').describe('Persistent state dir (records, images, CNI cache), absolute. Overridden by --root.'),
+  runroot: absolutePath.default('/run/criod').describe('Volatile state dir (sockets, pinned ipc/uts namespaces, runtime roots), absolute. Overridden by --runroot.'),
+  plugins: pluginsSchema.prefault({}).describe('Which plugin package serves each kind; each selected plugin owns the config section named in its heading below.'),
   image: z
     .strictObject({
-      /** Infra image, used only for pods that share one PID namespace. */
-      pause_image: z.string().min(1).default('registry.k8s.io/pause:3.10'),
-      /** Per registry prefix (e.g. "docker.io", "127.0.0.1:5000"): remap, insecure, mirrors. */
-      registries: z.record(z.string().min(1), registrySchema).default({}),
+      pause_image: z.string().min(1).default('registry.k8s.io/pause:3.10').describe('Infra image, pulled and run only for pods that share one PID namespace.'),
+      registries: z
+        .record(z.string().min(1).meta({ title: 'prefix' }), registrySchema)
+        .default({})
+        .describe('Settings per registry prefix, the table key (e.g. "docker.io", "127.0.0.1:5000", "quay.io/org"): remap, insecure, mirrors.'),
     })
-    .default({ pause_image: 'registry.k8s.io/pause:3.10', registries: {} }),
+    .prefault({})
+    .describe('Image pulls.'),
   streaming: z
     .strictObject({
-      address: z.string().min(1).default('127.0.0.1'),
-      /** 0 picks a free port. */
-      port: z.number().int().min(0).max(65535).default(0),
+      address: z.string().min(1).default('127.0.0.1').describe('Listen address of the Exec/Attach/PortForward server; the URLs kubelet gets carry it.'),
+      port: port.default(0).describe('Its TCP port, 0–65535; 0 picks a free one.'),
     })
-    .default({ address: '127.0.0.1', port: 0 }),
-  /** Prometheus metrics on http://address:port/metrics; nothing listens unless enabled. */
+    .prefault({})
+    .describe('The streaming server of Exec, Attach and PortForward.'),
   metrics: z
     .strictObject({
-      enable: z.boolean().default(false),
-      address: z.string().min(1).default('127.0.0.1'),
-      /** CRI-O's default; 0 picks a free one. */
-      port: z.number().int().min(0).max(65535).default(9090),
+      enable: z.boolean().default(false).describe('Serve Prometheus metrics on `http://address:port/metrics`; nothing listens unless true.'),
+      address: z.string().min(1).default('127.0.0.1').describe('Listen address of the metrics server.'),
+      port: port.default(9090).describe("Its TCP port, 0–65535 (9090 is CRI-O's default); 0 picks a free one."),
     })
-    .default({ enable: false, address: '127.0.0.1', port: 9090 }),
+    .prefault({})
+    .describe('Prometheus metrics.'),
 };
 
 export type DaemonConfig = z.infer<z.ZodObject<typeof daemonShape>>;

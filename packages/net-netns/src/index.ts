@@ -22,12 +22,22 @@ export { planSysctls, sysctlComponents, sysctlNamespace, type SysctlSetting } fr
 const absoluteOrEmpty = (s: string) => s === '' || nodePath.isAbsolute(s);
 
 export const configSchema = z.strictObject({
-  /** Where network namespaces are pinned, <netns_dir>/criod-<instance>-<id>; iproute2's dir by default. */
-  netns_dir: z.string().refine(nodePath.isAbsolute, 'must be an absolute path').default('/var/run/netns'),
-  /** Where ipc and uts namespaces are pinned, <pin_dir>/<kind>/criod-<instance>-<id>; empty means <runroot>/ns. */
-  pin_dir: z.string().refine(absoluteOrEmpty, 'must be an absolute path or empty').default(''),
-  /** Limit for each command the plugin spawns (unshare, nsenter, mount, umount), in milliseconds. */
-  timeout_ms: z.number().int().positive().default(10_000),
+  netns_dir: z
+    .string()
+    .refine(nodePath.isAbsolute, 'must be an absolute path')
+    .default('/var/run/netns')
+    .describe("Absolute directory where network namespaces are pinned as `criod-<instance>-<id>`; iproute2's dir by default, so `ip netns` lists them."),
+  pin_dir: z
+    .string()
+    .refine(absoluteOrEmpty, 'must be an absolute path or empty')
+    .default('')
+    .describe('Absolute directory where ipc and uts namespaces are pinned, under `ipc/` and `uts/`; empty means `<runroot>/ns`.'),
+  timeout_ms: z
+    .number()
+    .int()
+    .positive()
+    .default(10_000)
+    .describe('Milliseconds (a positive integer) each command the plugin spawns (unshare, nsenter, mount, umount) may run.'),
 });
 
 export type NetnsConfig = z.infer<typeof configSchema>;

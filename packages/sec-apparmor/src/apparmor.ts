@@ -14,8 +14,11 @@ import { detectAppArmor } from './detect.js';
 export const appArmorPluginName = '@criod/sec-apparmor';
 
 export const configSchema = z.strictObject({
-  /** Profile applied for runtime/default; criod installs it itself when it is "criod-default". */
-  default_profile: z.string().regex(/^[A-Za-z0-9_.-]+$/).default(builtinProfileName),
+  default_profile: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .default(builtinProfileName)
+    .describe(`AppArmor profile applied for runtime/default (and to unprivileged containers that name none), a loaded profile's name (letters, digits, "_", ".", "-"); criod installs it itself when it is "${builtinProfileName}". Ignored where AppArmor is off.`),
 });
 
 export type AppArmorConfig = z.infer<typeof configSchema>;

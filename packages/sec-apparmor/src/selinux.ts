@@ -26,10 +26,12 @@ const label = z.string().refine(
 );
 
 export const selinuxConfigSchema = z.strictObject({
-  /** Label of container processes; its level is replaced by the pod's. */
-  process_label: label.default('system_u:system_r:container_t:s0'),
-  /** Label of the container's mounts (rootfs, /dev/shm, volumes); its level is replaced by the pod's. */
-  mount_label: label.default('system_u:object_r:container_file_t:s0'),
+  process_label: label
+    .default('system_u:system_r:container_t:s0')
+    .describe("SELinux label of container processes, user:role:type:level; the container's own SELinuxOption overrides parts of it and its level is replaced by the pod's. Ignored where SELinux is off."),
+  mount_label: label
+    .default('system_u:object_r:container_file_t:s0')
+    .describe("SELinux label of the container's mounts (rootfs, /dev/shm, volumes), user:role:type:level; its level is replaced by the pod's. Ignored where SELinux is off."),
 });
 
 export type SelinuxConfig = z.infer<typeof selinuxConfigSchema>;

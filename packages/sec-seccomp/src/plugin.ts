@@ -14,8 +14,10 @@ import { hostArchitecture, hostKernelVersion, renderSeccompProfile, type HostArc
 export const pluginName = '@criod/sec-seccomp';
 
 export const configSchema = z.strictObject({
-  /** Profile for containers whose CRI config sets none: "unconfined" (the CRI default) or "runtime/default". */
-  default_profile: z.enum(['unconfined', 'runtime/default', 'docker/default']).default('unconfined'),
+  default_profile: z
+    .enum(['unconfined', 'runtime/default', 'docker/default'])
+    .default('unconfined')
+    .describe('Profile of containers whose CRI config sets none: "unconfined" (the CRI default, no filter), or "runtime/default" / "docker/default" (criod\'s default profile). Privileged containers never get one.'),
 });
 
 export type SeccompConfig = z.infer<typeof configSchema>;

@@ -9,14 +9,18 @@ export { DirRecordStore, type DirRecordStoreOptions } from './records.js';
 export { FsImageStore, diskUsage } from './images.js';
 
 export const configSchema = z.strictObject({
-  /** Where records and images live; empty means the daemon's --root. */
-  dir: z.string().default(''),
-  /** A pull that receives nothing for this long fails. */
-  pull_no_progress_timeout_seconds: z.number().int().positive().default(60),
-  /** Layers one pull downloads and unpacks at once. */
-  max_concurrent_downloads: z.number().int().min(1).max(32).default(3),
-  /** Container rootfs: overlay, copy, or auto (overlay, copying where overlay fails). */
-  rootfs_mode: z.enum(['auto', 'overlay', 'copy']).default('auto'),
+  dir: z.string().default('').describe("Directory of pod and container records and images; empty means criod's `root`."),
+  pull_no_progress_timeout_seconds: z
+    .number()
+    .int()
+    .positive()
+    .default(60)
+    .describe('Seconds (a positive integer) a pull may receive nothing from the registry before it fails with DeadlineExceeded.'),
+  max_concurrent_downloads: z.number().int().min(1).max(32).default(3).describe('Layers one pull downloads and unpacks at once, 1–32.'),
+  rootfs_mode: z
+    .enum(['auto', 'overlay', 'copy'])
+    .default('auto')
+    .describe('How a container rootfs is made: "overlay" (overlayfs over the shared layers), "copy" (a full copy of the layers) or "auto" (overlay, copying where overlay fails).'),
 });
 
 export type StoreFsConfig = z.infer<typeof configSchema>;
