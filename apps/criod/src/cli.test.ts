@@ -63,6 +63,17 @@ describe('criod command line', () => {
     expect(parseToml(again.stdout)).toEqual(printed);
   });
 
+  it('prints the config reference of the bundled plugins, and only with the config command', async () => {
+    const r = await criod('config', '--reference', '--config', writeConfig(''));
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^### criod\n\n\| key \| type \| default \| description \|/);
+    expect(r.stdout).toContain('| `metrics.port` | integer | `9090` |');
+    expect(r.stdout).toContain('### `[selinux]` of @criod/sec-apparmor/selinux');
+    const misplaced = await criod('version', '--reference');
+    expect(misplaced.exitCode).toBe(2);
+    expect(misplaced.stderr).toContain('--reference goes with the config command');
+  });
+
   it('stops on an unknown key, naming it', async () => {
     const r = await criod('config', '--config', writeConfig('[runtime]\ncgroup_manger = "systemd"\n'));
     expect(r.exitCode).toBe(2);

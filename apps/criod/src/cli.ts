@@ -3,7 +3,8 @@ import { stringify as toToml } from 'smol-toml';
 import { buildEffectiveConfig, ConfigError, defaultConfigPath, parsePluginsSection, readConfigFile, type ConfigOverrides, type EffectiveConfig } from './config.js';
 import { startDaemon, StartupError } from './daemon.js';
 import { createLogger } from './logger.js';
-import { loadPluginDefinitions, type SelectedPlugin } from './plugins.js';
+import { renderConfigReference } from './config-reference.js';
+import { documentedPlugins, loadPluginDefinitions, type SelectedPlugin } from './plugins.js';
 import { criodVersion } from './version.js';
 
 export const helpText = `criod ${criodVersion} — a Kubernetes CRI v1 runtime daemon (runc under conmon, CNI networking)
@@ -11,6 +12,8 @@ export const helpText = `criod ${criodVersion} — a Kubernetes CRI v1 runtime d
 Usage:
   criod [flags]            serve the CRI on the socket (the default command)
   criod config [flags]     print the effective config as TOML, defaults included
+  criod config --reference print every config key with its type, default and description
+                           (Markdown; the bundled plugins' and any the config selects)
   criod version            print criod's version and the CRI API version
   criod --help             this text
 
@@ -27,6 +30,8 @@ Point crictl at it:
 
 interface Parsed {
   command: 'serve' | 'config' | 'version' | 'help';
+  /** `config --reference`: document the keys instead of printing their values. */
+  reference: boolean;
   configPath: string;
   configExplicit: boolean;
   overrides: ConfigOverrides;
@@ -43,6 +48,7 @@ export function parseCommandLine(argv: string[]): Parsed {
       root: { type: 'string' },
       runroot: { type: 'string' },
       'log-level': { type: 'string' },
+      reference: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -54,8 +60,10 @@ export function parseCommandLine(argv: string[]): Parsed {
   else if (values.version || first === 'version') command = 'version';
   else if (first === 'config') command = 'config';
   else if (first !== undefined && first !== 'serve') throw new ConfigError(`unknown command "${first}" (see criod --help)`);
+  if (values.reference && command !== 'config') throw new ConfigError('--reference goes with the config command: criod config --reference');
   return {
     command,
+    reference: values.reference ?? false,
     configPath: values.config ?? defaultConfigPath,
     configExplicit: values.config !== undefined,
     overrides: { listen: values.listen, root: values.root, runroot: values.runroot, log_level: values['log-level'] },
@@ -82,6 +90,16 @@ export function renderConfig(config: EffectiveConfig, selected: SelectedPlugin[]
     else daemonPart[key] = value;
   }
   return `# criod ${criodVersion} effective configuration\n${toToml(daemonPart)}\n\n${sections.join('\n\n')}\n`;
+}
+
+async function printConfigReference(selected: SelectedPlugin[]): Promise<number> {
+  try {
+    process.stdout.write(`${renderConfigReference(await documentedPlugins(selected))}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`criod: ${(err as Error).message}\n`);
+    return 2;
+  }
 }
 
 /** What criod logs for an error nothing handled; the e2e harness fails any test whose criod logged one. */
@@ -113,6 +131,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`criod: ${(err as Error).message}\n`);
     return 2;
   }
+  if (parsed.command === 'config' && parsed.reference) return printConfigReference(loaded.selected);
   if (parsed.command === 'config') {
     process.stdout.write(renderConfig(loaded.config, loaded.selected));
     return 0;

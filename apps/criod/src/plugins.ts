@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isPluginDefinition, type Logger, type OperationObserver, type PluginDefinition, type PluginInstances, type PluginKind, type PluginSet, type SecurityPlugin } from '@criod/core';
 import { ConfigError, type EffectiveConfig, type PluginsConfig } from './config.js';
+import type { DocumentedPlugin } from './config-reference.js';
 
 async function importPackage(name: string): Promise<Record<string, unknown>> {
   try {
@@ -23,11 +24,40 @@ async function importPackage(name: string): Promise<Record<string, unknown>> {
   }
 }
 
+/**
+ * Plugin packages that ship with criod (its dependencies), selected or not: `criod config
+ * --reference` documents them all, plus any other package the config selects.
+ */
+export const bundledPluginPackages: readonly string[] = [
+  '@criod/store-fs',
+  '@criod/net-netns',
+  '@criod/net-cni',
+  '@criod/oci-runc',
+  '@criod/sec-seccomp',
+  '@criod/sec-apparmor',
+  '@criod/sec-apparmor/selinux',
+];
+
 export interface SelectedPlugin {
   /** Config key that selected it, e.g. "plugins.runtime" or "plugins.security[1]". */
   key: string;
   kind: PluginKind;
+  /** The package name the key gave. */
+  pkg: string;
   definition: PluginDefinition;
+}
+
+/** Import a plugin package; `key` is the config key that named it, for the error message. */
+async function importPluginDefinition(key: string, pkg: string): Promise<PluginDefinition> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = await importPackage(pkg);
+  } catch (err) {
+    throw new ConfigError(`${key}: cannot load plugin package "${pkg}": ${(err as Error).message.split('\n')[0]} (install it where criod can import it)`);
+  }
+  const definition = [mod.default, mod.plugin].find(isPluginDefinition);
+  if (!definition) throw new ConfigError(`${key}: package "${pkg}" does not export a criod plugin definition (default export or \`plugin\`)`);
+  return definition;
 }
 
 /** Import every selected package and check it exports a definition of the expected kind. */
@@ -41,17 +71,18 @@ export async function loadPluginDefinitions(selection: PluginsConfig): Promise<S
   ];
   const out: SelectedPlugin[] = [];
   for (const w of wanted) {
-    let mod: Record<string, unknown>;
-    try {
-      mod = await importPackage(w.pkg);
-    } catch (err) {
-      throw new ConfigError(`${w.key}: cannot load plugin package "${w.pkg}": ${(err as Error).message.split('\n')[0]} (install it where criod can import it)`);
-    }
-    const definition = [mod.default, mod.plugin].find(isPluginDefinition);
-    if (!definition) throw new ConfigError(`${w.key}: package "${w.pkg}" does not export a criod plugin definition (default export or \`plugin\`)`);
+    const definition = await importPluginDefinition(w.key, w.pkg);
     if (definition.kind !== w.kind) throw new ConfigError(`${w.key}: package "${w.pkg}" is a ${definition.kind} plugin, not a ${w.kind} plugin`);
-    out.push({ key: w.key, kind: w.kind, definition });
+    out.push({ ...w, definition });
   }
+  return out;
+}
+
+/** The plugins the config reference documents: the bundled ones, then any other the config selects. */
+export async function documentedPlugins(selected: SelectedPlugin[]): Promise<DocumentedPlugin[]> {
+  const out: DocumentedPlugin[] = [];
+  for (const pkg of bundledPluginPackages) out.push({ pkg, definition: await importPluginDefinition('bundled plugin', pkg) });
+  for (const { pkg, definition } of selected) if (!bundledPluginPackages.includes(pkg)) out.push({ pkg, definition });
   return out;
 }
 
