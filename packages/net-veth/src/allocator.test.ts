@@ -73,7 +73,7 @@ describe('the IP allocator', () => {
     const first = await IpAllocator.open(dir, pool('10.250.5.0/28'));
     const ipA = await first.allocate('pod-a');
     const ipB = await first.allocate('pod-b');
-    await writeFile(join(dir, 'pod-c.0a0b0c0d.tmp'), 'pod-c\n'); // a crash before link()
+    await writeFile(join(dir, '.0a0b0c0d0e0f0a0b.tmp'), 'pod-c\n'); // a crash before link()
     await writeFile(join(dir, '10.250.5.9'), ''); // a file no pod owns
     await writeFile(join(dir, '10.99.0.7'), 'pod-old\n'); // a pod of an earlier subnet
 

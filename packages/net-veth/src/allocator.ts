@@ -77,7 +77,7 @@ export class IpAllocator {
     return this.perPod.run(podId, async () => {
       const held = this.byPod.get(podId);
       if (held !== undefined) return held;
-      const tmp = join(this.dir, `${podId}.${randomBytes(4).toString('hex')}${TMP_SUFFIX}`);
+      const tmp = join(this.dir, `.${randomBytes(8).toString('hex')}${TMP_SUFFIX}`);
       await writeFile(tmp, `${podId}\n`, { flag: 'wx', mode: 0o600 });
       try {
         for (const ip of this.candidates()) {
