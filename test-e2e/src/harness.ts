@@ -34,7 +34,7 @@ export interface CriodInstance {
 }
 
 export interface CriodOptions {
-  /** Extra config sections merged over the test defaults. */
+  /** Extra config sections merged over the test defaults; a section given as undefined is left out. */
   config?: Record<string, unknown>;
 }
 
@@ -61,6 +61,10 @@ export function testConfig(dir: string, extra: Record<string, unknown> = {}): Re
     network: { conf_dir: join(dir, 'cni', 'net.d'), plugin_dirs: [join(dir, 'cni', 'bin'), '/usr/lib/cni', '/opt/cni/bin'] },
   };
   for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) {
+      delete base[k];
+      continue;
+    }
     const old = base[k];
     base[k] = typeof old === 'object' && old !== null && typeof v === 'object' && v !== null ? { ...old, ...v } : v;
   }
@@ -108,7 +112,9 @@ export async function startCriod(options: CriodOptions = {}): Promise<CriodInsta
 
   const launch = async () => {
     stderr = '';
-    const p = execa('node', [criodBin, '--config', configPath], { reject: false, stdio: ['ignore', 'pipe', 'pipe'], cleanup: true });
+    // <dir>/bin comes first in criod's PATH: a test puts wrappers of the tools criod runs there (read at each start).
+    const env = { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}` };
+    const p = execa('node', [criodBin, '--config', configPath], { reject: false, stdio: ['ignore', 'pipe', 'pipe'], cleanup: true, env });
     proc = p;
     p.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();

@@ -5,16 +5,26 @@ import { cri } from '@criod/cri-grpc';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mountsBelow, startCriod, waitFor, type CriodInstance } from './harness.js';
-import { allocatedIps, bridgePorts, deleteBridge, ping, writeBridgeNetwork, writeTestPlugin, type TestNetwork } from './network.js';
+import {
+  allocatedIps,
+  bridgePorts,
+  deleteBridge,
+  networksUnderTest,
+  ping,
+  writeBridgeNetwork,
+  writeTestPlugin,
+  type NetworkUnderTest,
+  type PodNetwork,
+} from './network.js';
 import { netnsPathOf, podConfig } from './pods.js';
 
 let criod: CriodInstance | undefined;
-let net: TestNetwork | undefined;
+let net: PodNetwork | undefined;
 
 afterEach(async () => {
   try {
     if (criod) {
-      // Remove whatever the test left, through criod, so CNI releases IPs and veths.
+      // Remove whatever the test left, through criod, so the network plugin releases IPs and veths.
       const pods = await criod.client.runtime.listPodSandbox({ filter: undefined }).catch(() => ({ items: [] }));
       for (const p of pods.items) await criod.client.runtime.removePodSandbox({ podSandboxId: p.id }).catch(() => undefined);
       await criod.cleanup();
@@ -31,6 +41,15 @@ async function start(extra: Record<string, unknown> = {}) {
   return criod;
 }
 
+/** criod running with the network plugin under test, its network made and ready. */
+async function startWith(network: NetworkUnderTest, options: { slowSetUpMs?: number } = {}) {
+  const c = await start(network.criodConfig);
+  const n = await network.attach(c, options);
+  net = n;
+  await networkReady(c);
+  return { c, n };
+}
+
 async function networkReady(c: CriodInstance) {
   await waitFor('NetworkReady', async () => {
     const st = await c.client.runtime.status({ verbose: false });
@@ -39,7 +58,7 @@ async function networkReady(c: CriodInstance) {
 }
 
 /** Nothing of any pod is left: no pins, no veths, no IPs, no records, no pod mounts. */
-async function expectNothingLeft(c: CriodInstance, n: TestNetwork) {
+async function expectNothingLeft(c: CriodInstance, n: PodNetwork) {
   expect(readdirSync(join(c.dir, 'netns'))).toEqual([]);
   expect(await bridgePorts(n)).toEqual([]);
   expect(allocatedIps(n)).toEqual([]);
@@ -48,11 +67,9 @@ async function expectNothingLeft(c: CriodInstance, n: TestNetwork) {
   expect(podMounts).toEqual([]);
 }
 
-describe('pod sandboxes on a real CNI bridge', () => {
+describe.each(Object.entries(networksUnderTest))('pod networking through %s', (_plugin, network) => {
   it('runs a pod the host can reach, and a second pod that reaches the first over the bridge', async () => {
-    const c = await start();
-    net = writeBridgeNetwork(c.dir);
-    await networkReady(c);
+    const { c, n } = await startWith(network());
     const a = await c.client.runtime.runPodSandbox({ config: podConfig(), runtimeHandler: '' });
     const b = await c.client.runtime.runPodSandbox({ config: podConfig(), runtimeHandler: '' });
     const sa = await c.client.runtime.podSandboxStatus({ podSandboxId: a.podSandboxId, verbose: true });
@@ -60,7 +77,7 @@ describe('pod sandboxes on a real CNI bridge', () => {
     expect(sa.status?.state).toBe(cri.PodSandboxState.SANDBOX_READY);
     const ipA = sa.status?.network?.ip ?? '';
     const ipB = sb.status?.network?.ip ?? '';
-    expect(ipA.startsWith(`${net.prefix}.`)).toBe(true);
+    expect(ipA.startsWith(`${n.prefix}.`)).toBe(true);
     expect(ipB).not.toBe(ipA);
     expect(await ping(ipA)).toBe(true);
     expect(await ping(ipA, netnsPathOf(sb.info))).toBe(true);
@@ -70,9 +87,7 @@ describe('pod sandboxes on a real CNI bridge', () => {
   });
 
   it('stops twice and removes twice, leaving nothing behind', async () => {
-    const c = await start();
-    net = writeBridgeNetwork(c.dir);
-    await networkReady(c);
+    const { c, n } = await startWith(network());
     const { podSandboxId } = await c.client.runtime.runPodSandbox({ config: podConfig(), runtimeHandler: '' });
     await c.client.runtime.stopPodSandbox({ podSandboxId });
     await c.client.runtime.stopPodSandbox({ podSandboxId });
@@ -81,13 +96,11 @@ describe('pod sandboxes on a real CNI bridge', () => {
     await c.client.runtime.removePodSandbox({ podSandboxId });
     await c.client.runtime.removePodSandbox({ podSandboxId });
     await expect(c.client.runtime.podSandboxStatus({ podSandboxId, verbose: false })).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
-    await expectNothingLeft(c, net);
+    await expectNothingLeft(c, n);
   });
 
   it('keeps pods across a graceful restart, and stops and removes them afterwards', async () => {
-    const c = await start();
-    net = writeBridgeNetwork(c.dir);
-    await networkReady(c);
+    const { c, n } = await startWith(network());
     const { podSandboxId } = await c.client.runtime.runPodSandbox({ config: podConfig(), runtimeHandler: '' });
     const before = await c.client.runtime.podSandboxStatus({ podSandboxId, verbose: false });
     expect(await c.stop()).toBe(0);
@@ -99,24 +112,46 @@ describe('pod sandboxes on a real CNI bridge', () => {
     expect(await ping(st.status?.network?.ip ?? '')).toBe(true);
     await c.client.runtime.stopPodSandbox({ podSandboxId });
     await c.client.runtime.removePodSandbox({ podSandboxId });
-    await expectNothingLeft(c, net);
+    await expectNothingLeft(c, n);
   });
 
   it('cleans up after a kill -9 during RunPodSandbox', async () => {
-    const c = await start();
-    writeTestPlugin(join(c.dir, 'cni', 'bin'));
-    net = writeBridgeNetwork(c.dir, { extraPlugins: [{ type: 'e2e-test', sleepMs: 3000 }] });
-    await networkReady(c);
+    const { c, n } = await startWith(network(), { slowSetUpMs: 3000 });
     const run = c.client.runtime.runPodSandbox({ config: podConfig(), runtimeHandler: '' }).catch((e: unknown) => e);
-    // Wait until the bridge plugin has done its part, then crash criod mid-call.
-    await waitFor('an IP to be allocated', () => allocatedIps(net!).length === 1);
+    // Wait until the plugin has allocated the IP, then crash criod mid-call.
+    await waitFor('an IP to be allocated', () => allocatedIps(n).length === 1);
     await c.kill();
     await run;
     await c.restart();
     expect((await c.client.runtime.listPodSandbox({ filter: undefined })).items).toEqual([]);
-    await expectNothingLeft(c, net);
+    await expectNothingLeft(c, n);
   });
 
+  it('runs 20 pods in parallel with distinct IPs and leaves nothing once they are removed', async () => {
+    const { c, n } = await startWith(network());
+    const ids = await Promise.all(Array.from({ length: 20 }, () => c.client.runtime.runPodSandbox({ config: podConfig(), runtimeHandler: '' })));
+    const statuses = await Promise.all(ids.map((r) => c.client.runtime.podSandboxStatus({ podSandboxId: r.podSandboxId, verbose: false })));
+    const ips = statuses.map((s) => s.status?.network?.ip);
+    expect(new Set(ips).size).toBe(20);
+    await Promise.all(ids.map((r) => c.client.runtime.stopPodSandbox({ podSandboxId: r.podSandboxId })));
+    await Promise.all(ids.map((r) => c.client.runtime.removePodSandbox({ podSandboxId: r.podSandboxId })));
+    await expectNothingLeft(c, n);
+  });
+
+  it('stops and removes a pod whose network namespace was closed behind its back', async () => {
+    const { c, n } = await startWith(network());
+    const { podSandboxId } = await c.client.runtime.runPodSandbox({ config: podConfig(), runtimeHandler: '' });
+    const netns = netnsPathOf((await c.client.runtime.podSandboxStatus({ podSandboxId, verbose: true })).info);
+    await execa('umount', [netns]);
+    rmSync(netns);
+    await c.client.runtime.stopPodSandbox({ podSandboxId });
+    await c.client.runtime.stopPodSandbox({ podSandboxId });
+    await c.client.runtime.removePodSandbox({ podSandboxId });
+    await expectNothingLeft(c, n);
+  });
+});
+
+describe('pod sandboxes on a real CNI bridge', () => {
   it('finishes a pod whose caller timed out and hands it to the retry', async () => {
     const c = await start();
     writeTestPlugin(join(c.dir, 'cni', 'bin'));
@@ -183,19 +218,6 @@ describe('pod sandboxes on a real CNI bridge', () => {
     });
   });
 
-  it('runs 20 pods in parallel with distinct IPs and leaves nothing once they are removed', async () => {
-    const c = await start();
-    net = writeBridgeNetwork(c.dir);
-    await networkReady(c);
-    const ids = await Promise.all(Array.from({ length: 20 }, () => c.client.runtime.runPodSandbox({ config: podConfig(), runtimeHandler: '' })));
-    const statuses = await Promise.all(ids.map((r) => c.client.runtime.podSandboxStatus({ podSandboxId: r.podSandboxId, verbose: false })));
-    const ips = statuses.map((s) => s.status?.network?.ip);
-    expect(new Set(ips).size).toBe(20);
-    await Promise.all(ids.map((r) => c.client.runtime.stopPodSandbox({ podSandboxId: r.podSandboxId })));
-    await Promise.all(ids.map((r) => c.client.runtime.removePodSandbox({ podSandboxId: r.podSandboxId })));
-    await expectNothingLeft(c, net);
-  });
-
   it('filters the pod list by state and labels', async () => {
     const c = await start();
     net = writeBridgeNetwork(c.dir);
@@ -209,17 +231,4 @@ describe('pod sandboxes on a real CNI bridge', () => {
     expect(back.items.map((p) => p.id)).toEqual([b.podSandboxId]);
   });
 
-  it('stops and removes a pod whose network namespace was closed behind its back', async () => {
-    const c = await start();
-    net = writeBridgeNetwork(c.dir);
-    await networkReady(c);
-    const { podSandboxId } = await c.client.runtime.runPodSandbox({ config: podConfig(), runtimeHandler: '' });
-    const netns = netnsPathOf((await c.client.runtime.podSandboxStatus({ podSandboxId, verbose: true })).info);
-    await execa('umount', [netns]);
-    rmSync(netns);
-    await c.client.runtime.stopPodSandbox({ podSandboxId });
-    await c.client.runtime.stopPodSandbox({ podSandboxId });
-    await c.client.runtime.removePodSandbox({ podSandboxId });
-    await expectNothingLeft(c, net);
-  });
 });

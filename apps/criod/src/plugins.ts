@@ -32,6 +32,7 @@ export const bundledPluginPackages: readonly string[] = [
   '@criod/store-fs',
   '@criod/net-netns',
   '@criod/net-cni',
+  '@criod/net-veth',
   '@criod/oci-runc',
   '@criod/sec-seccomp',
   '@criod/sec-apparmor',
