@@ -3,7 +3,7 @@
 # (its nc carries port-forward connections into pod namespaces), GNU tar and zstd (image layers),
 # mount and coreutils (overlay mounts, rootfs copies) and pnpm.
 # With --test also what the test suite uses: a local registry, skopeo, ping, openssl (a TLS
-# token server), python3 (xattr checks), hostname, and Debian's Go toolchain with grpc-go for the
+# token server), python3 (xattr checks), hostname, criu (checkpoint/restore; criod works without it), and Debian's Go toolchain with grpc-go for the
 # Go interop suite (built offline in GOPATH mode).
 # Node.js 20 or newer must already be installed: Debian 12's own nodejs is 18.
 set -euo pipefail
@@ -18,7 +18,7 @@ fi
 
 packages=(bash runc conmon containernetworking-plugins iproute2 util-linux mount coreutils iptables busybox-static tar zstd)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(docker-registry skopeo iputils-ping openssl python3-minimal hostname golang-1.19-go golang-google-grpc-dev)
+  packages+=(docker-registry skopeo iputils-ping openssl python3-minimal hostname criu golang-1.19-go golang-google-grpc-dev)
 fi
 
 missing=()

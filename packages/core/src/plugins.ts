@@ -49,6 +49,29 @@ export interface RuntimeContainerRequest {
   stdin: boolean;
   stdinOnce: boolean;
   tty: boolean;
+  /**
+   * A checkpoint's process images (see checkpointContainer): startContainer brings the processes
+   * back from them instead of starting the spec's process. The runtime takes the directory over.
+   */
+  restoreFrom?: string;
+}
+
+/** Whether this host can checkpoint and restore containers, and why not. */
+export interface CheckpointSupport {
+  available: boolean;
+  /** Why not, in the words of the tool that said so, and what to do. */
+  reason: string;
+}
+
+export interface CheckpointRequest {
+  /** Empty dir the process images go to. */
+  imagesDir: string;
+  /** Dir for the checkpointer's own logs and statistics. */
+  workDir: string;
+  /** Give up after this many seconds. */
+  timeoutSeconds: number;
+  /** Called while the container is still frozen after the checkpoint, so what it captures matches it. */
+  whileFrozen(): Promise<void>;
 }
 
 export type RuntimeContainerStatus = 'created' | 'running' | 'stopped' | 'unknown';
@@ -142,6 +165,10 @@ export interface RuntimePlugin extends PluginBase {
   stats(id: string): Promise<ContainerStatsSample>;
   /** Ids of containers the runtime still knows (for restore and cleanup). */
   listContainers(): Promise<string[]>;
+  /** Whether checkpoint/restore works here; a runtime without it leaves this and checkpointContainer out. */
+  checkpointSupport?(): Promise<CheckpointSupport>;
+  /** Checkpoint a running container's processes, which keep running; returns the OCI spec it runs with. */
+  checkpointContainer?(id: string, req: CheckpointRequest): Promise<{ spec: Record<string, unknown> }>;
 }
 
 export interface NamespaceCreateOptions {
@@ -285,6 +312,16 @@ export interface ImageStore {
   listRootfs(): Promise<string[]>;
   /** Bytes and inodes of the container's writable layer. */
   rootfsUsage(containerId: string): Promise<LayerUsage>;
+  /**
+   * Write what the container changed in its rootfs as a tar of added and modified paths at `tarPath`
+   * (none written when nothing was added) and return the paths it deleted, relative to the root.
+   */
+  exportRootfsDiff(containerId: string, tarPath: string): Promise<{ written: boolean; deleted: string[] }>;
+  /**
+   * Apply such a diff to a fresh rootfs: delete `deleted`, then unpack the tar (if any). The
+   * input may come from anywhere: nothing in it may reach outside the rootfs (InvalidArgument).
+   */
+  applyRootfsDiff(containerId: string, diff: { tarPath?: string; deleted: string[] }): Promise<void>;
 }
 
 export interface StorePlugin extends PluginBase {

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { FailedPreconditionError } from './errors.js';
-import type { ContainerRecord, PodRecord } from './types.js';
+import type { ContainerConfig, ContainerRecord, PodRecord } from './types.js';
 
 /**
  * The stored shape's version, written into every record as `schemaVersion`.
@@ -136,6 +136,9 @@ const containerConfig = z.object({
     }),
   }),
 });
+
+/** A CreateContainer config as criod stores it (records, checkpoint archives). */
+export const containerConfigSchema: z.ZodType<ContainerConfig> = containerConfig;
 
 export const containerRecordSchema: z.ZodType<ContainerRecord> = z.object({
   id: z.string(),

@@ -1,9 +1,11 @@
 import { containerStatus } from './containers/container-status.js';
+import { checkpointContainer } from './containers/checkpoint-container.js';
 import { createContainer } from './containers/create-container.js';
 import { onContainerEvent, type ContainerEventListener } from './containers/events.js';
 import { execSync } from './containers/exec-sync.js';
 import { listContainers, type ContainerFilter } from './containers/list-containers.js';
 import { removeContainer } from './containers/remove-container.js';
+import { isCheckpointArchive, restoreContainer } from './containers/restore-container.js';
 import { startContainer } from './containers/start-container.js';
 import { containerStats, listContainerStats, listPodSandboxStats, podSandboxStats, type ContainerStatsFilter } from './containers/stats.js';
 import { stopContainer } from './containers/stop-container.js';
@@ -86,8 +88,13 @@ export class CriService {
     return listPodSandbox(this.ctx, filter);
   }
 
+  /** An image that is an absolute path names a checkpoint archive to restore from. */
   createContainer(podId: string, config: ContainerConfig) {
-    return createContainer(this.ctx, podId, config);
+    return isCheckpointArchive(config.image) ? restoreContainer(this.ctx, podId, config) : createContainer(this.ctx, podId, config);
+  }
+
+  checkpointContainer(id: string, location: string, timeoutSeconds: number) {
+    return checkpointContainer(this.ctx, id, location, timeoutSeconds);
   }
 
   startContainer(id: string) {

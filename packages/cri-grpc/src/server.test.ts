@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -50,11 +51,34 @@ describe('CRI gRPC server', () => {
     expect((await client.runtime.runtimeConfig({})).linux?.cgroupDriver).toBe(CgroupDriver.CGROUPFS);
   });
 
-  it('answers UNIMPLEMENTED naming an RPC not built yet', async () => {
-    await expect(client.runtime.checkpointContainer({ containerId: 'x', location: '/tmp/x', timeout: 0n })).rejects.toMatchObject({
+  it('answers UNIMPLEMENTED naming an RPC it does not serve (Exec without a streaming server)', async () => {
+    await expect(client.runtime.exec({ containerId: 'x', cmd: ['sh'], tty: false, stdin: false, stdout: true, stderr: false, auditRequestId: '' })).rejects.toMatchObject({
       code: GrpcStatus.UNIMPLEMENTED,
-      details: 'CheckpointContainer is not implemented by criod yet',
+      details: 'Exec is not implemented by criod yet',
     });
+  });
+
+  it('checkpoints a running container into the archive asked for, and maps its refusals', async () => {
+    plugins.store.images.images.set(testImage().id, testImage());
+    const podSandboxId = await core.runPodSandbox(testPodConfig('checkpointed', { logDirectory: join(dir, 'logs') }), '');
+    const containerId = await core.createContainer(podSandboxId, testContainerConfig('counter'));
+    await core.startContainer(containerId);
+    const location = join(dir, 'counter.tar');
+    expect(await client.runtime.checkpointContainer({ containerId, location, timeout: 30n })).toEqual({});
+    expect(existsSync(location)).toBe(true);
+    await expect(client.runtime.checkpointContainer({ containerId: '', location, timeout: 0n })).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
+    await expect(client.runtime.checkpointContainer({ containerId, location: 'relative.tar', timeout: 0n })).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
+    await expect(client.runtime.checkpointContainer({ containerId: 'f00dfeed', location, timeout: 0n })).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
+    plugins.runtime.checkpoint = { available: false, reason: 'criu check failed: Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds' };
+    try {
+      await expect(client.runtime.checkpointContainer({ containerId, location, timeout: 0n })).rejects.toMatchObject({
+        code: GrpcStatus.FAILED_PRECONDITION,
+        details: expect.stringContaining('vdso: Unexpected rt vDSO area bounds'),
+      });
+    } finally {
+      plugins.runtime.checkpoint = { available: true, reason: '' };
+      await core.removePodSandbox(podSandboxId);
+    }
   });
 
   it('maps a typed core error to its gRPC code', async () => {

@@ -16,6 +16,7 @@ import {
 import { imageHandlers } from './image/index.js';
 import { images } from './image/list-images.js';
 import {
+  checkpointContainer,
   containers,
   containerStatus,
   createContainer,
@@ -63,6 +64,7 @@ function runtimeImpls(core: CriService, streaming: StreamingUrls | undefined): R
     execSync: execSync(core),
     updateContainerResources: updateContainerResources(core),
     reopenContainerLog: reopenContainerLog(core),
+    checkpointContainer: checkpointContainer(core),
     containerStats: containerStats(core),
     listContainerStats: listContainerStats(core),
     podSandboxStats: podSandboxStats(core),

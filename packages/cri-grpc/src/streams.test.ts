@@ -94,12 +94,12 @@ describe('RPC observer', () => {
     observed.length = 0;
     await client.runtime.version({ version: '0.1.0' });
     await expect(client.runtime.podSandboxStatus({ podSandboxId: 'nope', verbose: false })).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
-    await expect(client.runtime.checkpointContainer({ containerId: 'x', location: '/tmp/x', timeout: 0n })).rejects.toMatchObject({ code: GrpcStatus.UNIMPLEMENTED });
+    await expect(client.runtime.exec({ containerId: 'x', cmd: ['sh'], tty: false, stdin: false, stdout: true, stderr: false, auditRequestId: '' })).rejects.toMatchObject({ code: GrpcStatus.UNIMPLEMENTED });
     await collect(client.raw.runtime.streamContainers({ filter: undefined }));
     expect(observed.map(({ rpc, code }) => ({ rpc, code }))).toEqual([
       { rpc: 'Version', code: GrpcStatus.OK },
       { rpc: 'PodSandboxStatus', code: GrpcStatus.NOT_FOUND },
-      { rpc: 'CheckpointContainer', code: GrpcStatus.UNIMPLEMENTED },
+      { rpc: 'Exec', code: GrpcStatus.UNIMPLEMENTED },
       { rpc: 'StreamContainers', code: GrpcStatus.OK },
     ]);
     expect(observed.every((o) => o.seconds >= 0 && o.seconds < 5)).toBe(true);

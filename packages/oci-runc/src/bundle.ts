@@ -12,12 +12,16 @@ const metaSchema = z.object({
   logPath: z.string(),
   tty: z.boolean(),
   stdin: z.boolean(),
+  /** Close the container's stdin after the first attach ends (CRI stdin_once). */
+  stdinOnce: z.boolean().default(false),
   /** /proc/<pid>/cgroup of the container's init right after create: hierarchy controllers → path. */
   cgroups: z.record(z.string(), z.string()).default({}),
   /** Host PID of the container's init, once created. */
   pid: z.number().int().default(0),
   /** `runc start` succeeded: a live init is running, not waiting to start. */
   started: z.boolean().default(false),
+  /** A checkpoint's images wait in the bundle: start restores the processes from them. */
+  restore: z.boolean().default(false),
 });
 
 export type ContainerMeta = z.infer<typeof metaSchema>;

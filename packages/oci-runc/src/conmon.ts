@@ -23,6 +23,8 @@ export interface MonitorRequest {
   tty: boolean;
   stdin: boolean;
   stdinOnce: boolean;
+  /** Restore from these checkpoint images (runc restore, running at once) instead of runc create. */
+  restorePath?: string;
 }
 
 /** runc create can be slow on a loaded node, but not this slow. */
@@ -52,6 +54,7 @@ export function monitorArgs(target: ConmonTarget, req: MonitorRequest): string[]
     ...(req.tty ? ['--terminal'] : []),
     ...(req.stdin ? ['--stdin'] : []),
     ...(req.stdin && !req.stdinOnce ? ['--leave-stdin-open'] : []),
+    ...(req.restorePath ? ['--restore', req.restorePath] : []),
   ];
 }
 

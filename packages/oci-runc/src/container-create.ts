@@ -5,6 +5,7 @@ import { createBundle, writeMeta, type ContainerMeta } from './bundle.js';
 import { readProcCgroups } from './cgroups.js';
 import { startMonitor } from './conmon.js';
 import { removeContainer } from './container-delete.js';
+import { keepCheckpointImages } from './container-restore.js';
 import type { RuntimeContext } from './runtime-context.js';
 
 /**
@@ -16,10 +17,16 @@ export async function createContainer(ctx: RuntimeContext, req: RuntimeContainer
   const handler = ctx.handler(req.handler);
   if (!isAbsolute(req.logPath)) throw new InvalidArgumentError(`container ${req.id}: log path ${JSON.stringify(req.logPath)} is not absolute`);
 
-  const meta: ContainerMeta = { handler: handler.name, logPath: req.logPath, tty: req.tty, stdin: req.stdin, cgroups: {}, pid: 0, started: false };
+  const meta: ContainerMeta = { handler: handler.name, logPath: req.logPath, tty: req.tty, stdin: req.stdin, stdinOnce: req.stdinOnce, cgroups: {}, pid: 0, started: false, restore: false };
   await createBundle(req.id, files, req.spec, meta);
   try {
     await mkdir(dirname(req.logPath), { recursive: true });
+    if (req.restoreFrom) {
+      // Nothing runs until start restores the checkpoint: runc restore makes and starts it at once.
+      await keepCheckpointImages(req.restoreFrom, files);
+      await writeMeta(files, { ...meta, restore: true });
+      return { status: 'created', pid: 0 };
+    }
     const pid = await startMonitor(ctx.conmon(handler.name), {
       id: req.id,
       files,

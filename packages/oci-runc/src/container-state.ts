@@ -19,6 +19,8 @@ export async function containerState(ctx: RuntimeContext, id: string): Promise<R
   const meta = await requireMeta(id, files);
   const exit = await ctx.exits.read(id);
   if (exit) return stopped(exit, files, meta);
+  // Waiting for start to restore it: nothing runs yet, runc does not know it.
+  if (meta.restore) return { status: 'created', pid: 0 };
   // No exit file and the init still alive: its state is known without spawning runc.
   if (meta.pid > 0 && (await isRunning(meta.pid))) return { status: meta.started ? 'running' : 'created', pid: meta.pid };
 

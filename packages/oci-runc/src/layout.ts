@@ -31,6 +31,8 @@ export interface ContainerFiles {
   exitFile: string;
   /** Parent of the per-exec session dirs. */
   execDir: string;
+  /** A checkpoint's process images, kept until the container is restored from them. */
+  checkpoint: string;
 }
 
 /**
@@ -60,6 +62,7 @@ export class RuntimeLayout {
       oom: join(bundle, 'oom'),
       exitFile: join(this.exitsDir, id),
       execDir: join(bundle, 'exec'),
+      checkpoint: join(bundle, 'checkpoint'),
     };
   }
 }

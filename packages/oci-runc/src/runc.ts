@@ -53,10 +53,10 @@ export class Runc {
     return [`--root=${this.handler.root}`, '--log-format=json'];
   }
 
-  async run(args: string[], input?: string): Promise<string> {
+  async run(args: string[], input?: string, timeoutMs = runcTimeoutMs): Promise<string> {
     const result = await execa(this.handler.path, [...this.globalArgs(), ...args], {
       reject: false,
-      timeout: runcTimeoutMs,
+      timeout: timeoutMs,
       ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
     });
     if (result.exitCode !== 0 || result.failed) {
@@ -97,6 +97,19 @@ export class Runc {
   /** Apply an OCI LinuxResources object to a running container. */
   async update(id: string, resources: Record<string, unknown>): Promise<void> {
     await this.run(['update', '--resources', '-', id], JSON.stringify(resources));
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.run(['pause', id]);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.run(['resume', id]);
+  }
+
+  /** CRIU images of the container's processes into imagesDir (its log into workDir); they keep running. */
+  async checkpoint(id: string, imagesDir: string, workDir: string, timeoutMs: number): Promise<void> {
+    await this.run(['checkpoint', '--image-path', imagesDir, '--work-path', workDir, '--leave-running', id], undefined, timeoutMs);
   }
 
   async list(): Promise<string[]> {

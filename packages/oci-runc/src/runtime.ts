@@ -1,5 +1,7 @@
 import {
   findExecutable,
+  type CheckpointRequest,
+  type CheckpointSupport,
   ociResources,
   type CgroupDriver,
   type ContainerStatsSample,
@@ -18,11 +20,14 @@ import { readdir } from 'node:fs/promises';
 import { requireMeta, writeMeta } from './bundle.js';
 import { swapAccounted } from './cgroups.js';
 import type { OciRuncConfig } from './config.js';
+import { checkpointContainer } from './container-checkpoint.js';
 import { createContainer } from './container-create.js';
 import { deleteContainer } from './container-delete.js';
+import { restoreContainer } from './container-restore.js';
 import { containerState } from './container-state.js';
 import { stopContainer } from './container-stop.js';
 import { reopenLog } from './control.js';
+import { detectCriu } from './criu.js';
 import { execSync } from './exec-sync.js';
 import { isNotFound } from './files.js';
 import { attachContainer, execInteractive } from './interactive.js';
@@ -41,6 +46,7 @@ export class OciRuncRuntime implements RuntimePlugin {
   private readonly ctx: RuntimeContext;
   private readonly lifecycle = new KeyedMutex();
   private readonly statsCollector = new StatsCollector();
+  private criu: Promise<CheckpointSupport> | undefined;
 
   constructor(
     readonly config: OciRuncConfig,
@@ -77,6 +83,8 @@ export class OciRuncRuntime implements RuntimePlugin {
   /** Make the dirs the runtime watches, so exit watching works from the start. */
   async init(): Promise<void> {
     await this.ctx.exits.init();
+    // Probed once, in the background: `criu check` takes a moment and no request should wait on it.
+    this.criu = detectCriu();
   }
 
   async createContainer(req: RuntimeContainerRequest): Promise<RuntimeContainerState> {
@@ -90,6 +98,7 @@ export class OciRuncRuntime implements RuntimePlugin {
     await this.lifecycle.run(id, async () => {
       const files = this.ctx.layout.container(id);
       const meta = await requireMeta(id, files);
+      if (meta.restore) return restoreContainer(this.ctx, id);
       await this.ctx.runc(meta.handler).start(id);
       await writeMeta(files, { ...meta, started: true });
     });
@@ -140,6 +149,14 @@ export class OciRuncRuntime implements RuntimePlugin {
     return this.statsCollector.sample(id, meta.cgroups);
   }
 
+  checkpointSupport(): Promise<CheckpointSupport> {
+    return (this.criu ??= detectCriu());
+  }
+
+  async checkpointContainer(id: string, req: CheckpointRequest): Promise<{ spec: Record<string, unknown> }> {
+    return this.lifecycle.run(id, () => checkpointContainer(this.ctx, id, req));
+  }
+
   /** Containers with a bundle here or a state under any handler root (what a restore must reconcile). */
   async listContainers(): Promise<string[]> {
     const ids = new Set<string>();
@@ -161,6 +178,7 @@ export class OciRuncRuntime implements RuntimePlugin {
       conmon: this.conmonPath,
       defaultHandler: this.config.default_handler,
       runroot: this.runroot,
+      checkpointRestore: await this.checkpointSupport(),
       handlers: Object.fromEntries([...this.handlerMap].map(([n, h]) => [n, { path: h.path, root: h.root, version: h.version }])),
     };
   }

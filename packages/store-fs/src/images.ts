@@ -274,6 +274,16 @@ export class FsImageStore implements ImageStore {
     return this.rootfs.usage(containerId);
   }
 
+  async exportRootfsDiff(containerId: string, tarPath: string): Promise<{ written: boolean; deleted: string[] }> {
+    await this.init();
+    return this.rootfs.exportDiff(containerId, tarPath);
+  }
+
+  async applyRootfsDiff(containerId: string, diff: { tarPath?: string; deleted: string[] }): Promise<void> {
+    await this.init();
+    await this.rootfs.applyDiff(containerId, diff);
+  }
+
   /** Close the registry connection pools. */
   async close(): Promise<void> {
     await this.http.close();

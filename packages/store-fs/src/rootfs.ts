@@ -6,9 +6,10 @@
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { AlreadyExistsError, NotFoundError, type LayerUsage, type Logger } from '@criod/core';
+import { AlreadyExistsError, FailedPreconditionError, NotFoundError, type LayerUsage, type Logger } from '@criod/core';
 import { writeFileAtomic } from '@criod/core';
 import { copyLayers } from './copy-rootfs.js';
+import { applyDiff, exportDiff } from './rootfs-diff.js';
 import { diskUsage } from './disk-usage.js';
 import type { ImageLayout } from './image-layout.js';
 import type { LayerInfo, LayerStore } from './layer-store.js';
@@ -138,6 +139,21 @@ export class RootfsManager {
     const p = this.paths(containerId);
     await unmount(p.merged);
     await rm(p.dir, { recursive: true, force: true });
+  }
+
+  /** What the container changed: only an overlay rootfs knows it apart from the image. */
+  async exportDiff(containerId: string, tarPath: string): Promise<{ written: boolean; deleted: string[] }> {
+    const record = await this.read(containerId);
+    const p = this.paths(containerId);
+    if (!record) throw new NotFoundError(`container ${containerId} has no rootfs (no ${p.record})`);
+    if (record.mode !== 'overlay') throw new FailedPreconditionError(`container ${containerId}'s rootfs is a copy of its image (overlay was unavailable): its changes cannot be told apart`);
+    const lowers = (await this.layerInfos(record)).map((i) => join(this.layout.root, this.layers.lowerDir(i))).reverse();
+    return exportDiff({ upper: p.upper, merged: await this.mount(containerId), lowers }, tarPath);
+  }
+
+  async applyDiff(containerId: string, diff: { tarPath?: string; deleted: string[] }): Promise<void> {
+    await mkdir(this.layout.tmp, { recursive: true });
+    await applyDiff(await this.mount(containerId), this.layout.tmp, diff);
   }
 
   async usage(containerId: string): Promise<LayerUsage> {

@@ -74,11 +74,17 @@ function validateContainerConfig(config: ContainerConfig): void {
   validateResources(config.linux.resources);
 }
 
+/** A container made from a checkpoint: its rootfs gets the checkpoint's changes, its processes come back at start. */
+export interface RestoreSource {
+  imagesDir: string;
+  applyRootfs(containerId: string): Promise<void>;
+}
+
 /**
  * CreateContainer: reserve the name, make the rootfs from the image, build the OCI spec, let the
  * security plugins confine it, and create the container under the runtime. Undone on failure.
  */
-export async function createContainer(ctx: CoreContext, podRef: string, config: ContainerConfig): Promise<string> {
+export async function createContainer(ctx: CoreContext, podRef: string, config: ContainerConfig, restore?: RestoreSource): Promise<string> {
   validateContainerConfig(config);
   const pod = findPod(ctx, podRef);
   return ctx.state.locks.run(pod.id, async () => {
@@ -95,6 +101,7 @@ export async function createContainer(ctx: CoreContext, podRef: string, config: 
       const logPath = containerLogPath(ctx, pod, id, config.logPath);
       const rootfs = await ctx.plugins.store.images.createRootfs(id, image.id);
       undo.push('remove rootfs', () => ctx.plugins.store.images.removeRootfs(id));
+      if (restore) await restore.applyRootfs(id);
       const sc = config.linux.securityContext;
       const user = await resolveUser(rootfs, {
         runAsUser: sc.runAsUser,
@@ -136,6 +143,7 @@ export async function createContainer(ctx: CoreContext, podRef: string, config: 
         stdin: config.stdin,
         stdinOnce: config.stdinOnce,
         tty: config.tty,
+        ...(restore ? { restoreFrom: restore.imagesDir } : {}),
       });
       undo.push('delete from runtime', () => ctx.plugins.runtime.deleteContainer(id));
       const record: ContainerRecord = {

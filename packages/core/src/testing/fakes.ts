@@ -2,9 +2,13 @@
  * In-memory fakes of the plugin interfaces, for unit tests of core and of third-party plugins.
  * They keep real state (what is pinned, set up, stored) so tests can assert on it.
  */
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { FailedPreconditionError, NotFoundError, UnimplementedError } from '../errors.js';
 import type { PluginSet } from '../context.js';
 import type {
+  CheckpointRequest,
+  CheckpointSupport,
   ContainerStatsSample,
   ExecSyncResult,
   ImageStore,
@@ -46,6 +50,8 @@ export interface FakeContainer {
   state: RuntimeContainerState;
   /** Signals the fake received, in order. */
   signals: string[];
+  /** The process images it was created from (file name → content), when made from a checkpoint. */
+  restoredImages?: Record<string, string>;
 }
 
 /** A runtime whose containers are records: start makes them running, stop makes them exit. */
@@ -56,6 +62,8 @@ export class FakeRuntime implements RuntimePlugin {
   handlerList: RuntimeHandlerInfo[] = [{ name: 'runc', recursiveReadOnlyMounts: false, userNamespaces: false }];
   readonly containers = new Map<string, FakeContainer>();
   failNextCreate?: Error;
+  /** What checkpointSupport answers. */
+  checkpoint: CheckpointSupport = { available: true, reason: '' };
   private nextPid = 1000;
 
   private get(id: string): FakeContainer {
@@ -71,8 +79,31 @@ export class FakeRuntime implements RuntimePlugin {
       throw err;
     }
     const state: RuntimeContainerState = { status: 'created', pid: this.nextPid++ };
-    this.containers.set(req.id, { req, state, signals: [] });
+    const restoredImages = req.restoreFrom ? await this.takeImages(req.restoreFrom) : undefined;
+    this.containers.set(req.id, { req, state, signals: [], ...(restoredImages ? { restoredImages } : {}) });
     return { ...state };
+  }
+
+  /** Read and remove a checkpoint's images dir, as a runtime taking it over would. */
+  private async takeImages(dir: string): Promise<Record<string, string>> {
+    const images: Record<string, string> = {};
+    for (const name of await readdir(dir)) images[name] = await readFile(join(dir, name), 'utf8');
+    await rm(dir, { recursive: true });
+    return images;
+  }
+
+  async checkpointSupport(): Promise<CheckpointSupport> {
+    return { ...this.checkpoint };
+  }
+
+  /** Writes one image file naming the container, runs whileFrozen, and answers the spec it was created with. */
+  async checkpointContainer(id: string, req: CheckpointRequest): Promise<{ spec: Record<string, unknown> }> {
+    const c = this.get(id);
+    if (c.state.status !== 'running') throw new FailedPreconditionError(`container ${id} is ${c.state.status}, not running`);
+    await writeFile(join(req.imagesDir, 'pages-1.img'), `memory of ${id}`);
+    await writeFile(join(req.workDir, 'dump.log'), `dumped ${id}\n`);
+    await req.whileFrozen();
+    return { spec: c.req.spec };
   }
 
   async startContainer(id: string): Promise<void> {
@@ -269,6 +300,8 @@ export class MemoryImageStore implements ImageStore {
   readonly registry = new Map<string, ImageRecord>();
   /** Container id → rootfs path. */
   readonly rootfs = new Map<string, string>();
+  /** Container id → what it changed in its rootfs (path → content) and deleted; tests set it. */
+  readonly rootfsChanges = new Map<string, { files: Record<string, string>; deleted: string[] }>();
 
   async pull(ref: string, options: PullOptions): Promise<ImageRecord> {
     const img = this.registry.get(ref);
@@ -301,6 +334,21 @@ export class MemoryImageStore implements ImageStore {
 
   async rootfsUsage(): Promise<LayerUsage> {
     return { bytes: 0, inodes: 0 };
+  }
+
+  /** The "tar" is the changed files as JSON: the fake's own format, read back by applyRootfsDiff. */
+  async exportRootfsDiff(containerId: string, tarPath: string): Promise<{ written: boolean; deleted: string[] }> {
+    if (!this.rootfs.has(containerId)) throw new NotFoundError(`no rootfs for ${containerId}`);
+    const changes = this.rootfsChanges.get(containerId) ?? { files: {}, deleted: [] };
+    const written = Object.keys(changes.files).length > 0;
+    if (written) await writeFile(tarPath, JSON.stringify(changes.files));
+    return { written, deleted: [...changes.deleted] };
+  }
+
+  async applyRootfsDiff(containerId: string, diff: { tarPath?: string; deleted: string[] }): Promise<void> {
+    if (!this.rootfs.has(containerId)) throw new NotFoundError(`no rootfs for ${containerId}`);
+    const files = diff.tarPath ? (JSON.parse(await readFile(diff.tarPath, 'utf8')) as Record<string, string>) : {};
+    this.rootfsChanges.set(containerId, { files, deleted: [...diff.deleted] });
   }
 
   async list(): Promise<ImageRecord[]> {

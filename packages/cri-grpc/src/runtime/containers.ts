@@ -1,5 +1,7 @@
 import type { CriService } from '@criod/core';
 import type {
+  CheckpointContainerRequest,
+  CheckpointContainerResponse,
   Container,
   ContainerFilter,
   ContainerStatusRequest,
@@ -94,6 +96,13 @@ export function updateContainerResources(core: CriService) {
 export function reopenContainerLog(core: CriService) {
   return async (req: ReopenContainerLogRequest): Promise<ReopenContainerLogResponse> => {
     await core.reopenContainerLog(req.containerId);
+    return {};
+  };
+}
+
+export function checkpointContainer(core: CriService) {
+  return async (req: CheckpointContainerRequest): Promise<CheckpointContainerResponse> => {
+    await core.checkpointContainer(req.containerId, req.location, safeNumber(req.timeout, 'timeout'));
     return {};
   };
 }
