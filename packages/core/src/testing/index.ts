@@ -1,2 +1,3 @@
 export * from './fakes.js';
 export * from './configs.js';
+export * from './conformance/index.js';
