@@ -52,7 +52,7 @@ export async function rejectsTyped(what: string, call: Promise<unknown>, code?: 
   if (err === undefined) fail(`${what} succeeded; it must fail with ${code ? `a ${code}Error` : 'a CriodError'}`);
   if (!(err instanceof CriodError)) {
     const name = err instanceof Error ? err.constructor.name : typeof err;
-    fail(`${what} threw a ${name} ("${errorMessage(err)}"), not a CriodError from @criod/core${code ? ` (${code}Error)` : ''}`, err);
+    fail(`${what} threw ${name} ("${errorMessage(err)}"), not a CriodError from @criod/core${code ? ` (${code}Error)` : ''}`, err);
   }
   if (code && err.code !== code) fail(`${what} threw a ${err.code}Error ("${err.message}"); it must be a ${code}Error`, err);
   return err;

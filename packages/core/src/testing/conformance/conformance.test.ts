@@ -94,7 +94,7 @@ describe('network conformance', () => {
   it('fails a setUp() that throws a raw Error', async () => {
     const results = await outcomes(networkChecks(UntypedSetUpError));
     expect(results.get('refuses to set up a pod in a missing namespace with a CriodError, leaving nothing set up')).toMatch(
-      /^setUp\(\) into the missing namespace \/fake\/ns\/net\/\w+ threw a Error \("open .*: no such file"\), not a CriodError from @criod\/core$/,
+      /^setUp\(\) into the missing namespace \/fake\/ns\/net\/\w+ threw Error \("open .*: no such file"\), not a CriodError from @criod\/core$/,
     );
   });
 
@@ -129,6 +129,6 @@ describe('runtime conformance', () => {
 
   it('fails a runtime that names an unknown container with a raw Error', async () => {
     const results = await outcomes(runtimeConformance({ create: async () => new UntypedNotFound(), containerRequest: request, timeoutMs: 200 }));
-    expect(results.get('names an unknown container with NotFound')).toMatch(/^containerState\(\) of an unknown id threw a Error \("no such container conformance-\w+-\d+"\), not a CriodError from @criod\/core \(NotFoundError\)$/);
+    expect(results.get('names an unknown container with NotFound')).toMatch(/^containerState\(\) of an unknown id threw Error \("no such container conformance-\w+-\d+"\), not a CriodError from @criod\/core \(NotFoundError\)$/);
   });
 });
