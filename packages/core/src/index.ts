@@ -21,7 +21,7 @@ export type { ContainerStatusResult } from './containers/container-status.js';
 export { runningContainer } from './containers/exec-sync.js';
 export { resolveCapabilities, daemonBoundingSet, capabilitiesInMask, capabilityMask, capabilityNames, defaultCapabilities, type CapabilityRequest, type OciCapabilities } from './containers/spec/capabilities.js';
 export type { StreamRequest } from './containers/streaming.js';
-export { writeFileAtomic } from './util/atomic.js';
+export { writeFileAtomic, type AtomicWriteOptions } from './util/atomic.js';
 export { FileRefusedError, readRegularFile, resolveInRoot } from './util/confined-files.js';
 export { ociResources } from './containers/spec/resources.js';
 export type { ContainerEvent, ContainerEventListener, ContainerEventType } from './containers/events.js';

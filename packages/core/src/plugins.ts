@@ -279,6 +279,8 @@ export interface ImageStore {
   createRootfs(containerId: string, imageId: string): Promise<string>;
   /** Mount the rootfs again after a restart if it is not mounted; returns its path. */
   mountRootfs(containerId: string): Promise<string>;
+  /** The container has exited: unmount its rootfs but keep the writable layer (usage stats) until removeRootfs; idempotent. */
+  unmountRootfs(containerId: string): Promise<void>;
   /** Unmount and delete the container's rootfs; idempotent. */
   removeRootfs(containerId: string): Promise<void>;
   /** Ids of the containers that have a rootfs, for cleaning up after a crash. */

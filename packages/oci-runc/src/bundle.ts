@@ -18,6 +18,10 @@ const metaSchema = z.object({
   pid: z.number().int().default(0),
   /** `runc start` succeeded: a live init is running, not waiting to start. */
   started: z.boolean().default(false),
+  /** The init's start time (with `pid`, names it for good): lets stop signal it without spawning runc. */
+  startTime: z.string().optional(),
+  /** The container has a PID namespace of its own: killing its init ends every process in it. */
+  ownPidNamespace: z.boolean().default(false),
 });
 
 export type ContainerMeta = z.infer<typeof metaSchema>;
@@ -33,12 +37,12 @@ export async function createBundle(id: string, files: ContainerFiles, spec: Reco
     }
     throw err;
   }
-  await writeFileAtomic(files.config, JSON.stringify(spec));
+  await writeFileAtomic(files.config, JSON.stringify(spec), { durable: false });
   await writeMeta(files, meta);
 }
 
 export async function writeMeta(files: ContainerFiles, meta: ContainerMeta): Promise<void> {
-  await writeFileAtomic(files.meta, JSON.stringify(meta));
+  await writeFileAtomic(files.meta, JSON.stringify(meta), { durable: false });
 }
 
 /** The container's meta, or undefined when it has no bundle (never created or already deleted). */

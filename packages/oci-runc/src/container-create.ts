@@ -5,7 +5,14 @@ import { createBundle, writeMeta, type ContainerMeta } from './bundle.js';
 import { readProcCgroups } from './cgroups.js';
 import { startMonitor } from './conmon.js';
 import { removeContainer } from './container-delete.js';
+import { processStartTime } from './processes.js';
 import type { RuntimeContext } from './runtime-context.js';
+
+/** A `pid` namespace entry without a path: runc makes a new one for the container. */
+function hasOwnPidNamespace(spec: RuntimeContainerRequest['spec']): boolean {
+  const namespaces = (spec.linux as { namespaces?: { type?: string; path?: string }[] } | undefined)?.namespaces ?? [];
+  return namespaces.some((ns) => ns.type === 'pid' && !ns.path);
+}
 
 /**
  * Write the bundle and run `runc create` under a new conmon. On any failure everything made so far
@@ -16,7 +23,16 @@ export async function createContainer(ctx: RuntimeContext, req: RuntimeContainer
   const handler = ctx.handler(req.handler);
   if (!isAbsolute(req.logPath)) throw new InvalidArgumentError(`container ${req.id}: log path ${JSON.stringify(req.logPath)} is not absolute`);
 
-  const meta: ContainerMeta = { handler: handler.name, logPath: req.logPath, tty: req.tty, stdin: req.stdin, cgroups: {}, pid: 0, started: false };
+  const meta: ContainerMeta = {
+    handler: handler.name,
+    logPath: req.logPath,
+    tty: req.tty,
+    stdin: req.stdin,
+    cgroups: {},
+    pid: 0,
+    started: false,
+    ownPidNamespace: hasOwnPidNamespace(req.spec),
+  };
   await createBundle(req.id, files, req.spec, meta);
   try {
     await mkdir(dirname(req.logPath), { recursive: true });
@@ -30,7 +46,7 @@ export async function createContainer(ctx: RuntimeContext, req: RuntimeContainer
       stdinOnce: req.stdinOnce,
     });
     // runc init already sits in the container's cgroups: remember them for stats and OOM checks.
-    meta.cgroups = await readProcCgroups(pid);
+    [meta.cgroups, meta.startTime] = await Promise.all([readProcCgroups(pid), processStartTime(pid)]);
     meta.pid = pid;
     await writeMeta(files, meta);
     ctx.logger.debug({ id: req.id, pid, handler: handler.name }, 'container created');

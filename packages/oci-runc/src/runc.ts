@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { execa } from 'execa';
+import { mayExist } from './files.js';
 import { FailedPreconditionError, InternalError, NotFoundError, type CriodError } from '@criod/core';
 import type { ResolvedHandler } from './handlers.js';
 
@@ -85,8 +87,13 @@ export class Runc {
     await this.run(['kill', ...(all ? ['--all'] : []), id, String(signal)]);
   }
 
-  /** Remove the container, killing it first; a container runc no longer knows is fine. */
+  /**
+   * Remove the container, killing it first; a container runc no longer knows is fine. runc (and
+   * the runtimes that copy its CLI) keep a container's state in <root>/<id>: without that dir
+   * there is nothing to delete, and no spawn is needed to learn it.
+   */
   async forceDelete(id: string): Promise<void> {
+    if (!(await mayExist(join(this.handler.root, id)))) return;
     try {
       await this.run(['delete', '--force', id]);
     } catch (err) {

@@ -55,6 +55,8 @@ export class FakeRuntime implements RuntimePlugin {
   driver: CgroupDriver = 'cgroupfs';
   handlerList: RuntimeHandlerInfo[] = [{ name: 'runc', recursiveReadOnlyMounts: false, userNamespaces: false }];
   readonly containers = new Map<string, FakeContainer>();
+  /** Containers deleted from the runtime, as they were last. */
+  readonly deleted = new Map<string, FakeContainer>();
   failNextCreate?: Error;
   private nextPid = 1000;
 
@@ -107,6 +109,8 @@ export class FakeRuntime implements RuntimePlugin {
   }
 
   async deleteContainer(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (c) this.deleted.set(id, c);
     this.containers.delete(id);
   }
 
@@ -269,6 +273,8 @@ export class MemoryImageStore implements ImageStore {
   readonly registry = new Map<string, ImageRecord>();
   /** Container id → rootfs path. */
   readonly rootfs = new Map<string, string>();
+  /** Containers whose rootfs was unmounted after they exited. */
+  readonly unmounted = new Set<string>();
 
   async pull(ref: string, options: PullOptions): Promise<ImageRecord> {
     const img = this.registry.get(ref);
@@ -289,6 +295,10 @@ export class MemoryImageStore implements ImageStore {
     const p = this.rootfs.get(containerId);
     if (!p) throw new NotFoundError(`no rootfs for ${containerId}`);
     return p;
+  }
+
+  async unmountRootfs(containerId: string): Promise<void> {
+    this.unmounted.add(containerId);
   }
 
   async removeRootfs(containerId: string): Promise<void> {
