@@ -26,3 +26,5 @@ export { FileRefusedError, readRegularFile, resolveInRoot } from './util/confine
 export { ociResources } from './containers/spec/resources.js';
 export type { ContainerEvent, ContainerEventListener, ContainerEventType } from './containers/events.js';
 export { timed, type OperationEvent, type OperationObserver, type StateCounts } from './observe.js';
+export { MNT_DETACH, MS_BIND, MS_REC, SyscallError, SyscallHelper, newSyscallHelper, syscallHelper, type PinRequest } from './linux/syscall-helper.js';
+export { isMountPoint, mountFilesystem, unmountFilesystem, type MountRequest } from './util/mount.js';

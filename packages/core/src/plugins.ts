@@ -49,6 +49,12 @@ export interface RuntimeContainerRequest {
   stdin: boolean;
   stdinOnce: boolean;
   tty: boolean;
+  /**
+   * The pod's infra container: it only holds the pod's PID namespace, has no log nor stdio, and
+   * nobody asks for its exit status. A runtime may run it without a monitor and start it at once
+   * (startContainer is then a no-op).
+   */
+  infra?: boolean;
 }
 
 export type RuntimeContainerStatus = 'created' | 'running' | 'stopped' | 'unknown';

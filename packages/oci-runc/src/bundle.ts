@@ -20,6 +20,8 @@ const metaSchema = z.object({
   started: z.boolean().default(false),
   /** The init's start time (with `pid`, names it for good): lets stop signal it without spawning runc. */
   startTime: z.string().optional(),
+  /** Run without conmon (the infra container): no exit file, its end is seen in /proc. */
+  unmonitored: z.boolean().default(false),
   /** The container has a PID namespace of its own: killing its init ends every process in it. */
   ownPidNamespace: z.boolean().default(false),
 });

@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import { CriodError, DeadlineExceededError, FailedPreconditionError, NotFoundError } from '@criod/core';
 import { readMeta, type ContainerMeta } from './bundle.js';
-import { processStartTime, signalProcess } from './processes.js';
+import { processStartTime, signalProcess, waitGone } from './processes.js';
 import type { RuntimeContext } from './runtime-context.js';
 import { parseSignal } from './signals.js';
 
@@ -18,17 +18,19 @@ export async function stopContainer(ctx: RuntimeContext, id: string, timeoutSeco
   const signal = parseSignal(stopSignal);
   const files = ctx.layout.container(id);
   const meta = await readMeta(files);
-  if (!meta || (await ctx.exits.read(id))) return;
+  if (!meta || (!meta.unmonitored && (await ctx.exits.read(id)))) return;
   const runc = ctx.runc(meta.handler);
   const deliver = (sig: number, all: boolean) => signalContainer(ctx, id, meta, sig, all);
+  // conmon's exit file, or for a container without a monitor its init leaving /proc.
+  const exited = async (ms: number) => (meta.unmonitored ? waitGone(meta.pid, ms, 5) : Boolean(await ctx.exits.wait(id, ms)));
 
   if (timeoutSeconds > 0 && signal !== constants.signals.SIGKILL) {
     const delivered = await deliver(signal, false);
-    if (await ctx.exits.wait(id, delivered ? timeoutSeconds * 1000 : notRunningWaitMs)) return;
+    if (await exited(delivered ? timeoutSeconds * 1000 : notRunningWaitMs)) return;
     ctx.logger.info({ id, timeoutSeconds, signal }, 'container ignored its stop signal, killing it');
   }
   const delivered = await deliver(constants.signals.SIGKILL, true);
-  if (await ctx.exits.wait(id, delivered ? killWaitMs : notRunningWaitMs)) return;
+  if (await exited(delivered ? killWaitMs : notRunningWaitMs)) return;
 
   const state = await runc.state(id);
   if (!state || state.status === 'stopped') return;

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { mayExist } from './files.js';
@@ -76,6 +77,18 @@ export class Runc {
       if (err instanceof NotFoundError) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * `runc run --detach` with no monitor: the container's stdio is /dev/null (runc passes its own
+   * through) and runc's messages go to `logFile`, since no pipe may outlive runc in the container.
+   */
+  async runDetached(id: string, bundle: string, pidFile: string, logFile: string, systemdCgroup: boolean): Promise<void> {
+    const args = [...this.globalArgs(), '--log', logFile, ...(systemdCgroup ? ['--systemd-cgroup'] : []), 'run', '--detach', '--bundle', bundle, '--pid-file', pidFile, id];
+    const result = await execa(this.handler.path, args, { reject: false, timeout: runcTimeoutMs, stdio: 'ignore', cwd: bundle });
+    if (result.exitCode === 0 && !result.failed) return;
+    const log = await readFile(logFile, 'utf8').catch(() => '');
+    throw runcError(`${this.handler.path} run (handler "${this.handler.name}")`, runcErrorMessage(log) || result.shortMessage || `exit code ${result.exitCode}`);
   }
 
   async start(id: string): Promise<void> {
