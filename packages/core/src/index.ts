@@ -28,3 +28,4 @@ export type { ContainerEvent, ContainerEventListener, ContainerEventType } from 
 export { timed, type OperationEvent, type OperationObserver, type StateCounts } from './observe.js';
 export { MNT_DETACH, MS_BIND, MS_REC, SyscallError, SyscallHelper, newSyscallHelper, syscallHelper, type PinRequest } from './linux/syscall-helper.js';
 export { isMountPoint, mountFilesystem, unmountFilesystem, type MountRequest } from './util/mount.js';
+export { execCommand, type ExecOptions, type ExecResult } from './util/exec.js';

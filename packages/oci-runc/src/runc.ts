@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { mayExist } from './files.js';
-import { FailedPreconditionError, InternalError, NotFoundError, type CriodError } from '@criod/core';
+import { execCommand, FailedPreconditionError, InternalError, NotFoundError, type CriodError } from '@criod/core';
 import type { ResolvedHandler } from './handlers.js';
 
 export type RuncStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
@@ -57,16 +57,12 @@ export class Runc {
   }
 
   async run(args: string[], input?: string): Promise<string> {
-    const result = await execa(this.handler.path, [...this.globalArgs(), ...args], {
-      reject: false,
-      timeout: runcTimeoutMs,
-      ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
-    });
-    if (result.exitCode !== 0 || result.failed) {
-      const message = runcErrorMessage(String(result.stderr ?? '')) || (result.shortMessage ?? `exit code ${result.exitCode}`);
-      throw runcError(`${this.handler.path} ${args[0] ?? ''} (handler "${this.handler.name}")`, message);
+    const result = await execCommand(this.handler.path, [...this.globalArgs(), ...args], { input, timeoutMs: runcTimeoutMs, killSignal: 'SIGKILL' });
+    if (result.exitCode !== 0) {
+      const why = result.timedOut ? `timed out after ${runcTimeoutMs / 1000}s` : (result.error ?? (result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`));
+      throw runcError(`${this.handler.path} ${args[0] ?? ''} (handler "${this.handler.name}")`, runcErrorMessage(result.stderr) || why);
     }
-    return String(result.stdout ?? '');
+    return result.stdout;
   }
 
   /** The container's runc state, undefined when runc does not know it. */
