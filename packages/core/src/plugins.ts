@@ -54,6 +54,12 @@ export interface RuntimeContainerRequest {
    * back from them instead of starting the spec's process. The runtime takes the directory over.
    */
   restoreFrom?: string;
+  /**
+   * The pod's infra container: it only holds the pod's PID namespace, has no log nor stdio, and
+   * nobody asks for its exit status. A runtime may run it without a monitor and start it at once
+   * (startContainer is then a no-op).
+   */
+  infra?: boolean;
 }
 
 /** Whether this host can checkpoint and restore containers, and why not. */
@@ -306,6 +312,8 @@ export interface ImageStore {
   createRootfs(containerId: string, imageId: string): Promise<string>;
   /** Mount the rootfs again after a restart if it is not mounted; returns its path. */
   mountRootfs(containerId: string): Promise<string>;
+  /** The container has exited: unmount its rootfs but keep the writable layer (usage stats) until removeRootfs; idempotent. */
+  unmountRootfs(containerId: string): Promise<void>;
   /** Unmount and delete the container's rootfs; idempotent. */
   removeRootfs(containerId: string): Promise<void>;
   /** Ids of the containers that have a rootfs, for cleaning up after a crash. */

@@ -4,8 +4,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DeadlineExceededError, FailedPreconditionError, InternalError } from '@criod/core';
-import { execa } from 'execa';
+import { DeadlineExceededError, execCommand, FailedPreconditionError, InternalError } from '@criod/core';
 
 export type CniCommand = 'ADD' | 'CHECK' | 'DEL';
 
@@ -95,26 +94,16 @@ function tail(text: string, max = 2000): string {
  * A failure rejects with the plugin's own message (from its CNI error JSON, else its stderr).
  */
 export async function invokePlugin(o: InvokeOptions): Promise<Record<string, unknown> | undefined> {
-  const r = await execa(o.pluginPath, [], {
-    input: o.stdin,
-    env: pluginEnv(o),
-    extendEnv: false,
-    cwd: '/',
-    timeout: o.timeoutMs,
-    killSignal: 'SIGKILL',
-    reject: false,
-    stripFinalNewline: true,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const r = await execCommand(o.pluginPath, [], { input: o.stdin, env: pluginEnv(o), cwd: '/', timeoutMs: o.timeoutMs, killSignal: 'SIGKILL' });
   if (r.timedOut) {
     throw new DeadlineExceededError(`${describe(o)}: timed out after ${o.timeoutMs / 1000}s and was killed`);
   }
-  if (r.failed) {
+  if (r.exitCode !== 0) {
     const fromJson = cniErrorMessage(r.stdout) ?? cniErrorMessage(r.stderr);
     if (fromJson !== undefined) throw new InternalError(`${describe(o)}: ${fromJson}`);
     if (r.exitCode === undefined) {
       // spawn failure or killed by a signal
-      const why = r.signal ? `killed by ${r.signal}` : (r.originalMessage ?? r.shortMessage);
+      const why = r.signal ? `killed by ${r.signal}` : (r.error ?? 'it did not run');
       throw new InternalError(`${describe(o)}: ${why}${r.stderr ? `: ${tail(r.stderr)}` : ''}`);
     }
     const text = tail(r.stderr) || tail(r.stdout);

@@ -311,7 +311,7 @@ export class CniNetwork implements NetworkPlugin {
       throw new FailedPreconditionError(`[network] conf_template ${template}: ${errorMessage(err)}`);
     }
     const file = join(this.opts.confDir, RENDERED_CONF);
-    await writeFileAtomic(file, text, 0o644);
+    await writeFileAtomic(file, text, { mode: 0o644 });
     this.logger.info({ file, podCidrs: cidrs }, 'CNI network config rendered from conf_template');
     // The watcher would notice too; reloading now makes NetworkReady follow before the answer.
     await this.reload();

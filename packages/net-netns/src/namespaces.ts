@@ -1,7 +1,8 @@
 /**
  * Persistent namespaces pinned by bind mounts, the way iproute2 pins /var/run/netns/<name>.
  *
- * create() makes every requested namespace of a pod with ONE spawn:
+ * create() makes every requested namespace of a pod through core's resident syscall helper (no
+ * spawn; see @criod/core's syscallHelper) or, where it cannot run, with ONE spawn:
  *   unshare --net=<pin> --ipc=<pin> --uts=<pin> -- sh -c <fixed setup script> <ops...>
  * util-linux unshare bind-mounts /proc/<pid>/ns/<kind> onto each (pre-created) pin file and then
  * runs the script inside the new namespaces: `ip link set lo up`, the hostname and the sysctls
@@ -17,7 +18,11 @@ import {
   InternalError,
   InvalidArgumentError,
   errorMessage,
+  MNT_DETACH,
   nowNs,
+  SyscallError,
+  syscallHelper,
+  unmountFilesystem,
   type Logger,
   type NamespaceCreateOptions,
   type NamespaceKind,
@@ -259,9 +264,12 @@ export class NetnsNamespaces implements NamespacePlugin {
   }
 
   async info(): Promise<Record<string, unknown>> {
+    const helper = await syscallHelper();
     return {
-      method: 'unshare',
-      methodDetail: 'util-linux unshare --net/--ipc/--uts=<pin> sh -c <setup>: one spawn per pod; release: umount -l + unlink',
+      method: helper ? 'syscall-helper' : 'unshare',
+      methodDetail: helper
+        ? "criod's resident syscall helper: unshare(2) in a forked child, set up from inside, bind-mounted pins; release: umount2(MNT_DETACH) + unlink; no spawn"
+        : 'util-linux unshare --net/--ipc/--uts=<pin> sh -c <setup>: one spawn per pod; release: umount -l + unlink',
       netnsDir: this.netnsDir,
       pinDir: this.pinDir,
       instanceId: this.instanceId,
@@ -340,15 +348,33 @@ export class NetnsNamespaces implements NamespacePlugin {
     }
   }
 
-  /** The one spawn: new namespaces, pinned, set up. */
+  /**
+   * New namespaces, set up from inside and pinned: through the resident syscall helper (no
+   * spawn), else one spawn of `unshare ... sh -c <setup>`.
+   */
   private async pin(podId: string, pins: PlannedPin[], hostname: string | undefined, sysctls: SysctlSetting[]): Promise<void> {
+    const what = `creating namespaces for pod ${podId}`;
+    const failed = (step: string, detail: string) => this.stepError(what, step, detail, pins, hostname, sysctls);
+    const helper = await syscallHelper();
+    if (helper) {
+      try {
+        await helper.pinNamespaces({
+          pins,
+          loopbackUp: pins.some((p) => p.kind === 'net'),
+          hostname,
+          sysctls: sysctls.map((s) => ({ path: s.path, value: s.value, step: `sysctl ${s.key}` })),
+        });
+        return;
+      } catch (err) {
+        if (!(err instanceof SyscallError)) throw err;
+        throw failed(err.step, `${err.code}: ${err.message}`);
+      }
+    }
     const ops: string[] = [];
-    const pathOf = (kind: NamespaceKind) => pins.find((p) => p.kind === kind)?.path ?? '';
     if (pins.some((p) => p.kind === 'net')) ops.push('lo');
     if (hostname !== undefined) ops.push('hostname', hostname);
     for (const s of sysctls) ops.push('sysctl', s.path, s.value, s.key);
     const args = [...pins.map((p) => `--${p.kind}=${p.path}`), '--', 'sh', '-c', SETUP_SCRIPT, 'criod-netns-setup', ...ops];
-    const what = `creating namespaces for pod ${podId}`;
     let stderr: string;
     try {
       await execa('unshare', args, this.execOptions());
@@ -361,30 +387,25 @@ export class NetnsNamespaces implements NamespacePlugin {
     }
     const mark = stderr.lastIndexOf(STEP_MARK);
     const detail = (mark >= 0 ? stderr.slice(0, mark) : stderr).trim().split('\n').filter(Boolean).join('; ');
-    if (mark >= 0) {
-      const step = stderr.slice(mark + STEP_MARK.length).split('\n')[0]?.trim() ?? '';
-      if (step === 'lo') {
-        throw new InternalError(`${what}: step "set lo up" failed in ${pathOf('net')}: ${detail}`);
-      }
-      if (step === 'hostname') {
-        throw new InvalidArgumentError(`${what}: step "set hostname ${hostname ?? ''}" failed in ${pathOf('uts')}: ${detail}`);
-      }
-      if (step.startsWith('sysctl ')) {
-        const key = step.slice('sysctl '.length);
-        const s = sysctls.find((x) => x.key === key);
-        throw new InvalidArgumentError(
-          `${what}: step "set sysctl ${key}=${s?.value ?? ''}" failed in ${s ? pathOf(s.kind) : '?'}: ${detail}`,
-        );
-      }
-      throw new InternalError(`${what}: step "${step}" failed: ${detail}`);
-    }
+    if (mark >= 0) throw failed(stderr.slice(mark + STEP_MARK.length).split('\n')[0]?.trim() ?? '', detail);
     // unshare's own failure: "unshare: mount /proc/N/ns/ipc on <pin> failed: ..." or "unshare failed: ...".
     const mount = /mount \S+ on (.+?) failed/.exec(stderr);
-    throw new InternalError(
-      mount
-        ? `${what}: step "pin" failed for ${mount[1]}: ${detail}`
-        : `${what}: step "unshare" failed (${pins.map((p) => p.path).join(', ')}): ${detail || 'no output'}`,
-    );
+    throw failed(mount ? `pin ${mount[1]}` : 'unshare', detail || 'no output');
+  }
+
+  /** The error of a failed setup step: a bad hostname or sysctl is the caller's, the rest ours. */
+  private stepError(what: string, step: string, detail: string, pins: PlannedPin[], hostname: string | undefined, sysctls: SysctlSetting[]): CriodError {
+    const pathOf = (kind: NamespaceKind) => pins.find((p) => p.kind === kind)?.path ?? '';
+    if (step === 'lo') return new InternalError(`${what}: step "set lo up" failed in ${pathOf('net')}: ${detail}`);
+    if (step === 'hostname') return new InvalidArgumentError(`${what}: step "set hostname ${hostname ?? ''}" failed in ${pathOf('uts')}: ${detail}`);
+    if (step.startsWith('sysctl ')) {
+      const key = step.slice('sysctl '.length);
+      const s = sysctls.find((x) => x.key === key);
+      return new InvalidArgumentError(`${what}: step "set sysctl ${key}=${s?.value ?? ''}" failed in ${s ? pathOf(s.kind) : '?'}: ${detail}`);
+    }
+    if (step.startsWith('pin ')) return new InternalError(`${what}: step "pin" failed for ${step.slice('pin '.length)}: ${detail}`);
+    if (step === 'unshare') return new InternalError(`${what}: step "unshare" failed (${pins.map((p) => p.path).join(', ')}): ${detail}`);
+    return new InternalError(`${what}: step "${step}" failed: ${detail}`);
   }
 
   /** Whether a path is absent, a plain file or an nsfs (namespace) mount of any type. */
@@ -420,7 +441,9 @@ export class NetnsNamespaces implements NamespacePlugin {
         if (code === 'ENOENT') continue;
         if (code === 'EBUSY') {
           // Something other than a namespace is mounted on our pin: unmount it too.
-          await this.run('umount', ['-l', p], 'unmount', p);
+          await unmountFilesystem(p, { lazy: true }).catch((e: unknown) => {
+            throw new InternalError(`unmounting what is mounted on namespace pin ${p}: ${errorMessage(e)}`, { cause: e });
+          });
           await unlink(p).catch((e: unknown) => {
             if (errnoOf(e) !== 'ENOENT') throw new InternalError(`deleting namespace pin ${p}: ${errorMessage(e)}`, { cause: e });
           });
@@ -432,11 +455,17 @@ export class NetnsNamespaces implements NamespacePlugin {
   }
 
   /**
-   * `umount -l` the paths, sharing one spawn with every other release asked for in the same
-   * turn of the event loop (a pod's three namespaces released with Promise.all cost one spawn).
-   * A failed batch rejects every caller; each then re-checks its own paths.
+   * Detach the mounts: umount2(MNT_DETACH) through the syscall helper, else `umount -l`, sharing
+   * one spawn with every other release asked for in the same turn of the event loop (a pod's
+   * three namespaces released with Promise.all cost one spawn). A failure rejects every caller;
+   * each then re-checks its own paths.
    */
-  private umountLazy(paths: readonly string[]): Promise<void> {
+  private async umountLazy(paths: readonly string[]): Promise<void> {
+    const helper = await syscallHelper();
+    if (helper) {
+      await Promise.all(paths.map((p) => helper.unmount(p, MNT_DETACH)));
+      return;
+    }
     if (!this.umountBatch) {
       const batch = new Set<string>();
       const done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {

@@ -22,6 +22,12 @@ const metaSchema = z.object({
   started: z.boolean().default(false),
   /** A checkpoint's images wait in the bundle: start restores the processes from them. */
   restore: z.boolean().default(false),
+  /** The init's start time (with `pid`, names it for good): lets stop signal it without spawning runc. */
+  startTime: z.string().optional(),
+  /** Run without conmon (the infra container): no exit file, its end is seen in /proc. */
+  unmonitored: z.boolean().default(false),
+  /** The container has a PID namespace of its own: killing its init ends every process in it. */
+  ownPidNamespace: z.boolean().default(false),
 });
 
 export type ContainerMeta = z.infer<typeof metaSchema>;
@@ -37,12 +43,12 @@ export async function createBundle(id: string, files: ContainerFiles, spec: Reco
     }
     throw err;
   }
-  await writeFileAtomic(files.config, JSON.stringify(spec));
+  await writeFileAtomic(files.config, JSON.stringify(spec), { durable: false });
   await writeMeta(files, meta);
 }
 
 export async function writeMeta(files: ContainerFiles, meta: ContainerMeta): Promise<void> {
-  await writeFileAtomic(files.meta, JSON.stringify(meta));
+  await writeFileAtomic(files.meta, JSON.stringify(meta), { durable: false });
 }
 
 /** The container's meta, or undefined when it has no bundle (never created or already deleted). */

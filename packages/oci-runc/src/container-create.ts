@@ -1,12 +1,20 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
-import { InvalidArgumentError, type RuntimeContainerRequest, type RuntimeContainerState } from '@criod/core';
+import { InternalError, InvalidArgumentError, type RuntimeContainerRequest, type RuntimeContainerState } from '@criod/core';
 import { createBundle, writeMeta, type ContainerMeta } from './bundle.js';
 import { readProcCgroups } from './cgroups.js';
 import { startMonitor } from './conmon.js';
 import { removeContainer } from './container-delete.js';
 import { keepCheckpointImages } from './container-restore.js';
+import { processStartTime } from './processes.js';
+import type { ContainerFiles } from './layout.js';
 import type { RuntimeContext } from './runtime-context.js';
+
+/** A `pid` namespace entry without a path: runc makes a new one for the container. */
+function hasOwnPidNamespace(spec: RuntimeContainerRequest['spec']): boolean {
+  const namespaces = (spec.linux as { namespaces?: { type?: string; path?: string }[] } | undefined)?.namespaces ?? [];
+  return namespaces.some((ns) => ns.type === 'pid' && !ns.path);
+}
 
 /**
  * Write the bundle and run `runc create` under a new conmon. On any failure everything made so far
@@ -17,35 +25,66 @@ export async function createContainer(ctx: RuntimeContext, req: RuntimeContainer
   const handler = ctx.handler(req.handler);
   if (!isAbsolute(req.logPath)) throw new InvalidArgumentError(`container ${req.id}: log path ${JSON.stringify(req.logPath)} is not absolute`);
 
-  const meta: ContainerMeta = { handler: handler.name, logPath: req.logPath, tty: req.tty, stdin: req.stdin, stdinOnce: req.stdinOnce, cgroups: {}, pid: 0, started: false, restore: false };
+  const meta: ContainerMeta = {
+    handler: handler.name,
+    logPath: req.logPath,
+    tty: req.tty,
+    stdin: req.stdin,
+    stdinOnce: req.stdinOnce,
+    cgroups: {},
+    pid: 0,
+    restore: false,
+    ownPidNamespace: hasOwnPidNamespace(req.spec),
+    unmonitored: req.infra === true,
+    started: req.infra === true,
+  };
   await createBundle(req.id, files, req.spec, meta);
   try {
-    await mkdir(dirname(req.logPath), { recursive: true });
     if (req.restoreFrom) {
+      await mkdir(dirname(req.logPath), { recursive: true });
       // Nothing runs until start restores the checkpoint: runc restore makes and starts it at once.
       await keepCheckpointImages(req.restoreFrom, files);
       await writeMeta(files, { ...meta, restore: true });
       return { status: 'created', pid: 0 };
     }
-    const pid = await startMonitor(ctx.conmon(handler.name), {
-      id: req.id,
-      files,
-      exitsDir: ctx.layout.exitsDir,
-      logPath: req.logPath,
-      tty: req.tty,
-      stdin: req.stdin,
-      stdinOnce: req.stdinOnce,
-    });
+    const pid = req.infra ? await runInfra(ctx, req.id, files, handler.name) : await createMonitored(ctx, req, files, handler.name);
     // runc init already sits in the container's cgroups: remember them for stats and OOM checks.
-    meta.cgroups = await readProcCgroups(pid);
+    [meta.cgroups, meta.startTime] = await Promise.all([readProcCgroups(pid), processStartTime(pid)]);
     meta.pid = pid;
     await writeMeta(files, meta);
-    ctx.logger.debug({ id: req.id, pid, handler: handler.name }, 'container created');
-    return { status: 'created', pid };
+    ctx.logger.debug({ id: req.id, pid, handler: handler.name, unmonitored: meta.unmonitored }, 'container created');
+    return { status: meta.started ? 'running' : 'created', pid };
   } catch (err) {
     await removeContainer(ctx, req.id, files, [ctx.runc(handler.name)]).catch((cleanupErr: unknown) => {
       ctx.logger.warn({ id: req.id, err: cleanupErr }, 'cleanup after a failed create failed');
     });
     throw err;
   }
+}
+
+/** An app container: `runc create` under a new conmon, which keeps its stdio, log and exit status. */
+async function createMonitored(ctx: RuntimeContext, req: RuntimeContainerRequest, files: ContainerFiles, handler: string): Promise<number> {
+  await mkdir(dirname(req.logPath), { recursive: true });
+  return startMonitor(ctx.conmon(handler), {
+    id: req.id,
+    files,
+    exitsDir: ctx.layout.exitsDir,
+    logPath: req.logPath,
+    tty: req.tty,
+    stdin: req.stdin,
+    stdinOnce: req.stdinOnce,
+  });
+}
+
+/**
+ * The infra container: one `runc run --detach`, no conmon. A pause process has no output, no
+ * stdin and no exit status anyone reads, so a monitor, a log and an exit file would only cost a
+ * spawn and a process per pod. Its end is seen in /proc (see waitForExit).
+ */
+async function runInfra(ctx: RuntimeContext, id: string, files: ContainerFiles, handler: string): Promise<number> {
+  const target = ctx.conmon(handler);
+  await target.runc.runDetached(id, files.bundle, files.pidFile, files.runcLog, target.systemdCgroup);
+  const pid = Number.parseInt(await readFile(files.pidFile, 'utf8'), 10);
+  if (!(pid > 1)) throw new InternalError(`run infra container ${id}: runc wrote no pid to ${files.pidFile}`);
+  return pid;
 }

@@ -1,6 +1,7 @@
 import { cp, rename, rm } from 'node:fs/promises';
 import { requireMeta, writeMeta } from './bundle.js';
 import { readProcCgroups } from './cgroups.js';
+import { processStartTime } from './processes.js';
 import { startMonitor } from './conmon.js';
 import type { ContainerFiles } from './layout.js';
 import type { RuntimeContext } from './runtime-context.js';
@@ -34,7 +35,8 @@ export async function restoreContainer(ctx: RuntimeContext, id: string): Promise
     stdinOnce: meta.stdinOnce,
     restorePath: files.checkpoint,
   });
-  await writeMeta(files, { ...meta, pid, cgroups: await readProcCgroups(pid), started: true, restore: false });
+  const [cgroups, startTime] = await Promise.all([readProcCgroups(pid), processStartTime(pid)]);
+  await writeMeta(files, { ...meta, pid, cgroups, startTime, started: true, restore: false });
   await rm(files.checkpoint, { recursive: true, force: true });
   ctx.logger.info({ id, pid }, 'container restored from its checkpoint');
 }

@@ -17,7 +17,7 @@ const sigkillExitCode = 137;
 export async function containerState(ctx: RuntimeContext, id: string): Promise<RuntimeContainerState> {
   const files = ctx.layout.container(id);
   const meta = await requireMeta(id, files);
-  const exit = await ctx.exits.read(id);
+  const exit = meta.unmonitored ? undefined : await ctx.exits.read(id);
   if (exit) return stopped(exit, files, meta);
   // Waiting for start to restore it: nothing runs yet, runc does not know it.
   if (meta.restore) return { status: 'created', pid: 0 };
@@ -33,6 +33,8 @@ export async function containerState(ctx: RuntimeContext, id: string): Promise<R
     case 'paused':
       return { status: 'running', pid: state.pid };
     case 'stopped': {
+      // Run without a monitor: no exit file will come, and nobody reads its status.
+      if (meta.unmonitored) return { status: 'stopped', pid: 0, exitCode: unknownExitCode, finishedAt: nowNs() };
       const late = await ctx.exits.wait(id, exitFileWaitMs);
       if (late) return stopped(late, files, meta);
       ctx.logger.warn({ id }, 'container stopped without an exit file from conmon');

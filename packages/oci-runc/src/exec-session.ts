@@ -35,7 +35,7 @@ export async function writeExecSpec(id: string, files: ContainerFiles, dir: stri
   if (cmd.length === 0 || cmd[0] === '') throw new InvalidArgumentError(`exec in container ${id}: the command is empty`);
   const base = await readProcessSpec(id, files);
   const path = join(dir, 'process.json');
-  await writeFileAtomic(path, JSON.stringify({ ...base, args: cmd, terminal }));
+  await writeFileAtomic(path, JSON.stringify({ ...base, args: cmd, terminal }), { durable: false });
   return path;
 }
 

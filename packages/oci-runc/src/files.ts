@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 
 /** A file's text, or undefined when it does not exist. */
 export async function readIfExists(path: string): Promise<string | undefined> {
@@ -12,4 +12,14 @@ export async function readIfExists(path: string): Promise<string | undefined> {
 
 export function isNotFound(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+/** False only when the path certainly does not exist (ENOENT); any other doubt says it may. */
+export async function mayExist(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch (err) {
+    return !isNotFound(err);
+  }
 }

@@ -19,6 +19,8 @@ export interface ContainerFiles {
   meta: string;
   /** Host PID of the container's init, written by runc. */
   pidFile: string;
+  /** runc's own log of a container run without a monitor (the infra container). */
+  runcLog: string;
   /** Host PID of the container's conmon. */
   conmonPidFile: string;
   /** conmon's control fifo: "<type> <height> <width>\n" (1 = resize, 2 = reopen the log). */
@@ -56,6 +58,7 @@ export class RuntimeLayout {
       config: join(bundle, 'config.json'),
       meta: join(bundle, 'criod-runtime.json'),
       pidFile: join(bundle, 'pidfile'),
+      runcLog: join(bundle, 'runc.log'),
       conmonPidFile: join(bundle, 'conmon.pid'),
       ctl: join(bundle, 'ctl'),
       attach: join(bundle, 'attach'),

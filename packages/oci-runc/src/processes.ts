@@ -1,15 +1,29 @@
 import { readFile } from 'node:fs/promises';
 
-/** True while the process exists and is not a zombie waiting for its parent to reap it. */
-export async function isRunning(pid: number): Promise<boolean> {
+/** /proc/<pid>/stat's fields after the command name (which is in parentheses and may hold spaces): state first. */
+async function statFields(pid: number): Promise<string[] | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // The state follows the command name, which is in parentheses and may itself hold spaces.
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** True while the process exists and is not a zombie waiting for its parent to reap it. */
+export async function isRunning(pid: number): Promise<boolean> {
+  const state = (await statFields(pid))?.[0];
+  return state !== undefined && state !== 'Z' && state !== 'X';
+}
+
+/**
+ * The process's start time (clock ticks after boot, stat field 22): with the PID it names one
+ * process for good, as runc itself checks before signalling. Undefined when it is not running.
+ */
+export async function processStartTime(pid: number): Promise<string | undefined> {
+  const fields = await statFields(pid);
+  if (fields === undefined || fields[0] === 'Z' || fields[0] === 'X') return undefined;
+  return fields[19];
 }
 
 /** The process's argv, or undefined when it is gone. */

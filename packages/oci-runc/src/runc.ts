@@ -1,5 +1,8 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { execa } from 'execa';
-import { FailedPreconditionError, InternalError, NotFoundError, type CriodError } from '@criod/core';
+import { mayExist } from './files.js';
+import { execCommand, FailedPreconditionError, InternalError, NotFoundError, type CriodError } from '@criod/core';
 import type { ResolvedHandler } from './handlers.js';
 
 export type RuncStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
@@ -54,16 +57,12 @@ export class Runc {
   }
 
   async run(args: string[], input?: string, timeoutMs = runcTimeoutMs): Promise<string> {
-    const result = await execa(this.handler.path, [...this.globalArgs(), ...args], {
-      reject: false,
-      timeout: timeoutMs,
-      ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
-    });
-    if (result.exitCode !== 0 || result.failed) {
-      const message = runcErrorMessage(String(result.stderr ?? '')) || (result.shortMessage ?? `exit code ${result.exitCode}`);
-      throw runcError(`${this.handler.path} ${args[0] ?? ''} (handler "${this.handler.name}")`, message);
+    const result = await execCommand(this.handler.path, [...this.globalArgs(), ...args], { input, timeoutMs, killSignal: 'SIGKILL' });
+    if (result.exitCode !== 0) {
+      const why = result.timedOut ? `timed out after ${timeoutMs / 1000}s` : (result.error ?? (result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`));
+      throw runcError(`${this.handler.path} ${args[0] ?? ''} (handler "${this.handler.name}")`, runcErrorMessage(result.stderr) || why);
     }
-    return String(result.stdout ?? '');
+    return result.stdout;
   }
 
   /** The container's runc state, undefined when runc does not know it. */
@@ -76,6 +75,18 @@ export class Runc {
     }
   }
 
+  /**
+   * `runc run --detach` with no monitor: the container's stdio is /dev/null (runc passes its own
+   * through) and runc's messages go to `logFile`, since no pipe may outlive runc in the container.
+   */
+  async runDetached(id: string, bundle: string, pidFile: string, logFile: string, systemdCgroup: boolean): Promise<void> {
+    const args = [...this.globalArgs(), '--log', logFile, ...(systemdCgroup ? ['--systemd-cgroup'] : []), 'run', '--detach', '--bundle', bundle, '--pid-file', pidFile, id];
+    const result = await execa(this.handler.path, args, { reject: false, timeout: runcTimeoutMs, stdio: 'ignore', cwd: bundle });
+    if (result.exitCode === 0 && !result.failed) return;
+    const log = await readFile(logFile, 'utf8').catch(() => '');
+    throw runcError(`${this.handler.path} run (handler "${this.handler.name}")`, runcErrorMessage(log) || result.shortMessage || `exit code ${result.exitCode}`);
+  }
+
   async start(id: string): Promise<void> {
     await this.run(['start', id]);
   }
@@ -85,8 +96,13 @@ export class Runc {
     await this.run(['kill', ...(all ? ['--all'] : []), id, String(signal)]);
   }
 
-  /** Remove the container, killing it first; a container runc no longer knows is fine. */
+  /**
+   * Remove the container, killing it first; a container runc no longer knows is fine. runc (and
+   * the runtimes that copy its CLI) keep a container's state in <root>/<id>: without that dir
+   * there is nothing to delete, and no spawn is needed to learn it.
+   */
   async forceDelete(id: string): Promise<void> {
+    if (!(await mayExist(join(this.handler.root, id)))) return;
     try {
       await this.run(['delete', '--force', id]);
     } catch (err) {

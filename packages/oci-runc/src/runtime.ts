@@ -98,6 +98,8 @@ export class OciRuncRuntime implements RuntimePlugin {
     await this.lifecycle.run(id, async () => {
       const files = this.ctx.layout.container(id);
       const meta = await requireMeta(id, files);
+      // Run at creation (the infra container): nothing left to start.
+      if (meta.unmonitored && meta.started) return;
       if (meta.restore) return restoreContainer(this.ctx, id);
       await this.ctx.runc(meta.handler).start(id);
       await writeMeta(files, { ...meta, started: true });

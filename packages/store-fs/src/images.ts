@@ -260,6 +260,11 @@ export class FsImageStore implements ImageStore {
     return this.rootfs.mount(containerId);
   }
 
+  async unmountRootfs(containerId: string): Promise<void> {
+    await this.init();
+    await this.rootfs.unmount(containerId);
+  }
+
   async listRootfs(): Promise<string[]> {
     return (await this.rootfs.list()).map((r) => r.containerId);
   }

@@ -1,22 +1,11 @@
-/** Overlay mounts of container rootfs: mount(8)/umount(8) through execa, /proc/self/mountinfo to check. */
+/** Overlay mounts of container rootfs, through core's mount helpers; /proc/self/mountinfo to check. */
 import { readFile } from 'node:fs/promises';
-import { FailedPreconditionError, InternalError } from '@criod/core';
-import { execa } from 'execa';
+import { FailedPreconditionError, InternalError, isMountPoint, mountFilesystem, unmountFilesystem } from '@criod/core';
 
 /** The kernel takes mount options of at most one page. */
 const maxMountData = 4095;
 
-function unescapeMountPath(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
-export async function isMountPoint(path: string): Promise<boolean> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
-  return info.split('\n').some((line) => {
-    const field = line.split(' ')[4];
-    return field !== undefined && unescapeMountPath(field) === path;
-  });
-}
+export { isMountPoint };
 
 export async function overlaySupported(): Promise<boolean> {
   const fs = await readFile('/proc/filesystems', 'utf8').catch(() => '');
@@ -33,15 +22,24 @@ export async function mountOverlay(cwd: string, lowers: string[], upper: string,
   }
   const data = `lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${work}`;
   if (data.length > maxMountData) throw new FailedPreconditionError(`${lowers.length} layers do not fit in overlay's mount options (${data.length} bytes, at most ${maxMountData})`);
-  const r = await execa('mount', ['-t', 'overlay', 'overlay', '-o', data, target], { cwd, reject: false });
-  if (r.exitCode !== 0) throw new InternalError(`mount overlay on ${target} failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+  try {
+    await mountFilesystem({ source: 'overlay', target, fstype: 'overlay', data, cwd });
+  } catch (err) {
+    throw new InternalError(`mount overlay on ${target} failed: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /** Unmount; not being mounted is fine, a busy mount is detached lazily. */
 export async function unmount(target: string): Promise<void> {
   if (!(await isMountPoint(target))) return;
-  const r = await execa('umount', [target], { reject: false });
-  if (r.exitCode === 0) return;
-  const lazy = await execa('umount', ['-l', target], { reject: false });
-  if (lazy.exitCode !== 0 && (await isMountPoint(target))) throw new InternalError(`umount ${target} failed: ${r.stderr.trim()} / ${lazy.stderr.trim()}`);
+  const failures: string[] = [];
+  for (const lazy of [false, true]) {
+    try {
+      await unmountFilesystem(target, { lazy });
+      return;
+    } catch (err) {
+      failures.push((err as Error).message);
+    }
+  }
+  if (await isMountPoint(target)) throw new InternalError(`umount ${target} failed: ${failures.join(' / ')}`);
 }

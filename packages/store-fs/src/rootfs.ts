@@ -134,6 +134,11 @@ export class RootfsManager {
     return p.merged;
   }
 
+  /** Unmount, keeping the upper dir; a copied rootfs stays as it is. Idempotent. */
+  async unmount(containerId: string): Promise<void> {
+    await unmount(this.paths(containerId).merged);
+  }
+
   /** Unmount and delete; idempotent. */
   async remove(containerId: string): Promise<void> {
     const p = this.paths(containerId);

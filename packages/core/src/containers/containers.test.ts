@@ -43,7 +43,12 @@ describe('container lifecycle', () => {
     await svc.stopContainer(id, 10);
     const exited = (await svc.containerStatus(id, false)).container;
     expect(exited).toMatchObject({ state: 'exited', exitCode: 137, reason: 'Error' });
-    expect(plugins.runtime.containers.get(id)?.signals).toEqual(['SIGTERM']);
+    expect(plugins.runtime.deleted.get(id)?.signals).toEqual(['SIGTERM']);
+    // Exited: gone from the runtime and its rootfs unmounted at once; the writable layer stays until removal.
+    expect(plugins.runtime.containers.has(id)).toBe(false);
+    expect(plugins.store.images.unmounted.has(id)).toBe(true);
+    expect(plugins.store.images.rootfs.has(id)).toBe(true);
+    expect((await svc.containerStatus(id, false)).container).toMatchObject({ state: 'exited', exitCode: 137 });
     await svc.stopContainer(id, 10); // idempotent
     await svc.removeContainer(id);
     await svc.removeContainer(id); // idempotent
@@ -61,6 +66,9 @@ describe('container lifecycle', () => {
     plugins.runtime.exit(b, 137, true);
     expect((await svc.containerStatus(a, false)).container).toMatchObject({ state: 'exited', exitCode: 0, reason: 'Completed' });
     expect((await svc.containerStatus(b, false)).container).toMatchObject({ state: 'exited', reason: 'OOMKilled' });
+    // An exit nobody asked for releases the runtime's state and the rootfs mount just the same.
+    expect([plugins.runtime.containers.has(a), plugins.runtime.containers.has(b)]).toEqual([false, false]);
+    expect([...plugins.store.images.unmounted].sort()).toEqual([a, b].sort());
   });
 
   it('uses the image STOPSIGNAL, then a CRI stop signal over it; timeout 0 kills now', async () => {
@@ -72,9 +80,9 @@ describe('container lifecycle', () => {
     await svc.stopContainer(a, 5);
     await svc.stopContainer(b, 5);
     await svc.stopContainer(k, 0);
-    expect(plugins.runtime.containers.get(a)?.signals).toEqual(['SIGQUIT']);
-    expect(plugins.runtime.containers.get(b)?.signals).toEqual(['SIGUSR1']);
-    expect(plugins.runtime.containers.get(k)?.signals).toEqual(['SIGKILL']);
+    expect(plugins.runtime.deleted.get(a)?.signals).toEqual(['SIGQUIT']);
+    expect(plugins.runtime.deleted.get(b)?.signals).toEqual(['SIGUSR1']);
+    expect(plugins.runtime.deleted.get(k)?.signals).toEqual(['SIGKILL']);
   });
 
   it('refuses to start a container twice', async () => {

@@ -61,6 +61,23 @@ export async function refreshLocked(ctx: CoreContext, c: ContainerRecord): Promi
   if (change.state === 'unknown') ctx.logger.warn({ containerId: c.id }, 'the runtime no longer knows this container');
   Object.assign(c, change);
   await ctx.plugins.store.containers.put(c);
-  if (change.state === 'exited') emitContainerEvent(ctx, c, 'stopped');
+  if (change.state === 'exited') {
+    emitContainerEvent(ctx, c, 'stopped');
+    await releaseExited(ctx, c);
+  }
   return c;
+}
+
+/**
+ * An exited container needs nothing of the runtime any more (its exit is in the record) nor a
+ * mounted rootfs: release both now, as containerd's shim does at task exit, so RemoveContainer
+ * is left with files to delete. A failure here is retried by RemoveContainer, which does the same.
+ */
+async function releaseExited(ctx: CoreContext, c: ContainerRecord): Promise<void> {
+  try {
+    await ctx.plugins.runtime.deleteContainer(c.id);
+    await ctx.plugins.store.images.unmountRootfs(c.id);
+  } catch (err) {
+    ctx.logger.warn({ err, containerId: c.id }, 'releasing an exited container failed; RemoveContainer retries');
+  }
 }

@@ -65,14 +65,16 @@ export function podHostname(config: PodSandboxConfig): string {
   return config.hostname || hostHostname();
 }
 
-/** Write resolv.conf and hostname (hosts needs the pod IPs and comes later). */
+/** Write resolv.conf, hostname and a hosts file without the pod IPs (rewritten in place once they are known). */
 export async function writeBaseFiles(files: PodFiles, config: PodSandboxConfig): Promise<void> {
   await mkdir(files.dir, { recursive: true, mode: 0o711 });
   await writeFile(files.hostname, `${podHostname(config)}\n`, { mode: 0o644 });
+  await writeFile(files.hosts, hostsText(podHostname(config), []), { mode: 0o644 });
   if (config.dnsConfig) await writeFile(files.resolvConf, resolvConfText(config.dnsConfig), { mode: 0o644 });
   else await copyFile('/etc/resolv.conf', files.resolvConf).catch(() => writeFile(files.resolvConf, '', { mode: 0o644 }));
 }
 
+/** The hosts file with the pod's IPs, written over the same inode: containers bind-mount it. */
 export async function writeHostsFile(files: PodFiles, config: PodSandboxConfig, hostNetwork: boolean, ips: string[]): Promise<void> {
   if (hostNetwork) await copyFile('/etc/hosts', files.hosts).catch(() => writeFile(files.hosts, hostsText(podHostname(config), []), { mode: 0o644 }));
   else await writeFile(files.hosts, hostsText(podHostname(config), ips), { mode: 0o644 });

@@ -78,7 +78,7 @@ export async function startInfra(ctx: CoreContext, pod: PodRecord, undo: UndoSta
     cgroupDriver: runtime.cgroupDriver(),
     logger: ctx.logger.child({ podId: pod.id, infra: id }),
   });
-  await runtime.createContainer({ id, podId: pod.id, handler: pod.runtimeHandler, spec, logPath: join(pod.files.dir, 'infra.log'), stdin: false, stdinOnce: false, tty: false });
+  await runtime.createContainer({ id, podId: pod.id, handler: pod.runtimeHandler, spec, logPath: join(pod.files.dir, 'infra.log'), stdin: false, stdinOnce: false, tty: false, infra: true });
   undo.push('delete infra container', () => runtime.deleteContainer(id));
   await runtime.startContainer(id);
   pod.infraContainerId = id;

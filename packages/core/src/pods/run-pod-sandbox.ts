@@ -109,17 +109,20 @@ async function createPod(ctx: CoreContext, id: string, name: string, config: Pod
     }
 
     undo.push('remove pod files', () => removePodFiles(files, { keepDir: false }));
-    // The network and the pod's files do not depend on each other: do them at the same time.
-    // allSettled, not all: a failure must not unwind while the other step is still running.
+    // The network and the pod's files (then its infra container, which needs the files but not
+    // the IPs) do not depend on each other: do them at the same time. allSettled, not all: a
+    // failure must not unwind while another step is still running.
     const [net, local] = await Promise.allSettled([
       hostNetwork ? Promise.resolve({ ips: [] as string[] }) : attachNetwork(ctx, pod, undo),
-      writeBaseFiles(files, config).then(() => mountShm(files, pod.shmSizeBytes)),
+      writeBaseFiles(files, config)
+        .then(() => mountShm(files, pod.shmSizeBytes))
+        .then(() => (nsOptions.pid === 'pod' ? startInfra(ctx, pod, undo) : undefined)),
     ]);
     if (net.status === 'rejected') throw net.reason;
     if (local.status === 'rejected') throw local.reason;
     pod.ips = net.value.ips;
+    // In place: the infra container already bind-mounts this file.
     await writeHostsFile(files, config, hostNetwork, pod.ips);
-    if (nsOptions.pid === 'pod') await startInfra(ctx, pod, undo);
 
     pod.creating = false;
     pod.state = 'ready';

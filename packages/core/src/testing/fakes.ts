@@ -61,6 +61,8 @@ export class FakeRuntime implements RuntimePlugin {
   driver: CgroupDriver = 'cgroupfs';
   handlerList: RuntimeHandlerInfo[] = [{ name: 'runc', recursiveReadOnlyMounts: false, userNamespaces: false }];
   readonly containers = new Map<string, FakeContainer>();
+  /** Containers deleted from the runtime, as they were last. */
+  readonly deleted = new Map<string, FakeContainer>();
   failNextCreate?: Error;
   /** What checkpointSupport answers. */
   checkpoint: CheckpointSupport = { available: true, reason: '' };
@@ -138,6 +140,8 @@ export class FakeRuntime implements RuntimePlugin {
   }
 
   async deleteContainer(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (c) this.deleted.set(id, c);
     this.containers.delete(id);
   }
 
@@ -302,6 +306,8 @@ export class MemoryImageStore implements ImageStore {
   readonly rootfs = new Map<string, string>();
   /** Container id → what it changed in its rootfs (path → content) and deleted; tests set it. */
   readonly rootfsChanges = new Map<string, { files: Record<string, string>; deleted: string[] }>();
+  /** Containers whose rootfs was unmounted after they exited. */
+  readonly unmounted = new Set<string>();
 
   async pull(ref: string, options: PullOptions): Promise<ImageRecord> {
     const img = this.registry.get(ref);
@@ -322,6 +328,10 @@ export class MemoryImageStore implements ImageStore {
     const p = this.rootfs.get(containerId);
     if (!p) throw new NotFoundError(`no rootfs for ${containerId}`);
     return p;
+  }
+
+  async unmountRootfs(containerId: string): Promise<void> {
+    this.unmounted.add(containerId);
   }
 
   async removeRootfs(containerId: string): Promise<void> {

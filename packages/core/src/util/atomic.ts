@@ -2,11 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
+export interface AtomicWriteOptions {
+  mode?: number;
+  /**
+   * fsync the file and its dir so the write survives a power loss (the default). Files on the
+   * volatile runroot (a tmpfs that a reboot empties) skip it: the rename alone keeps them whole.
+   */
+  durable?: boolean;
+}
+
 /**
  * Write a file so that a crash at any instant leaves either the old or the new content:
  * temp file in the same dir, fsync, rename over, fsync the dir.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, { mode = 0o600, durable = true }: AtomicWriteOptions = {}): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.tmp-${randomBytes(6).toString('hex')}`);
@@ -14,7 +23,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     const fh = await open(tmp, 'w', mode);
     try {
       await fh.writeFile(data);
-      await fh.sync();
+      if (durable) await fh.sync();
     } finally {
       await fh.close();
     }
@@ -23,6 +32,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await rm(tmp, { force: true });
     throw err;
   }
+  if (!durable) return;
   const dh = await open(dir, 'r');
   try {
     await dh.sync();

@@ -119,7 +119,9 @@ describe('stop', () => {
   });
 
   it('returns as soon as the container exits on its stop signal', async () => {
-    const id = await run('graceful', ['sh', '-c', 'trap "exit 7" USR1; while :; do sleep 0.1; done']);
+    const id = await run('graceful', ['sh', '-c', 'trap "exit 7" USR1; echo trapped; while :; do sleep 0.1; done']);
+    // A PID namespace's init drops signals it has no handler for: wait until the trap is set.
+    expect(await eventually(() => readFileSync(env.logPath(id), 'utf8').includes('trapped'), 5000)).toBe(true);
     const started = Date.now();
     await env.runtime.stopContainer(id, 10, 'USR1');
     expect(Date.now() - started).toBeLessThan(5000);

@@ -1,0 +1,86 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isMountPoint } from '../util/mount.js';
+import { MNT_DETACH, newSyscallHelper, type SyscallHelper, syscallHelper } from './syscall-helper.js';
+
+const run = promisify(execFile);
+const NSFS_MAGIC = 0x6e736673;
+const TMPFS_MAGIC = 0x01021994;
+
+let dir: string;
+let helper: SyscallHelper;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'criod-syscall-'));
+  const h = await syscallHelper();
+  if (!h) throw new Error('the syscall helper should run here (root, perl, x64/arm64)');
+  helper = h;
+});
+
+afterEach(async () => {
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4] ?? '');
+  for (const m of mounts.filter((m) => m.startsWith(dir)).reverse()) await run('umount', ['-l', m]).catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the syscall helper', () => {
+  it('mounts a tmpfs with options and unmounts it', async () => {
+    await helper.mount('shm', dir, 'tmpfs', 0, 'mode=1777,size=65536');
+    expect((await statfs(dir)).type).toBe(TMPFS_MAGIC);
+    expect((await statfs(dir)).blocks * (await statfs(dir)).bsize).toBe(65536);
+    await helper.unmount(dir, MNT_DETACH);
+    expect(await isMountPoint(dir)).toBe(false);
+  });
+
+  it('reports the errno and the step of a failed call', async () => {
+    await expect(helper.unmount(join(dir, 'absent'))).rejects.toMatchObject({ code: 'ENOENT', step: 'umount' });
+    await expect(helper.unmount(dir)).rejects.toMatchObject({ code: 'EINVAL' }); // not a mount point
+    await expect(helper.mount('x', join(dir, 'a\nb'), 'tmpfs', 0)).rejects.toMatchObject({ code: 'EINVAL', message: expect.stringContaining('newline') });
+  });
+
+  it('pins new namespaces set up from inside: lo up, hostname, sysctls', async () => {
+    const net = join(dir, 'net');
+    const uts = join(dir, 'uts');
+    await Promise.all([writeFile(net, ''), writeFile(uts, '')]);
+    await helper.pinNamespaces({
+      pins: [{ kind: 'net', path: net }, { kind: 'uts', path: uts }],
+      loopbackUp: true,
+      hostname: 'pinned-host',
+      sysctls: [{ path: 'net/ipv4/ip_unprivileged_port_start', value: '80', step: 'sysctl net.ipv4.ip_unprivileged_port_start' }],
+    });
+    expect((await statfs(net)).type).toBe(NSFS_MAGIC);
+    expect((await run('nsenter', [`--uts=${uts}`, 'hostname'])).stdout.trim()).toBe('pinned-host');
+    expect((await run('nsenter', [`--net=${net}`, 'cat', '/proc/sys/net/ipv4/ip_unprivileged_port_start'])).stdout.trim()).toBe('80');
+    expect((await run('nsenter', [`--net=${net}`, 'ip', '-o', 'link', 'show', 'lo'])).stdout).toMatch(/[<,]UP[,>]/);
+  });
+
+  it('names the step that failed and pins nothing', async () => {
+    const net = join(dir, 'net');
+    await writeFile(net, '');
+    await expect(
+      helper.pinNamespaces({ pins: [{ kind: 'net', path: net }], loopbackUp: true, sysctls: [{ path: 'net/no/such/key', value: '1', step: 'sysctl net.no.such.key' }] }),
+    ).rejects.toMatchObject({ code: 'ENOENT', step: 'sysctl net.no.such.key' });
+    expect((await statfs(net)).type).not.toBe(NSFS_MAGIC);
+    await expect(helper.pinNamespaces({ pins: [{ kind: 'net', path: join(dir, 'missing') }], loopbackUp: false, sysctls: [] })).rejects.toMatchObject({
+      code: 'ENOENT',
+      step: `pin ${join(dir, 'missing')}`,
+    });
+  });
+
+  it('fails what is in flight when the helper dies, and starts again on the next call', async () => {
+    const own = (await newSyscallHelper())!;
+    await own.mount('shm', dir, 'tmpfs', 0);
+    const pid = (own as unknown as { child: { pid: number } }).child.pid;
+    process.kill(pid, 'SIGSTOP'); // so it cannot answer first
+    const inFlight = own.pinNamespaces({ pins: [], loopbackUp: false, sysctls: [] });
+    process.kill(pid, 'SIGKILL');
+    await expect(inFlight).rejects.toMatchObject({ code: 'EIO', step: 'helper' });
+    await own.unmount(dir);
+    expect(await isMountPoint(dir)).toBe(false);
+    own.close();
+  });
+});

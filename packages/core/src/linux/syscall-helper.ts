@@ -1,0 +1,174 @@
+/**
+ * A resident helper process for the system calls Node cannot make (mount, umount2, unshare).
+ * Spawning mount(8) or unshare(1) per call costs 10-25 ms on a loaded node, most of it in
+ * fork(2) of the large Node process, which also blocks the event loop; one small resident
+ * process makes the same calls in well under a millisecond. Where it cannot run (no perl, an
+ * architecture without a syscall table here, CRIOD_SYSCALL_HELPER=off) callers spawn the
+ * util-linux tools as before: `syscallHelper()` answers undefined.
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { constants } from 'node:os';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { findExecutable } from '../which.js';
+import { SYSCALL_HELPER_SCRIPT } from './syscall-helper-script.js';
+
+/** mount(2), umount2(2), unshare(2) per architecture (asm-generic numbers for arm64). */
+const syscallNumbers: Partial<Record<NodeJS.Architecture, [mount: number, umount2: number, unshare: number]>> = {
+  x64: [165, 166, 272],
+  arm64: [40, 39, 97],
+};
+
+export const MS_BIND = 0x1000;
+export const MS_REC = 0x4000;
+export const MNT_DETACH = 2;
+const cloneFlags = { net: 0x40000000, ipc: 0x08000000, uts: 0x04000000 } as const;
+
+/** A failed call: the errno's name (EBUSY…) and the step that failed (mount, pin <path>, sysctl key…). */
+export class SyscallError extends Error {
+  constructor(
+    readonly code: string,
+    readonly step: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SyscallError';
+  }
+}
+
+export interface PinRequest {
+  /** Each namespace to make, and the (existing, empty) file to bind-mount it on. */
+  pins: { kind: keyof typeof cloneFlags; path: string }[];
+  /** Bring `lo` up in the new network namespace. */
+  loopbackUp: boolean;
+  /** Written to the new UTS namespace's /proc/sys/kernel/hostname. */
+  hostname?: string;
+  /** Written inside the new namespaces; a failure names `step`. */
+  sysctls: { path: string; value: string; step: string }[];
+}
+
+/** Requests older than this mean a stuck helper: it is killed and the next call starts another. */
+const requestTimeoutMs = 30_000;
+
+interface Pending {
+  resolve: () => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+export class SyscallHelper {
+  private child: ChildProcessByStdio<Writable, Readable, null> | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  constructor(
+    private readonly perl: string,
+    private readonly numbers: readonly number[],
+  ) {}
+
+  /** mount(2); `cwd` lets relative paths in `data` (overlay dirs) stay short. */
+  mount(source: string, target: string, fstype: string, flags: number, data = '', cwd = ''): Promise<void> {
+    return this.call(['mount', source, target, fstype, String(flags), data, cwd]);
+  }
+
+  /** umount2(2); MNT_DETACH for a lazy unmount. */
+  unmount(target: string, flags = 0): Promise<void> {
+    return this.call(['umount', target, String(flags)]);
+  }
+
+  /** New namespaces, set up from inside and pinned; nothing is pinned when a step fails before. */
+  pinNamespaces(req: PinRequest): Promise<void> {
+    const flags = req.pins.reduce((f, p) => f | cloneFlags[p.kind], 0);
+    return this.call([
+      'pin',
+      String(flags),
+      req.loopbackUp ? '1' : '0',
+      req.hostname ?? '',
+      String(req.pins.length),
+      ...req.pins.flatMap((p) => [p.kind, p.path]),
+      String(req.sysctls.length),
+      ...req.sysctls.flatMap((s) => [s.path, s.value, s.step]),
+    ]);
+  }
+
+  /** End the helper (it also ends by itself when criod's end of its stdin closes). */
+  close(): void {
+    this.child?.stdin.end();
+    this.child = undefined;
+  }
+
+  private call(fields: string[]): Promise<void> {
+    // The protocol is NUL-separated lines: such a value cannot be sent (nor is it a sane path).
+    const bad = fields.find((f) => /[\n\0]/.test(f));
+    if (bad !== undefined) return Promise.reject(new SyscallError('EINVAL', fields[0]!, `${JSON.stringify(bad)} holds a newline or NUL`));
+    const child = this.start();
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(new SyscallError('ETIMEDOUT', fields[0]!, `the syscall helper did not answer within ${requestTimeoutMs} ms`));
+        child.kill('SIGKILL');
+      }, requestTimeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      child.stdin.write(`${[String(id), ...fields].join('\0')}\n`);
+    });
+  }
+
+  private start(): ChildProcessByStdio<Writable, Readable, null> {
+    if (this.child) return this.child;
+    const child = spawn(this.perl, ['-e', SYSCALL_HELPER_SCRIPT, ...this.numbers.map(String)], { stdio: ['pipe', 'pipe', 'inherit'], env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+    this.child = child;
+    child.unref();
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => this.answer(line));
+    const gone = (why: string) => {
+      if (this.child === child) this.child = undefined;
+      this.fail(new SyscallError('EIO', 'helper', `the syscall helper ${why}`));
+    };
+    child.once('error', (err) => gone(`could not run: ${err.message}`));
+    child.once('exit', (code, signal) => gone(`ended (${signal ?? `exit ${code}`})`));
+    child.stdin.on('error', () => undefined); // reported through 'exit'
+    // A request in flight keeps the event loop alive through its timer, an idle helper does not.
+    for (const pipe of [child.stdin, child.stdout] as unknown as { unref?: () => void }[]) pipe.unref?.();
+    return child;
+  }
+
+  private answer(line: string): void {
+    const [id, errno, step, message] = line.split('\0');
+    const p = this.pending.get(Number(id));
+    if (!p) return;
+    this.settle(Number(id));
+    if (errno === '0') p.resolve();
+    else p.reject(new SyscallError(errnoNames.get(Number(errno)) ?? `errno ${errno}`, step ?? '', message ?? ''));
+  }
+
+  private settle(id: number): void {
+    clearTimeout(this.pending.get(id)?.timer);
+    this.pending.delete(id);
+  }
+
+  /** Every request in flight fails with `err` (the helper died or hung). */
+  private fail(err: SyscallError): void {
+    for (const [id, p] of [...this.pending]) {
+      this.settle(id);
+      p.reject(err);
+    }
+  }
+}
+
+/** A helper of its own (tests); undefined where none can run. */
+export async function newSyscallHelper(): Promise<SyscallHelper | undefined> {
+  const numbers = syscallNumbers[process.arch];
+  if (process.platform !== 'linux' || !numbers || process.env.CRIOD_SYSCALL_HELPER === 'off') return undefined;
+  const perl = await findExecutable('perl');
+  return perl ? new SyscallHelper(perl, numbers) : undefined;
+}
+
+let shared: Promise<SyscallHelper | undefined> | undefined;
+
+/** The process's helper, or undefined where it cannot run (then spawn the util-linux tools). */
+export function syscallHelper(): Promise<SyscallHelper | undefined> {
+  shared ??= newSyscallHelper();
+  return shared;
+}
