@@ -34,7 +34,7 @@ export const pluginsSchema = z.strictObject({
   runtime: z.string().min(1).default('@criod/oci-runc').describe('npm package of the runtime plugin (pod sandboxes and containers).'),
   security: z
     .array(z.string().min(1))
-    .default(['@criod/sec-seccomp', '@criod/sec-apparmor', '@criod/sec-apparmor/selinux'])
+    .default(['@criod/sec-seccomp', '@criod/sec-apparmor', '@criod/sec-selinux'])
     .describe('npm packages of the security plugins, applied to each container spec in this order; `[]` runs none.'),
 });
 
