@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
-import type { PluginDefinition } from '@criod/core';
+import { isNotFound, type PluginDefinition } from '@criod/core';
 
 export const defaultConfigPath = '/etc/criod/criod.toml';
 
@@ -101,7 +101,7 @@ export async function readConfigFile(path: string, explicit: boolean): Promise<R
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) return {};
+    if (isNotFound(err) && !explicit) return {};
     throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
   }
   try {

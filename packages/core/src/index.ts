@@ -26,3 +26,7 @@ export { FileRefusedError, readRegularFile, resolveInRoot } from './util/confine
 export { ociResources } from './containers/spec/resources.js';
 export type { ContainerEvent, ContainerEventListener, ContainerEventType } from './containers/events.js';
 export { timed, type OperationEvent, type OperationObserver, type StateCounts } from './observe.js';
+export { parseMountinfo, readMountinfo, topMountAt, unescapeMountField, type MountEntry } from './linux/mountinfo.js';
+export { NSFS_MAGIC } from './linux/nsfs.js';
+export { errnoOf, isNotFound } from './util/errno.js';
+export { parseQuantity } from './util/quantity.js';
