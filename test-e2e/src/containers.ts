@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { parseMountinfo } from '@criod/core';
 import { cri, type CriClient } from '@criod/cri-grpc';
 import { execa } from 'execa';
 import { uniqueName } from './harness.js';
@@ -30,7 +31,7 @@ export async function waitForExit(client: CriClient, containerId: string, timeou
 /** The cgroup v1 controllers (or the v2 root) under which a test's cgroup parent lives. */
 export function cgroupDirs(parent: string): string[] {
   const root = '/sys/fs/cgroup';
-  const v2 = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === root && l.includes(' - cgroup2 '));
+  const v2 = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')).some((m) => m.mountPoint === root && m.fstype === 'cgroup2');
   if (v2) return [`${root}${parent}`];
   return readdirSync(root)
     .filter((c) => !['unified'].includes(c))

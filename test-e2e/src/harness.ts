@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseMountinfo } from '@criod/core';
 import { connectCri, type CriClient } from '@criod/cri-grpc';
 import { socketAnswers, unhandledErrorMessages } from 'criod';
 import { execa, type ResultPromise } from 'execa';
@@ -85,10 +86,8 @@ export function unhandledErrors(logs: string): string[] {
 
 /** Mount points at or below a dir, deepest first, from /proc/self/mountinfo. */
 export function mountsBelow(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4] ?? '')
-    .map((m) => m.replace(/\\([0-7]{3})/g, (_x, o: string) => String.fromCharCode(parseInt(o, 8))))
+  return parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'))
+    .map((m) => m.mountPoint)
     .filter((m) => m === dir || m.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
 }

@@ -5,6 +5,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NSFS_MAGIC } from '@criod/core';
 import { cri } from '@criod/cri-grpc';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { containerConfig, runcDeleteAll, runcStatus } from './containers.js';
@@ -14,8 +15,7 @@ import { allocatedIps, deleteBridge, ping, writeBridgeNetwork, type TestNetwork 
 import { startPodFixture, type PodFixture } from './pod-fixture.js';
 import { netnsPathOf, podConfig } from './pods.js';
 
-/** statfs(2) f_type of nsfs: the pin is a mounted namespace, not a leftover file. */
-const NSFS_MAGIC = 0x6e736673;
+/** The pin is a mounted namespace, not a leftover file. */
 const isPinnedNamespace = (path: string) => existsSync(path) && statfsSync(path).type === NSFS_MAGIC;
 
 const runcRoot = (c: CriodInstance) => join(c.dir, 'run', 'runtimes', 'runc');

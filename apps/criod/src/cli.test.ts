@@ -68,10 +68,20 @@ describe('criod command line', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^### criod\n\n\| key \| type \| default \| description \|/);
     expect(r.stdout).toContain('| `metrics.port` | integer | `9090` |');
-    expect(r.stdout).toContain('### `[selinux]` of @criod/sec-apparmor/selinux');
+    expect(r.stdout).toContain('### `[selinux]` of @criod/sec-selinux');
     const misplaced = await criod('version', '--reference');
     expect(misplaced.exitCode).toBe(2);
     expect(misplaced.stderr).toContain('--reference goes with the config command');
+  });
+
+  it('still loads a config that selects the deprecated @criod/sec-apparmor/selinux entry', async () => {
+    const label = 'system_u:system_r:container_t:s0:c1,c2';
+    const r = await criod('config', '--config', writeConfig(`[plugins]\nsecurity = ["@criod/sec-apparmor/selinux"]\n[selinux]\nprocess_label = "${label}"\n`));
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const printed = parseToml(r.stdout) as Record<string, Record<string, unknown>>;
+    expect(printed.plugins?.security).toEqual(['@criod/sec-apparmor/selinux']);
+    expect(printed.selinux).toEqual({ process_label: label, mount_label: 'system_u:object_r:container_file_t:s0' });
   });
 
   it('stops on an unknown key, naming it', async () => {

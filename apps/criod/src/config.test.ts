@@ -35,7 +35,7 @@ describe('effective config', () => {
       root: '/var/lib/criod',
       runroot: '/run/criod',
       log_level: 'info',
-      plugins: { runtime: '@criod/oci-runc', network: '@criod/net-cni', security: ['@criod/sec-seccomp', '@criod/sec-apparmor', '@criod/sec-apparmor/selinux'] },
+      plugins: { runtime: '@criod/oci-runc', network: '@criod/net-cni', security: ['@criod/sec-seccomp', '@criod/sec-apparmor', '@criod/sec-selinux'] },
       image: { pause_image: 'registry.k8s.io/pause:3.10', registries: {} },
       streaming: { address: '127.0.0.1', port: 0 },
       metrics: { enable: false, address: '127.0.0.1', port: 9090 },

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
-import type { PluginDefinition } from '@criod/core';
+import { isNotFound, type PluginDefinition } from '@criod/core';
 
 export const defaultConfigPath = '/etc/criod/criod.toml';
 
@@ -34,7 +34,7 @@ export const pluginsSchema = z.strictObject({
   runtime: z.string().min(1).default('@criod/oci-runc').describe('npm package of the runtime plugin (pod sandboxes and containers).'),
   security: z
     .array(z.string().min(1))
-    .default(['@criod/sec-seccomp', '@criod/sec-apparmor', '@criod/sec-apparmor/selinux'])
+    .default(['@criod/sec-seccomp', '@criod/sec-apparmor', '@criod/sec-selinux'])
     .describe('npm packages of the security plugins, applied to each container spec in this order; `[]` runs none.'),
 });
 
@@ -101,7 +101,7 @@ export async function readConfigFile(path: string, explicit: boolean): Promise<R
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) return {};
+    if (isNotFound(err) && !explicit) return {};
     throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
   }
   try {

@@ -6,6 +6,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isNotFound } from '@criod/core';
 import { spliceConfigReference } from './config-reference.js';
 import { documentedPlugins } from './plugins.js';
 
@@ -26,7 +27,7 @@ export async function staleConfigReferences(write: boolean): Promise<string[]> {
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      if (isNotFound(err)) continue;
       throw err;
     }
     const generated = spliceConfigReference(text, plugins);

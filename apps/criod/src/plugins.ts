@@ -36,7 +36,7 @@ export const bundledPluginPackages: readonly string[] = [
   '@criod/oci-runc',
   '@criod/sec-seccomp',
   '@criod/sec-apparmor',
-  '@criod/sec-apparmor/selinux',
+  '@criod/sec-selinux',
 ];
 
 export interface SelectedPlugin {

@@ -29,3 +29,7 @@ export { timed, type OperationEvent, type OperationObserver, type StateCounts } 
 export { MNT_DETACH, MS_BIND, MS_REC, SyscallError, SyscallHelper, newSyscallHelper, syscallHelper, type PinRequest } from './linux/syscall-helper.js';
 export { isMountPoint, mountFilesystem, unmountFilesystem, type MountRequest } from './util/mount.js';
 export { execCommand, type ExecOptions, type ExecResult } from './util/exec.js';
+export { parseMountinfo, readMountinfo, topMountAt, unescapeMountField, type MountEntry } from './linux/mountinfo.js';
+export { NSFS_MAGIC } from './linux/nsfs.js';
+export { errnoOf, isNotFound } from './util/errno.js';
+export { parseQuantity } from './util/quantity.js';

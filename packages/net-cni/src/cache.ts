@@ -5,7 +5,7 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@criod/core';
+import { isNotFound, writeFileAtomic } from '@criod/core';
 import { z } from 'zod';
 import type { NetworkConfList } from './confload.js';
 
@@ -67,7 +67,7 @@ export async function readCache(cacheDir: string, podId: string): Promise<CacheR
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'absent' };
+    if (isNotFound(err)) return { state: 'absent' };
     throw err;
   }
   let raw: unknown;

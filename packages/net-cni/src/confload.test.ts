@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NetworkPlugin } from '@criod/core';
 import { configSchema, loadNetwork, parseNetworkConf, plugin, resultIps } from './index.js';
-import { parseQuantity, pluginStdin, capabilityArgs } from './runtime.js';
+import { pluginStdin, capabilityArgs } from './runtime.js';
 import { TempDirs, createNetwork, eventually, podRequest, writeScript } from './__tests__/helpers.js';
 
 const tmp = new TempDirs();
@@ -254,9 +254,8 @@ describe('results and runtime config', () => {
       runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp', hostIP: '' }] },
     });
     expect(JSON.parse(pluginStdin(list, { type: 'bridge' }, undefined, caps))).toEqual({ type: 'bridge', name: 'net', cniVersion: '1.0.0' });
-    expect(parseQuantity('1Gi')).toBe(2 ** 30);
-    expect(parseQuantity('500k')).toBe(500_000);
-    expect(parseQuantity('fast')).toBeUndefined();
+    const rates = capabilityArgs(podRequest('', { annotations: { 'kubernetes.io/ingress-bandwidth': '1Gi', 'kubernetes.io/egress-bandwidth': '1500m' } }), []);
+    expect(rates.bandwidth).toMatchObject({ ingressRate: 2 ** 30, egressRate: 2 });
     expect(() => capabilityArgs(podRequest('', { annotations: { 'kubernetes.io/egress-bandwidth': 'fast' } }), [])).toThrow(
       /kubernetes.io\/egress-bandwidth/,
     );

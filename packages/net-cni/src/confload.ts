@@ -6,6 +6,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { errnoOf } from '@criod/core';
 import { z } from 'zod';
 
 export const CONF_EXTENSIONS = ['.conf', '.conflist', '.json'] as const;
@@ -112,7 +113,8 @@ export async function listConfFiles(dir: string): Promise<string[]> {
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+    const code = errnoOf(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
     throw err;
   }
   const files: string[] = [];

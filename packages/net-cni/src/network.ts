@@ -5,7 +5,7 @@
 import { readFile, statfs } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Logger, NetworkPlugin, OperationObserver, PodNetworkRequest, PodNetworkStatus, Readiness } from '@criod/core';
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage, timed, writeFileAtomic } from '@criod/core';
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NSFS_MAGIC, NotFoundError, errorMessage, timed, writeFileAtomic } from '@criod/core';
 import { deleteCache, readCache, writeCache, type CacheEntry } from './cache.js';
 import type { IpRange } from './config.js';
 import { CNI_NAME_RE, loadNetwork, type LoadResult, type NetworkConfList } from './confload.js';
@@ -20,8 +20,6 @@ export const IF_NAME = 'eth0';
 const NOT_READY = 'NetworkPluginNotReady';
 /** Where the rendered conf_template goes in the conf dir (containerd: 10-containerd-net.conflist). */
 export const RENDERED_CONF = '10-criod-net.conflist';
-/** statfs f_type of an nsfs file: a live namespace. */
-const NSFS_MAGIC = 0x6e736673;
 
 export interface CniNetworkOptions {
   confDir: string;

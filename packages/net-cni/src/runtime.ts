@@ -4,7 +4,7 @@
  * bandwidth, ipRanges).
  */
 import type { PodNetworkRequest } from '@criod/core';
-import { InvalidArgumentError } from '@criod/core';
+import { InvalidArgumentError, parseQuantity } from '@criod/core';
 import type { IpRange } from './config.js';
 import type { NetworkConfList, PluginConf } from './confload.js';
 
@@ -23,31 +23,6 @@ export function cniArgs(req: PodNetworkRequest): [string, string][] {
   ];
 }
 
-const SUFFIX: Record<string, number> = {
-  '': 1,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-/** A Kubernetes quantity ("10M", "1Gi", "500k") as a whole number, rounded up. */
-export function parseQuantity(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?\s*$/.exec(text);
-  if (!m) return undefined;
-  const value = Number(m[1]) * (SUFFIX[m[2] ?? ''] ?? 1);
-  return Number.isFinite(value) ? Math.ceil(value) : undefined;
-}
-
 function bandwidthArg(annotations: Record<string, string>): Record<string, number> | undefined {
   const out: Record<string, number> = {};
   for (const [key, prefix] of [
@@ -56,7 +31,9 @@ function bandwidthArg(annotations: Record<string, string>): Record<string, numbe
   ] as const) {
     const text = annotations[key];
     if (text === undefined || text === '') continue;
-    const rate = parseQuantity(text);
+    const quantity = parseQuantity(text);
+    // Whole bits per second, rounded up as Kubernetes' Quantity.Value() does.
+    const rate = quantity === undefined ? undefined : Math.ceil(quantity);
     if (rate === undefined || rate <= 0) {
       throw new InvalidArgumentError(`invalid pod annotation ${key}="${text}": not a positive quantity like "10M"`);
     }

@@ -7,7 +7,6 @@ import { NetnsNamespaces } from './namespaces.js';
 export {
   NAMESPACE_KINDS,
   NAME_PREFIX,
-  NSFS_MAGIC,
   NetnsNamespaces,
   PLUGIN_NAME,
   SETUP_SCRIPT,
@@ -16,7 +15,8 @@ export {
 } from './namespaces.js';
 export { parseNetDev } from './netdev.js';
 export { instanceIdFile, loadInstanceId } from './instance.js';
-export { parseMountinfo, readMountinfo, topMountAt, unescapeMountField, type MountEntry } from './mountinfo.js';
+/** @deprecated These moved to @criod/core; import them from there. Kept here for one release. */
+export { NSFS_MAGIC, parseMountinfo, readMountinfo, topMountAt, unescapeMountField, type MountEntry } from '@criod/core';
 export { planSysctls, sysctlComponents, sysctlNamespace, type SysctlSetting } from './sysctl.js';
 
 const absoluteOrEmpty = (s: string) => s === '' || nodePath.isAbsolute(s);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FailedPreconditionError, writeFileAtomic } from '@criod/core';
+import { FailedPreconditionError, isNotFound, writeFileAtomic } from '@criod/core';
 
 /** 8 hex digits: short in pin names, and two criods on one host never draw the same in practice. */
 export const INSTANCE_ID = /^[0-9a-f]{8}$/;
@@ -21,7 +21,7 @@ export async function loadInstanceId(root: string): Promise<string> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if (!isNotFound(err)) throw err;
     const id = randomBytes(4).toString('hex');
     await writeFileAtomic(file, `${id}\n`);
     return id;

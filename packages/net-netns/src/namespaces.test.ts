@@ -11,13 +11,15 @@ import {
   AlreadyExistsError,
   FailedPreconditionError,
   InvalidArgumentError,
+  NSFS_MAGIC,
+  parseMountinfo,
   silentLogger,
   type NamespaceKind,
   type NamespacePlugin,
   type PinnedNamespace,
 } from '@criod/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import plugin, { NSFS_MAGIC, NetnsNamespaces, configSchema, instanceIdFile, loadInstanceId, parseMountinfo, pinName, plugin as named } from './index.js';
+import plugin, { NetnsNamespaces, configSchema, instanceIdFile, loadInstanceId, pinName, plugin as named } from './index.js';
 
 const isRoot = process.getuid?.() === 0;
 const hasTools = (() => {

@@ -17,9 +17,13 @@ import {
   FailedPreconditionError,
   InternalError,
   InvalidArgumentError,
+  NSFS_MAGIC,
+  errnoOf,
   errorMessage,
   MNT_DETACH,
   nowNs,
+  readMountinfo,
+  topMountAt,
   SyscallError,
   syscallHelper,
   unmountFilesystem,
@@ -32,7 +36,6 @@ import {
 } from '@criod/core';
 import { ExecaError, execa } from 'execa';
 import { INSTANCE_ID } from './instance.js';
-import { readMountinfo, topMountAt } from './mountinfo.js';
 import { parseNetDev } from './netdev.js';
 import { planSysctls, type SysctlSetting } from './sysctl.js';
 
@@ -42,8 +45,6 @@ export const PLUGIN_NAME = '@criod/net-netns';
  * criod before instance ids (`<prefix><id>`) are still released when a record names them.
  */
 export const NAME_PREFIX = 'criod-';
-/** statfs(2) f_type of nsfs. */
-export const NSFS_MAGIC = 0x6e736673;
 export const NAMESPACE_KINDS: readonly NamespaceKind[] = ['net', 'ipc', 'uts'];
 
 const PIN_NAME = /^criod-[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -89,10 +90,6 @@ interface PlannedPin {
 }
 
 type Probe = 'missing' | 'file' | 'nsfs';
-
-function errnoOf(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
-}
 
 function isKind(kind: unknown): kind is NamespaceKind {
   return (NAMESPACE_KINDS as readonly unknown[]).includes(kind);

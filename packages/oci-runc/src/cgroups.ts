@@ -1,5 +1,6 @@
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseMountinfo } from '@criod/core';
 
 /** One cgroup hierarchy mounted on the host. */
 export interface CgroupMount {
@@ -28,15 +29,10 @@ export async function readProcCgroups(pid: number): Promise<ProcCgroups> {
   return parseProcCgroups(await readFile(`/proc/${pid}/cgroup`, 'utf8'));
 }
 
-/** cgroup mounts from a mountinfo text (fields: ... mountpoint ... - fstype source superoptions). */
+/** cgroup mounts from a mountinfo text. */
 export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
   const mounts: CgroupMount[] = [];
-  for (const line of mountinfo.split('\n')) {
-    const [left, right] = line.split(' - ');
-    if (!left || !right) continue;
-    const [fstype, , superOptions = ''] = right.split(' ');
-    const mountPoint = left.split(' ')[4];
-    if (!mountPoint) continue;
+  for (const { mountPoint, fstype, superOptions } of parseMountinfo(mountinfo)) {
     if (fstype === 'cgroup2') mounts.push({ mountPoint, version: 2, controllers: [] });
     if (fstype === 'cgroup') {
       // The super options name the hierarchy's controllers among mount flags; lookups only test membership.

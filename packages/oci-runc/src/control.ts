@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { access, open } from 'node:fs/promises';
-import { FailedPreconditionError, InternalError } from '@criod/core';
+import { FailedPreconditionError, InternalError, errnoOf } from '@criod/core';
 
 /** Message types of conmon's control fifo (`ctl` in the bundle), one "<type> <height> <width>\n" line each. */
 const controlMessage = { resize: 1, reopenLog: 2 } as const;
@@ -12,7 +12,7 @@ async function sendControl(ctlPath: string, what: string, type: ControlMessage, 
   try {
     handle = await open(ctlPath, constants.O_WRONLY | constants.O_NONBLOCK);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoOf(err);
     if (code === 'ENXIO' || code === 'ENOENT') throw new FailedPreconditionError(`${what}: the container's conmon is not running (${ctlPath})`);
     throw new InternalError(`${what}: cannot open ${ctlPath}: ${(err as Error).message}`, { cause: err });
   }

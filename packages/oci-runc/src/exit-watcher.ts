@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isNotFound } from './files.js';
+import { isNotFound } from '@criod/core';
 
 export interface ExitRecord {
   exitCode: number;

@@ -1,4 +1,5 @@
 import { access, readFile } from 'node:fs/promises';
+import { isNotFound } from '@criod/core';
 
 /** A file's text, or undefined when it does not exist. */
 export async function readIfExists(path: string): Promise<string | undefined> {
@@ -8,10 +9,6 @@ export async function readIfExists(path: string): Promise<string | undefined> {
     if (isNotFound(err)) return undefined;
     throw err;
   }
-}
-
-export function isNotFound(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }
 
 /** False only when the path certainly does not exist (ENOENT); any other doubt says it may. */

@@ -29,10 +29,9 @@ import { stopContainer } from './container-stop.js';
 import { reopenLog } from './control.js';
 import { detectCriu } from './criu.js';
 import { execSync } from './exec-sync.js';
-import { isNotFound } from './files.js';
 import { attachContainer, execInteractive } from './interactive.js';
 import type { ResolvedHandler } from './handlers.js';
-import { KeyedMutex } from '@criod/core';
+import { KeyedMutex, isNotFound } from '@criod/core';
 
 import { RuntimeContext } from './runtime-context.js';
 import { StatsCollector } from './stats.js';

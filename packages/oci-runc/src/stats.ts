@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NotFoundError, nowNs, type ContainerStatsSample } from '@criod/core';
+import { NotFoundError, isNotFound, nowNs, type ContainerStatsSample } from '@criod/core';
 import { cgroupMounts, memoryCgroup, parseFlatKeyed, unifiedDir, v1ControllerDir, type ProcCgroups } from './cgroups.js';
-import { isNotFound } from './files.js';
 
 /** CPU and memory counters of one cgroup, read from the files of whichever cgroup version holds it. */
 interface CgroupCounters {

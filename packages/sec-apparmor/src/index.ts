@@ -4,19 +4,23 @@ import { appArmorPluginName, configSchema, createAppArmorPlugin, detectAppArmorH
 export { detectAppArmor } from './detect.js';
 export { builtinProfileName, defaultProfileText } from './apparmor-profile.js';
 export { appArmorPluginName, configSchema, createAppArmorPlugin, detectAppArmorHost, loadedProfiles, type AppArmorConfig, type AppArmorHost } from './apparmor.js';
+/** @deprecated The SELinux plugin and its helpers moved to @criod/sec-selinux; import them from there. */
 export {
   createSelinuxPlugin,
   detectSelinux,
+  formatSelinuxLabel,
+  McsLevels,
+  parseSelinuxLabel,
   selinuxConfigSchema,
+  selinuxPlugin,
   selinuxPluginName,
   type SelinuxConfig,
   type SelinuxContainerRequest,
+  type SelinuxContext,
   type SelinuxHost,
   type SelinuxMode,
   type SelinuxSecurityPlugin,
-} from './selinux.js';
-export { formatSelinuxLabel, McsLevels, parseSelinuxLabel, type SelinuxContext } from './selinux-levels.js';
-export { selinuxPlugin } from './selinux-definition.js';
+} from '@criod/sec-selinux';
 
 export const plugin = definePlugin({
   kind: 'security',

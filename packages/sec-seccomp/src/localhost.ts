@@ -3,7 +3,7 @@
  * the caller's to fix, so every failure is an InvalidArgument naming the path and the problem.
  */
 import { isAbsolute } from 'node:path';
-import { FileRefusedError, InvalidArgumentError, readRegularFile } from '@criod/core';
+import { FileRefusedError, InvalidArgumentError, errnoOf, readRegularFile } from '@criod/core';
 import type { z } from 'zod';
 import { seccompProfileSourceSchema, type SeccompProfileSource } from './profile-schema.js';
 
@@ -23,7 +23,7 @@ function describeIssues(error: z.ZodError): string {
 }
 
 function readError(path: string, err: unknown): string {
-  switch ((err as NodeJS.ErrnoException).code) {
+  switch (errnoOf(err)) {
     case 'ENOENT':
       return 'the file does not exist';
     case 'EACCES':

@@ -1,7 +1,7 @@
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger, type Logger, type PullOptions } from '@criod/core';
+import { readMountinfo, silentLogger, type Logger, type PullOptions } from '@criod/core';
 import {
   buildImage,
   buildIndex,
@@ -83,7 +83,7 @@ afterEach(async () => {
     }
   } finally {
     // A failed test may leave mounts: never remove a dir with a mount below it.
-    const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dir));
+    const mounts = (await readMountinfo()).map((m) => m.mountPoint).filter((m) => m.startsWith(dir));
     for (const m of mounts) await execa('umount', ['-l', m], { reject: false });
     await rm(dir, { recursive: true, force: true, maxRetries: 3 });
   }

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { Logger } from '@criod/core';
+import { isNotFound, type Logger } from '@criod/core';
 import { Singleflight } from './concurrency.js';
 import type { ImageLayout } from './image-layout.js';
 import { unpackLayer } from './layer-unpack.js';
@@ -54,7 +54,7 @@ export class LayerStore {
     try {
       return JSON.parse(await readFile(join(this.layout.layer(chainHex(chainId)), 'layer.json'), 'utf8')) as LayerInfo;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -117,7 +117,7 @@ export class LayerStore {
     try {
       await rename(dir, trash);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if (isNotFound(err)) return;
       throw err;
     }
     if (info) await unlink(join(this.layout.links, info.link)).catch(() => {});

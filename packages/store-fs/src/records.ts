@@ -6,6 +6,7 @@ import {
   decodeRecord,
   encodeRecord,
   errorMessage,
+  isNotFound,
   writeFileAtomic,
   type Logger,
   type QuarantinedRecord,
@@ -27,7 +28,7 @@ async function recordFiles(dir: string): Promise<string[]> {
   try {
     return (await readdir(dir)).filter((name) => name.endsWith('.json') && !name.startsWith('.')).sort();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (isNotFound(err)) return [];
     throw err;
   }
 }
@@ -67,7 +68,7 @@ export class DirRecordStore<T extends { id: string }> implements RecordStore<T> 
     try {
       return await this.read(this.path(id));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -84,7 +85,7 @@ export class DirRecordStore<T extends { id: string }> implements RecordStore<T> 
         out.push(await this.read(join(this.dir, name)));
       } catch (err) {
         if (err instanceof NewerRecordError) throw err;
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted meanwhile
+        if (isNotFound(err)) continue; // deleted meanwhile
         unreadable.push({ name, error: errorMessage(err) });
       }
     }

@@ -1,7 +1,7 @@
 import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger, type PullOptions } from '@criod/core';
+import { readMountinfo, silentLogger, type PullOptions } from '@criod/core';
 import { tarArchive } from '@criod/image-registry';
 import { buildImage, buildLayer, push, startRegistry, type BuiltImage, type TestRegistry } from '@criod/image-registry/testing';
 import { execa } from 'execa';
@@ -46,7 +46,7 @@ afterEach(async () => {
     for (const id of await store.listRootfs()) await store.removeRootfs(id).catch(() => {});
     await store.close();
   } finally {
-    const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dir));
+    const mounts = (await readMountinfo()).map((m) => m.mountPoint).filter((m) => m.startsWith(dir));
     for (const m of mounts) await execa('umount', ['-l', m], { reject: false });
     await rm(dir, { recursive: true, force: true, maxRetries: 3 });
   }

@@ -4,18 +4,17 @@ import { join } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import type { DnsConfig, PodSandboxConfig } from '../types.js';
 import { mountTmpfs, unmountIfMounted } from '../util/mount.js';
+import { parseQuantity } from '../util/quantity.js';
 
 export const defaultShmSizeBytes = 64 * 1024 * 1024;
 /** The annotation CRI-O reads for a pod's /dev/shm size (a Kubernetes quantity); criod honours it too. */
 export const shmSizeAnnotation = 'io.kubernetes.cri-o.ShmSize';
 
-const quantityUnits: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
-
 export function shmSizeOf(config: PodSandboxConfig): number {
   const raw = config.annotations[shmSizeAnnotation];
   if (raw === undefined) return defaultShmSizeBytes;
-  const m = /^(\d+)(k|M|G|Ki|Mi|Gi)?$/.exec(raw.trim());
-  const bytes = m ? Number(m[1]) * quantityUnits[m[2] ?? '']! : NaN;
+  // A whole number of bytes: "100m" (0.1) is refused, not rounded up to one byte.
+  const bytes = parseQuantity(raw) ?? NaN;
   if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new InvalidArgumentError(`annotation ${shmSizeAnnotation}=${JSON.stringify(raw)} is not a positive size like 64Mi`);
   return bytes;
 }

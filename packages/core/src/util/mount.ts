@@ -4,7 +4,7 @@
  * mounted" without either.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readMountinfo } from '../linux/mountinfo.js';
 import { MNT_DETACH, syscallHelper } from '../linux/syscall-helper.js';
 
 export interface MountRequest {
@@ -71,12 +71,7 @@ export async function unmountIfMounted(target: string): Promise<void> {
   }
 }
 
-/** Whether a path is a mount point, from /proc/self/mountinfo (octal escapes decoded). */
+/** Whether a path is a mount point, from /proc/self/mountinfo. */
 export async function isMountPoint(target: string): Promise<boolean> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
-  for (const line of info.split('\n')) {
-    const mountPoint = line.split(' ')[4];
-    if (mountPoint && mountPoint.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))) === target) return true;
-  }
-  return false;
+  return (await readMountinfo()).some((m) => m.mountPoint === target);
 }

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { InternalError, InvalidArgumentError } from '../../errors.js';
 import { containerConfigSchema } from '../../records.js';
 import { FileRefusedError, readRegularFile } from '../../util/confined-files.js';
+import { isNotFound } from '../../util/errno.js';
 
 export const archiveFiles = {
   checkpointDir: 'checkpoint',
@@ -61,8 +62,8 @@ async function tar(args: string[], what: string): Promise<void> {
   try {
     await run('tar', args, { maxBuffer: 1024 * 1024 });
   } catch (err) {
-    const e = err as { stderr?: string; code?: string | number; message: string };
-    if (e.code === 'ENOENT') throw new InternalError(`${what}: GNU tar is not installed (Debian: apt-get install tar)`, { cause: err });
+    const e = err as { stderr?: string; message: string };
+    if (isNotFound(err)) throw new InternalError(`${what}: GNU tar is not installed (Debian: apt-get install tar)`, { cause: err });
     throw new InvalidArgumentError(`${what}: ${(e.stderr ?? '').trim() || e.message}`, { cause: err });
   }
 }
@@ -101,7 +102,7 @@ async function readJson(path: string, what: string): Promise<unknown> {
   try {
     text = await readRegularFile(path, maxMetadataBytes);
   } catch (err) {
-    const reason = err instanceof FileRefusedError ? err.message : (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is missing' : (err as Error).message;
+    const reason = err instanceof FileRefusedError ? err.message : isNotFound(err) ? 'it is missing' : (err as Error).message;
     throw new InvalidArgumentError(`${what}: ${reason}`, { cause: err });
   }
   try {

@@ -1,9 +1,22 @@
 /**
- * The SELinux plugin definition, also reachable as the package entry "@criod/sec-apparmor/selinux"
- * so it can be listed in [plugins] security on its own.
+ * @criod/sec-selinux: the SELinux security plugin (process and mount labels, a per-pod MCS level)
+ * and the helpers it is made of.
  */
 import { definePlugin, type SecurityPlugin } from '@criod/core';
 import { createSelinuxPlugin, detectSelinux, selinuxConfigSchema, selinuxPluginName } from './selinux.js';
+
+export {
+  createSelinuxPlugin,
+  detectSelinux,
+  selinuxConfigSchema,
+  selinuxPluginName,
+  type SelinuxConfig,
+  type SelinuxContainerRequest,
+  type SelinuxHost,
+  type SelinuxMode,
+  type SelinuxSecurityPlugin,
+} from './selinux.js';
+export { formatSelinuxLabel, McsLevels, parseSelinuxLabel, type SelinuxContext } from './selinux-levels.js';
 
 export const selinuxPlugin = definePlugin({
   kind: 'security',

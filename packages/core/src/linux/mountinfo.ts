@@ -1,4 +1,4 @@
-/** /proc/self/mountinfo, parsed (see proc(5)). */
+/** /proc/self/mountinfo, parsed (see proc(5)): one parser for every reader of the mount table. */
 import { readFile } from 'node:fs/promises';
 
 export interface MountEntry {
