@@ -36,6 +36,8 @@ export interface CriodInstance {
 export interface CriodOptions {
   /** Extra config sections merged over the test defaults. */
   config?: Record<string, unknown>;
+  /** Flags for node itself, before the script (e.g. V8 options a bench compares). */
+  nodeArgs?: string[];
 }
 
 export function uniqueName(prefix: string): string {
@@ -108,7 +110,7 @@ export async function startCriod(options: CriodOptions = {}): Promise<CriodInsta
 
   const launch = async () => {
     stderr = '';
-    const p = execa('node', [criodBin, '--config', configPath], { reject: false, stdio: ['ignore', 'pipe', 'pipe'], cleanup: true });
+    const p = execa('node', [...(options.nodeArgs ?? []), criodBin, '--config', configPath], { reject: false, stdio: ['ignore', 'pipe', 'pipe'], cleanup: true });
     proc = p;
     p.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
