@@ -129,8 +129,9 @@ try {
     ['ContainerStatus', await sample((i) => rt.containerStatus({ containerId: pick(i).containerId, verbose: false }))],
   ];
   await inParallel(made.length, 4, (i) => removePod(target, made[i]!));
+  const loadTitle = `Calls at ${loadPods} pods with a running container each (${calls} sequential calls per row; ms; criod RSS ${rss.at(-1)!.rss.total.toFixed(1)} MB)`;
   tables.push(() => printTable(
-    `Calls at ${loadPods} pods with a running container each (${calls} sequential calls per row; ms; criod RSS ${rss.at(-1)!.rss.total.toFixed(1)} MB)`,
+    loadTitle,
     ['call', 'p50', 'p99', 'max'],
     loadRows.map(([call, s]) => [call, median(s), quantile(s, 0.99), Math.max(...s)]),
   ));
