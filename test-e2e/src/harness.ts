@@ -37,6 +37,8 @@ export interface CriodInstance {
 export interface CriodOptions {
   /** Extra config sections merged over the test defaults; a section given as undefined is left out. */
   config?: Record<string, unknown>;
+  /** Flags for node itself, before the script (e.g. V8 options a bench compares). */
+  nodeArgs?: string[];
 }
 
 export function uniqueName(prefix: string): string {
@@ -113,7 +115,7 @@ export async function startCriod(options: CriodOptions = {}): Promise<CriodInsta
     stderr = '';
     // <dir>/bin comes first in criod's PATH: a test puts wrappers of the tools criod runs there (read at each start).
     const env = { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}` };
-    const p = execa('node', [criodBin, '--config', configPath], { reject: false, stdio: ['ignore', 'pipe', 'pipe'], cleanup: true, env });
+    const p = execa('node', [...(options.nodeArgs ?? []), criodBin, '--config', configPath], { reject: false, stdio: ['ignore', 'pipe', 'pipe'], cleanup: true, env });
     proc = p;
     p.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();

@@ -64,7 +64,7 @@ export const daemonShape = {
   streaming: z
     .strictObject({
       address: z.string().min(1).default('127.0.0.1').describe('Listen address of the Exec/Attach/PortForward server; the URLs kubelet gets carry it.'),
-      port: port.default(0).describe('Its TCP port, 0–65535; 0 picks a free one.'),
+      port: port.default(0).describe('Its TCP port, 0–65535; 0 picks a free one. The server starts at the first Exec, Attach or PortForward: a port it cannot bind fails that call (Internal), not the start of criod.'),
     })
     .prefault({})
     .describe('The streaming server of Exec, Attach and PortForward.'),

@@ -3,10 +3,10 @@ import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { CriService, type Logger, type PluginSet } from '@criod/core';
 import { createCriServer, serveUnix, type CriListener } from '@criod/cri-grpc';
-import { createStreamingServer, netnsPortForwarder, type StreamingServer } from '@criod/cri-streaming';
 import { socketPath, type EffectiveConfig } from './config.js';
 import type { MetricsServer } from './metrics.js';
 import { closePlugins, createPlugins, type SelectedPlugin } from './plugins.js';
+import { LazyStreamingServer } from './streaming.js';
 import { criodVersion } from './version.js';
 
 export class StartupError extends Error {
@@ -69,28 +69,12 @@ export async function startDaemon(config: EffectiveConfig, selected: SelectedPlu
     await closePlugins(plugins);
     throw new StartupError(`cannot restore state from ${config.root}: ${(err as Error).message}`, { cause: err });
   }
-  let streaming: StreamingServer;
-  try {
-    streaming = await createStreamingServer({
-      address: config.streaming.address,
-      port: config.streaming.port,
-      logger: logger.child({ component: 'streaming' }),
-      backend: {
-        exec: (id, cmd, options) => core.exec(id, cmd, options),
-        attach: (id, options) => core.attach(id, options),
-        ...netnsPortForwarder(async (podId) => core.podNetnsPath(podId).netnsPath),
-      },
-    });
-  } catch (err) {
-    await closePlugins(plugins);
-    throw new StartupError(`cannot start the streaming server on ${config.streaming.address}:${config.streaming.port}: ${(err as Error).message}`, { cause: err });
-  }
+  const streaming = new LazyStreamingServer({ address: config.streaming.address, port: config.streaming.port, core, logger: logger.child({ component: 'streaming' }) });
   let metricsServer: MetricsServer | undefined;
   if (metricsModule && metrics) {
     try {
       metricsServer = await metricsModule.serveMetrics(metrics, config.metrics.address, config.metrics.port, logger.child({ component: 'metrics' }));
     } catch (err) {
-      await streaming.close();
       await closePlugins(plugins);
       throw new StartupError(`cannot serve metrics on ${config.metrics.address}:${config.metrics.port}: ${(err as Error).message}`, { cause: err });
     }
@@ -109,11 +93,10 @@ export async function startDaemon(config: EffectiveConfig, selected: SelectedPlu
   } catch (err) {
     server.forceShutdown();
     await metricsServer?.close();
-    await streaming.close();
     await closePlugins(plugins);
     throw new StartupError(`cannot listen on ${socket}: ${(err as Error).message}`, { cause: err });
   }
-  logger.info({ socket, streaming: streaming.url, metrics: metricsServer?.url, version: criodVersion, plugins: selected.map((s) => s.definition.name) }, 'criod is serving CRI v1');
+  logger.info({ socket, metrics: metricsServer?.url, version: criodVersion, plugins: selected.map((s) => s.definition.name) }, 'criod is serving CRI v1');
   let stopping: Promise<void> | undefined;
   return {
     plugins,

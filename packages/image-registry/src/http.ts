@@ -4,7 +4,7 @@
  * watchdog that fails any request or download making no progress for a configured time.
  */
 import { DeadlineExceededError, FailedPreconditionError, InternalError, type Logger } from '@criod/core';
-import { Agent, fetch, type Response } from 'undici';
+import type { Agent, Response, fetch } from 'undici';
 
 export interface RegistryHttpOptions {
   /** A request or download that receives nothing for this long fails with DeadlineExceeded. */
@@ -141,11 +141,17 @@ export interface SendInit {
   body?: Uint8Array;
 }
 
+interface Undici {
+  fetch: typeof fetch;
+  verified: Agent;
+  unverified: Agent;
+}
+
 /** Shared by every pull: connection pools, the timeouts, and which scheme each insecure host speaks. */
 export class RegistryHttp {
   readonly options: Required<RegistryHttpOptions>;
-  private readonly verified: Agent;
-  private readonly unverified: Agent;
+  /** undici and its two connection pools, loaded at the first request: an idle daemon never pays for them. */
+  private undici: Promise<Undici> | undefined;
   /** Insecure hosts found to speak plain http. */
   private readonly plainHttpHosts = new Set<string>();
 
@@ -154,14 +160,24 @@ export class RegistryHttp {
     private readonly logger?: Logger,
   ) {
     this.options = { ...httpDefaults, ...options };
-    const connect = { timeout: Math.min(this.options.connectTimeoutMs, this.options.noProgressTimeoutMs) };
-    // Timeouts are the watchdog's job, so undici's own header and body timeouts are off.
-    this.verified = new Agent({ connect, headersTimeout: 0, bodyTimeout: 0 });
-    this.unverified = new Agent({ connect: { ...connect, rejectUnauthorized: false }, headersTimeout: 0, bodyTimeout: 0 });
+  }
+
+  private loadUndici(): Promise<Undici> {
+    this.undici ??= import('undici').then(({ Agent, fetch }) => {
+      const connect = { timeout: Math.min(this.options.connectTimeoutMs, this.options.noProgressTimeoutMs) };
+      // Timeouts are the watchdog's job, so undici's own header and body timeouts are off.
+      return {
+        fetch,
+        verified: new Agent({ connect, headersTimeout: 0, bodyTimeout: 0 }),
+        unverified: new Agent({ connect: { ...connect, rejectUnauthorized: false }, headersTimeout: 0, bodyTimeout: 0 }),
+      };
+    });
+    return this.undici;
   }
 
   /** One HTTP exchange with retries; `what` names it in errors ("manifest of busybox:latest"). */
   async send(url: URL, init: SendInit, insecure: boolean, what: string): Promise<RegistryResponse> {
+    this.assertOpen(what);
     if (url.protocol === 'http:' && !insecure) throw new FailedPreconditionError(`${what}: refusing plain http to ${url.host}; mark the registry insecure in [image.registries] to allow it`);
     const { retries, retryBaseDelayMs } = this.options;
     for (let attempt = 0; ; attempt++) {
@@ -191,6 +207,7 @@ export class RegistryHttp {
    * plain http when that fails, as CRI-O does; the scheme that worked is remembered.
    */
   async sendToHost(host: string, path: string, init: SendInit, insecure: boolean, what: string): Promise<RegistryResponse> {
+    this.assertOpen(what);
     if (this.plainHttpHosts.has(host)) return this.send(new URL(`http://${host}${path}`), init, true, what);
     if (!insecure) return this.send(new URL(`https://${host}${path}`), init, false, what);
     const httpsUrl = new URL(`https://${host}${path}`);
@@ -210,14 +227,15 @@ export class RegistryHttp {
   }
 
   private async once(url: URL, init: SendInit, insecure: boolean, what: string): Promise<RegistryResponse> {
+    const undici = await this.loadUndici();
     const watchdog = new ProgressWatchdog(this.options.noProgressTimeoutMs, what);
     try {
-      const response = await fetch(url, {
+      const response = await undici.fetch(url, {
         method: init.method ?? 'GET',
         headers: { 'user-agent': this.options.userAgent, ...init.headers },
         body: init.body,
         signal: watchdog.signal,
-        dispatcher: insecure ? this.unverified : this.verified,
+        dispatcher: insecure ? undici.unverified : undici.verified,
         redirect: 'follow',
       });
       watchdog.touch();
@@ -231,10 +249,17 @@ export class RegistryHttp {
 
   private closed = false;
 
+  /** Agents made after close() would never be closed. */
+  private assertOpen(what: string): void {
+    if (this.closed) throw new FailedPreconditionError(`${what}: the registry client is closed`);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([this.verified.close(), this.unverified.close()]);
+    if (!this.undici) return;
+    const { verified, unverified } = await this.undici;
+    await Promise.all([verified.close(), unverified.close()]);
   }
 }
 

@@ -1,4 +1,6 @@
-/** Timing helpers of the benchmarks: medians and p90 over repeated runs, p50/p99 of load calls, printed as tables. */
+import { loadavg } from 'node:os';
+
+/** Timing helpers of the benchmark: medians and quantiles of samples in ms, and the printed table. */
 export async function timeIt(fn: () => Promise<unknown>): Promise<number> {
   const t0 = process.hrtime.bigint();
   await fn();
@@ -14,33 +16,28 @@ export function quantile(samples: number[], q: number): number {
   return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
 }
 
-export interface Row {
-  operation: string;
-  criod: number[];
-  floor?: number[];
-}
+export const median = (samples: number[]) => quantile(samples, 0.5);
 
-export function printTable(title: string, rows: Row[]): void {
-  const fmt = (n: number) => (Number.isNaN(n) ? '-' : n.toFixed(2));
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+/** A table with a header row; the first column left-aligned, the others right-aligned. */
+export function printTable(title: string, header: string[], rows: (string | number)[][]): void {
+  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   console.log(`\n${title}`);
-  console.log('operation'.padEnd(28) + 'criod median'.padStart(14) + 'p90'.padStart(10) + 'floor median'.padStart(14) + 'p90'.padStart(10) + 'overhead'.padStart(10) + '   (ms)');
-  for (const r of rows) {
-    const m = quantile(r.criod, 0.5);
-    const fm = r.floor ? quantile(r.floor, 0.5) : NaN;
-    const over = r.floor ? `${(((m - fm) / fm) * 100).toFixed(1)}%` : '-';
-    console.log(
-      r.operation.padEnd(28) + fmt(m).padStart(14) + fmt(quantile(r.criod, 0.9)).padStart(10) + fmt(fm).padStart(14) + fmt(r.floor ? quantile(r.floor, 0.9) : NaN).padStart(10) + over.padStart(10),
-    );
+  for (const [n, r] of cells.entries()) {
+    console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+    if (n === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
 }
 
-/** p50 and p99 (and the mean and max) of each operation, in ms. */
-export function printLatencies(title: string, rows: { operation: string; samples: number[] }[]): void {
-  const fmt = (n: number) => n.toFixed(2);
-  console.log(`\n${title}`);
-  console.log('operation'.padEnd(24) + 'p50'.padStart(10) + 'p99'.padStart(10) + 'mean'.padStart(10) + 'max'.padStart(10) + '   (ms)');
-  for (const r of rows) {
-    const mean = r.samples.reduce((a, b) => a + b, 0) / r.samples.length;
-    console.log(r.operation.padEnd(24) + fmt(quantile(r.samples, 0.5)).padStart(10) + fmt(quantile(r.samples, 0.99)).padStart(10) + fmt(mean).padStart(10) + fmt(Math.max(...r.samples)).padStart(10));
-  }
+export function ratio(a: number, b: number): string {
+  return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : '-';
+}
+
+/** The 1, 5 and 15 minute load averages: numbers from a loaded machine are read with them. */
+export function loadAverage(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 }
