@@ -27,13 +27,11 @@ export async function stopPodSandbox(ctx: CoreContext, ref: string): Promise<voi
 export async function stopPod(ctx: CoreContext, pod: PodRecord): Promise<void> {
   const log = ctx.logger.child({ podId: pod.id });
   await stopPodContainers(ctx, pod);
-  await stopInfra(ctx, pod);
-  // The shm unmount does not depend on the network: both at once. The namespaces go last, as
-  // CNI DEL needs the netns path (and copes when it is closed).
+  // The infra, the network and the shm unmount do not depend on each other: all at once. The
+  // namespaces go last, as CNI DEL needs the netns path (and copes when it is closed).
   const detach = !usesHostNetwork(pod) && pod.namespaces.length > 0 ? ctx.plugins.network.tearDown(networkRequest(pod)) : Promise.resolve();
-  const [net, files] = await Promise.allSettled([detach, removePodFiles(pod.files, { keepDir: true })]);
-  if (net.status === 'rejected') throw net.reason;
-  if (files.status === 'rejected') throw files.reason;
+  const steps = await Promise.allSettled([stopInfra(ctx, pod), detach, removePodFiles(pod.files, { keepDir: true })]);
+  for (const step of steps) if (step.status === 'rejected') throw step.reason;
   await Promise.all(pod.namespaces.map((ns) => ctx.plugins.namespace.release(ns)));
   if (pod.state !== 'notready' || pod.namespaces.length > 0) {
     pod.state = 'notready';
