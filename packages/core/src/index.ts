@@ -15,6 +15,7 @@ export type { RunPodSandboxOptions } from './pods/run-pod-sandbox.js';
 export { podFullName } from './pods/validate.js';
 export { CoreState } from './state.js';
 export { KeyedMutex } from './util/keyed-mutex.js';
+export { limiter } from './util/limit.js';
 export type { ContainerFilter } from './containers/list-containers.js';
 export type { ContainerStatsFilter, ContainerStatsResult, PodNetworkStats, PodStatsResult } from './containers/stats.js';
 export type { ContainerStatusResult } from './containers/container-status.js';

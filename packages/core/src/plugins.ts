@@ -111,6 +111,8 @@ export interface ContainerStatsSample {
   memoryRssBytes: number;
   pageFaults: number;
   majorPageFaults: number;
+  /** Host PID of the container's init, when known: its /proc entry shows the pod's network counters. */
+  pid?: number;
 }
 
 /** Counters of one network interface, as in /proc/net/dev. */
@@ -199,8 +201,12 @@ export interface NamespacePlugin extends PluginBase {
    * never another criod's, even in a shared dir: restore releases whatever no record owns.
    */
   list(): Promise<PinnedNamespace[]>;
-  /** Interface counters read inside a pinned network namespace (pod network stats). */
-  networkStats?(ns: PinnedNamespace): Promise<NetworkStatsSample>;
+  /**
+   * Interface counters read inside a pinned network namespace (pod network stats). `pids` are
+   * processes that may live in it (the pod's containers): a plugin may read through one of them
+   * once it has made sure it is in this namespace, instead of entering the namespace.
+   */
+  networkStats?(ns: PinnedNamespace, hint?: { pids: number[] }): Promise<NetworkStatsSample>;
   /**
    * Where create() pins a pod's namespaces, one per kind, pinned or not: restore spares these for a
    * pod whose record it cannot read. Throws for an id that cannot name a pin.

@@ -149,11 +149,18 @@ async function cleanUpHalfMadePod(ctx: CoreContext, pod: PodRecord): Promise<voi
   await ctx.plugins.store.pods.delete(pod.id);
 }
 
-/** Notice exits as they happen (not only when someone asks), so event listeners hear of them. */
+/**
+ * Notice exits as they happen (not only when someone asks), so event listeners hear of them and
+ * reads can trust records checked since (StateChecks).
+ */
 function watchExits(ctx: CoreContext): void {
-  ctx.plugins.runtime.watchExits?.((id) => {
+  const watch = ctx.plugins.runtime.watchExits?.bind(ctx.plugins.runtime);
+  if (!watch) return;
+  watch((id) => {
     const c = ctx.state.containers.get(id);
     if (!c || c.state === 'exited') return;
+    ctx.state.stateChecks.exitAnnounced(id);
     refreshContainer(ctx, c).catch((err: unknown) => ctx.logger.warn({ err, containerId: id }, 'reconciling an exit failed'));
   });
+  ctx.state.stateChecks.startWatching();
 }

@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { StateChecks } from './containers/state-checks.js';
+import { StatsCache } from './containers/stats-cache.js';
 import type { ContainerRecord, PodRecord } from './types.js';
 import { KeyedMutex } from './util/keyed-mutex.js';
 import { NameRegistry } from './util/names.js';
@@ -19,6 +21,10 @@ export class CoreState {
   readonly podNames = new NameRegistry();
   /** Container names are unique per pod: the key is "<podId>/<name>". */
   readonly containerNames = new NameRegistry();
+  /** How current each container record is, so reads ask the runtime only when needed. */
+  readonly stateChecks = new StateChecks();
+  /** Stats reads shared for a short while between calls. */
+  readonly statsCache = new StatsCache();
   /** One operation at a time per pod or container id. */
   readonly locks = new KeyedMutex();
   /** Pod name → creation in flight or unclaimed. */

@@ -36,7 +36,7 @@ import {
 } from '@criod/core';
 import { ExecaError, execa } from 'execa';
 import { INSTANCE_ID } from './instance.js';
-import { parseNetDev } from './netdev.js';
+import { netDevThroughProcess, parseNetDev } from './netdev.js';
 import { planSysctls, type SysctlSetting } from './sysctl.js';
 
 export const PLUGIN_NAME = '@criod/net-netns';
@@ -246,12 +246,15 @@ export class NetnsNamespaces implements NamespacePlugin {
   }
 
   /**
-   * /proc/net/dev as seen from inside the namespace. A pinned namespace may hold no process at
-   * all, and Node cannot setns(2), so this costs one spawn: nsenter joins it and execs cat.
+   * /proc/net/dev as seen from inside the namespace: through /proc/<pid> of a hinted process that
+   * lives in it (no spawn), else by entering it. A pinned namespace may hold no process at all,
+   * and Node cannot setns(2), so that costs one spawn: nsenter joins it and execs cat.
    */
-  async networkStats(ns: PinnedNamespace): Promise<NetworkStatsSample> {
+  async networkStats(ns: PinnedNamespace, hint?: { pids: number[] }): Promise<NetworkStatsSample> {
     if (ns.kind !== 'net') throw new InvalidArgumentError(`network stats need a net namespace, not ${String(ns.kind)}`);
     const timestamp = nowNs();
+    const direct = hint?.pids.length ? await netDevThroughProcess(ns.path, hint.pids).catch(() => undefined) : undefined;
+    if (direct !== undefined) return { timestamp, interfaces: parseNetDev(direct) };
     try {
       const { stdout } = await execa('nsenter', [`--net=${ns.path}`, '--', 'cat', '/proc/net/dev'], this.execOptions());
       return { timestamp, interfaces: parseNetDev(stdout) };

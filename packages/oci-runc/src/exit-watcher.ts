@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isNotFound } from '@criod/core';
 
@@ -90,11 +90,25 @@ export class ExitWatcher {
         this.waiters.get(id)?.forEach((n) => n());
         this.exitListeners.forEach((l) => l(id));
       });
-      this.watcher.on('error', () => this.close());
+      this.watcher.on('error', () => this.rewatch());
     } catch {
       // No watcher (dir gone, inotify limits): waiters' poll still finds the exit.
       this.watcher = undefined;
     }
+  }
+
+  /**
+   * A watch that failed is made again, and every exit file there is announced: one written while
+   * no watch was up would otherwise go unnoticed by listeners that rely on the announcements.
+   */
+  private rewatch(): void {
+    this.close();
+    if (this.exitListeners.size === 0 && this.waiters.size === 0) return;
+    this.ensureWatcher();
+    readdir(this.dir).then(
+      (names) => names.forEach((id) => this.exitListeners.forEach((l) => l(id))),
+      () => undefined, // the dir is gone: there is nothing to announce
+    );
   }
 
   private closeWhenIdle(): void {

@@ -147,7 +147,7 @@ export class OciRuncRuntime implements RuntimePlugin {
 
   async stats(id: string): Promise<ContainerStatsSample> {
     const meta = await requireMeta(id, this.ctx.layout.container(id));
-    return this.statsCollector.sample(id, meta.cgroups);
+    return { ...(await this.statsCollector.sample(id, meta.cgroups)), pid: meta.pid };
   }
 
   checkpointSupport(): Promise<CheckpointSupport> {

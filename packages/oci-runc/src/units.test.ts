@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, type FSWatcher } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError } from '@criod/core';
 import { parseCgroupMounts, parseFlatKeyed, parseProcCgroups, unifiedDir, v1ControllerDir } from './cgroups.js';
 import { ExitWatcher } from './exit-watcher.js';
@@ -120,5 +120,20 @@ describe('ExitWatcher', () => {
     writeFileSync(join(dir, 'other'), '0');
     expect(await watcher.wait('c2', 100)).toBeUndefined();
     expect(await watcher.read('other')).toMatchObject({ exitCode: 0 });
+  });
+
+  it('announces exits to listeners, and after its watch failed watches again and announces every exit file', async () => {
+    const watcher = new ExitWatcher(dir);
+    const heard: string[] = [];
+    watcher.onExit((id) => heard.push(id));
+    writeFileSync(join(dir, 'c1'), '0');
+    await vi.waitFor(() => expect(heard).toContain('c1'));
+    heard.length = 0;
+    // The inotify watch fails (queue overflow, dir moved): nothing but the FSWatcher's error event says so.
+    (watcher as unknown as { watcher: FSWatcher }).watcher.emit('error', new Error('watch failed'));
+    await vi.waitFor(() => expect(heard).toContain('c1'));
+    writeFileSync(join(dir, 'c2'), '0');
+    await vi.waitFor(() => expect(heard).toContain('c2'));
+    watcher.close();
   });
 });

@@ -1,12 +1,14 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../logger.js';
 import { NewerRecordError } from '../records.js';
 import { CriService } from '../service.js';
 import { fakePluginSet, testContainerConfig, testImage, testPodConfig, type FakePluginSet } from '../testing/index.js';
 import type { ContainerConfig } from '../types.js';
+import { RECHECK_AFTER_MS } from './state-checks.js';
+import { COUNTER_TTL_MS, LAYER_USAGE_TTL_MS } from './stats-cache.js';
 
 let runroot: string;
 let plugins: FakePluginSet;
@@ -367,6 +369,103 @@ describe('listing, stats and restore', () => {
   });
 });
 
+async function runningContainers(n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = await svc.createContainer(podId, testContainerConfig(`c${i}`));
+    await svc.startContainer(id);
+    ids.push(id);
+  }
+  return ids;
+}
+
+/** Move the clock StateChecks and the stats cache read (performance.now) forward. */
+function advanceClock(ms: number): void {
+  const later = performance.now() + ms;
+  vi.spyOn(performance, 'now').mockReturnValue(later);
+}
+
+describe('reads answered from memory while exits are watched', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('lists, statuses and stats ask the runtime nothing when nothing changed', async () => {
+    await svc.restore(); // starts watching the runtime's exits
+    const [a] = await runningContainers(3);
+    const asked = vi.spyOn(plugins.runtime, 'containerState');
+    expect((await svc.listContainers()).map((c) => c.state)).toEqual(['running', 'running', 'running']);
+    await svc.containerStatus(a!, false);
+    await svc.podSandboxStatus(podId, false);
+    await svc.listContainerStats();
+    await svc.listPodSandboxStats();
+    expect(asked).not.toHaveBeenCalled();
+  });
+
+  it('shows an announced exit in the very next list, asking only about that container', async () => {
+    await svc.restore();
+    const [a, b] = await runningContainers(2);
+    const asked = vi.spyOn(plugins.runtime, 'containerState');
+    plugins.runtime.exit(a!, 3);
+    const list = await svc.listContainers();
+    expect(list.find((c) => c.id === a)).toMatchObject({ state: 'exited', exitCode: 3, reason: 'Error' });
+    expect(list.find((c) => c.id === b)?.state).toBe('running');
+    expect(new Set(asked.mock.calls.map(([id]) => id))).toEqual(new Set([a]));
+  });
+
+  it('asks the runtime per container on every read when exits are not watched', async () => {
+    await runningContainers(2); // no restore: nothing watches exits
+    const asked = vi.spyOn(plugins.runtime, 'containerState');
+    await svc.listContainers();
+    await svc.listContainers();
+    expect(asked).toHaveBeenCalledTimes(4);
+  });
+
+  it('rechecks a record unchecked for a while in the background, catching an exit nobody announced', async () => {
+    await svc.restore();
+    const [id] = await runningContainers(1);
+    // Its monitor was killed: the process ended and nobody announced it.
+    plugins.runtime.containers.get(id!)!.state = { status: 'stopped', pid: 0, exitCode: 137, finishedAt: BigInt(Date.now()) * 1_000_000n };
+    expect((await svc.listContainers())[0]?.state).toBe('running');
+    advanceClock(RECHECK_AFTER_MS + 1);
+    // Still answered from memory; the recheck it started finds the exit.
+    expect((await svc.listContainers())[0]?.state).toBe('running');
+    await vi.waitFor(async () => expect((await svc.listContainers())[0]).toMatchObject({ state: 'exited', exitCode: 137 }));
+  });
+});
+
+describe('stats reads shared for a short while', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('reads cgroups once a second and writable layers every 10 s, shared by concurrent and back-to-back calls', async () => {
+    await runningContainers(2);
+    const cgroups = vi.spyOn(plugins.runtime, 'stats');
+    const layers = vi.spyOn(plugins.store.images, 'rootfsUsage');
+    await Promise.all([svc.listContainerStats(), svc.listContainerStats(), svc.listPodSandboxStats()]);
+    await svc.listContainerStats();
+    expect([cgroups.mock.calls.length, layers.mock.calls.length]).toEqual([2, 2]);
+    advanceClock(COUNTER_TTL_MS);
+    await svc.listContainerStats();
+    expect([cgroups.mock.calls.length, layers.mock.calls.length]).toEqual([4, 2]);
+    advanceClock(LAYER_USAGE_TTL_MS);
+    await svc.listContainerStats();
+    expect([cgroups.mock.calls.length, layers.mock.calls.length]).toEqual([6, 4]);
+  });
+
+  it('gives no cgroup sample for a container that exited, even one read a moment ago', async () => {
+    const [id] = await runningContainers(1);
+    expect((await svc.containerStats(id!)).sample).toBeDefined();
+    await svc.stopContainer(id!, 0);
+    expect((await svc.containerStats(id!)).sample).toBeUndefined();
+  });
+
+  it("hands the namespace plugin the pids of the pod's running containers, and shares its reads too", async () => {
+    const [id] = await runningContainers(1);
+    const read = vi.spyOn(plugins.namespace, 'networkStats');
+    await Promise.all([svc.listPodSandboxStats(), svc.podSandboxStats(podId)]);
+    expect(read).toHaveBeenCalledTimes(1);
+    expect(read).toHaveBeenCalledWith(expect.objectContaining({ kind: 'net' }), { pids: [plugins.runtime.containers.get(id!)!.state.pid] });
+  });
+});
+
 describe('container events', () => {
   it('tells listeners of created, started, stopped (also an exit nobody asked about) and deleted', async () => {
     await svc.restore(); // starts watching the runtime's exits
@@ -425,10 +524,10 @@ describe('status, list and stats racing an exit and a removal', () => {
     const stopped: string[] = [];
     svc.onContainerEvent((e) => e.type === 'stopped' && stopped.push(e.containerId));
     const park = parkStateReads(plugins.runtime);
-    const calls = hammer(id);
-    await untilParked(park, calls.length);
+    // The announced exit makes the watcher and every read ask the runtime, all at once.
     plugins.runtime.exit(id, 0);
-    await new Promise((r) => setTimeout(r, 5));
+    const calls = hammer(id);
+    await untilParked(park, calls.length + 1);
     park.stop();
     park.release();
     await Promise.all(calls);

@@ -42,29 +42,57 @@ async function runtimeChange(ctx: CoreContext, c: ContainerRecord): Promise<Part
 }
 
 /**
- * Bring a record up to date with the runtime (a container may have exited since we last looked,
- * also while criod was down). For callers without the container's lock: the runtime is asked
- * without it, and only a change takes the lock and is checked again there, so a concurrent
- * refresh does not announce the same exit twice and a removed container is not written back.
+ * The record as current as reads need it (list, status, stats, exec). While the runtime's exits
+ * are watched, a record checked since its last exit is answered from memory, and one not checked
+ * for a while is rechecked in the background (see StateChecks); otherwise the runtime is asked.
  */
 export async function refreshContainer(ctx: CoreContext, c: ContainerRecord): Promise<ContainerRecord> {
-  if (c.state === 'exited' || !(await runtimeChange(ctx, c))) return c;
-  return ctx.state.locks.run(c.id, () => refreshLocked(ctx, c));
+  if (c.state === 'exited') return c;
+  const checks = ctx.state.stateChecks;
+  switch (checks.verdict(c.id)) {
+    case 'current':
+      return c;
+    case 'stale':
+      checks.recheck(c.id, () =>
+        checkContainer(ctx, c).then(
+          () => undefined,
+          (err: unknown) => ctx.logger.warn({ err, containerId: c.id }, 'rechecking a container with the runtime failed'),
+        ),
+      );
+      return c;
+    case 'unchecked':
+      return checkContainer(ctx, c);
+  }
 }
 
-/** refreshContainer for callers holding the container's lock. Persists only when something changed. */
+/**
+ * Ask the runtime, for callers without the container's lock: the runtime is asked without it,
+ * and only a change takes the lock and is checked again there, so a concurrent check does not
+ * announce the same exit twice and a removed container is not written back.
+ */
+async function checkContainer(ctx: CoreContext, c: ContainerRecord): Promise<ContainerRecord> {
+  const ticket = ctx.state.stateChecks.ticket();
+  if (await runtimeChange(ctx, c)) return ctx.state.locks.run(c.id, () => refreshLocked(ctx, c));
+  if (ctx.state.containers.get(c.id) === c) ctx.state.stateChecks.confirm(c.id, ticket);
+  return c;
+}
+
+/** Bring the record up to date with the runtime, for callers holding the container's lock (always asks). Persists only when something changed. */
 export async function refreshLocked(ctx: CoreContext, c: ContainerRecord): Promise<ContainerRecord> {
   // Removed (or replaced by a restore) while we waited: the record is no longer ours to write.
   if (c.state === 'exited' || ctx.state.containers.get(c.id) !== c) return c;
+  const ticket = ctx.state.stateChecks.ticket();
   const change = await runtimeChange(ctx, c);
-  if (!change) return c;
-  if (change.state === 'unknown') ctx.logger.warn({ containerId: c.id }, 'the runtime no longer knows this container');
-  Object.assign(c, change);
-  await ctx.plugins.store.containers.put(c);
-  if (change.state === 'exited') {
-    emitContainerEvent(ctx, c, 'stopped');
-    await releaseExited(ctx, c);
+  if (change) {
+    if (change.state === 'unknown') ctx.logger.warn({ containerId: c.id }, 'the runtime no longer knows this container');
+    Object.assign(c, change);
+    await ctx.plugins.store.containers.put(c);
+    if (change.state === 'exited') {
+      emitContainerEvent(ctx, c, 'stopped');
+      await releaseExited(ctx, c);
+    }
   }
+  ctx.state.stateChecks.confirm(c.id, ticket);
   return c;
 }
 

@@ -9,6 +9,7 @@ export async function removeContainerResources(ctx: CoreContext, c: ContainerRec
   await ctx.plugins.store.images.removeRootfs(c.id);
   await ctx.plugins.store.containers.delete(c.id);
   ctx.state.containers.delete(c.id);
+  ctx.state.stateChecks.forget(c.id);
   ctx.state.containerNames.release(containerNameKey(c.podId, c.name, c.attempt), c.id);
   emitContainerEvent(ctx, c, 'deleted');
   ctx.logger.info({ containerId: c.id, podId: c.podId }, 'container removed');

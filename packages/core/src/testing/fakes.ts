@@ -167,8 +167,17 @@ export class FakeRuntime implements RuntimePlugin {
   }
 
   async stats(id: string): Promise<ContainerStatsSample> {
-    this.get(id);
-    return { timestamp: BigInt(Date.now()) * 1_000_000n, cpuUsageCoreNanoSeconds: 0n, memoryWorkingSetBytes: 0, memoryUsageBytes: 0, memoryRssBytes: 0, pageFaults: 0, majorPageFaults: 0 };
+    const c = this.get(id);
+    return {
+      timestamp: BigInt(Date.now()) * 1_000_000n,
+      cpuUsageCoreNanoSeconds: 0n,
+      memoryWorkingSetBytes: 0,
+      memoryUsageBytes: 0,
+      memoryRssBytes: 0,
+      pageFaults: 0,
+      majorPageFaults: 0,
+      pid: c.state.pid,
+    };
   }
 
   async listContainers(): Promise<string[]> {

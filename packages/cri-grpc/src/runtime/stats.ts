@@ -15,9 +15,20 @@ import type {
 } from '../gen/runtime/v1/api.js';
 import { containerStatsToCri, podStatsToCri } from '../convert/stats.js';
 
-/** Writable layers live in the image store: its dir identifies their filesystem. */
-export async function layerMountpoint(core: CriService): Promise<string> {
-  return (await core.ctx.plugins.store.images.fsInfo()).mountpoint;
+const mountpoints = new WeakMap<CriService, Promise<string>>();
+
+/**
+ * Writable layers live in the image store: its dir identifies their filesystem. fsInfo() also
+ * walks the whole store for its usage, so the dir (fixed for the store's life) is asked once.
+ */
+export function layerMountpoint(core: CriService): Promise<string> {
+  let mountpoint = mountpoints.get(core);
+  if (!mountpoint) {
+    mountpoint = core.ctx.plugins.store.images.fsInfo().then((fs) => fs.mountpoint);
+    mountpoint.catch(() => mountpoints.delete(core));
+    mountpoints.set(core, mountpoint);
+  }
+  return mountpoint;
 }
 
 export function containerStats(core: CriService) {

@@ -1,0 +1,78 @@
+import { limiter } from '../util/limit.js';
+
+/**
+ * A record left unchecked this long is checked again in the background: the safety net for an
+ * exit the runtime did not announce (its monitor killed, an event lost).
+ */
+export const RECHECK_AFTER_MS = 10_000;
+
+/** Background rechecks at once: a safety net must not crowd out the calls it serves. */
+const RECHECKS_AT_ONCE = 2;
+
+/** Taken before asking the runtime; confirming with it counts only if no exit was announced since. */
+export interface CheckTicket {
+  seq: number;
+  at: number;
+}
+
+/**
+ * What core knows of how current each container record is. While the runtime's exit events are
+ * watched, a running or created container only changes by exiting, and the runtime announces
+ * that: a record checked since its last announced exit is current, so lists and statuses answer
+ * from memory instead of asking the runtime per container per call. Without events (a runtime
+ * without watchExits, or before restore started watching) every read asks the runtime.
+ */
+export class StateChecks {
+  private watching = false;
+  private seq = 0;
+  private readonly checked = new Map<string, CheckTicket>();
+  /** Container id → seq of its last announced exit. */
+  private readonly exits = new Map<string, number>();
+  private readonly rechecking = new Set<string>();
+  private readonly recheckLimit = limiter(RECHECKS_AT_ONCE);
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** Exits are announced from now on; checks made before may have missed one. */
+  startWatching(): void {
+    this.watching = true;
+    this.checked.clear();
+  }
+
+  ticket(): CheckTicket {
+    return { seq: ++this.seq, at: this.now() };
+  }
+
+  /** The runtime announced that the container may have exited. */
+  exitAnnounced(id: string): void {
+    this.exits.set(id, ++this.seq);
+  }
+
+  /** The record matched the runtime when the ticket was taken. */
+  confirm(id: string, ticket: CheckTicket): void {
+    const last = this.checked.get(id);
+    if (!last || last.seq < ticket.seq) this.checked.set(id, ticket);
+  }
+
+  forget(id: string): void {
+    this.checked.delete(id);
+    this.exits.delete(id);
+  }
+
+  /**
+   * 'current': answer from memory; 'stale': answer from memory and recheck in the background;
+   * 'unchecked': ask the runtime before answering.
+   */
+  verdict(id: string): 'current' | 'stale' | 'unchecked' {
+    const last = this.checked.get(id);
+    if (!this.watching || !last || (this.exits.get(id) ?? 0) > last.seq) return 'unchecked';
+    return this.now() - last.at > RECHECK_AFTER_MS ? 'stale' : 'current';
+  }
+
+  /** Run `check` (which reports its own failure) in the background unless one for this id runs already; a few at a time. */
+  recheck(id: string, check: () => Promise<void>): void {
+    if (this.rechecking.has(id)) return;
+    this.rechecking.add(id);
+    void this.recheckLimit(check).finally(() => this.rechecking.delete(id));
+  }
+}
