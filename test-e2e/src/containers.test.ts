@@ -168,6 +168,22 @@ describe('containers under runc and conmon', () => {
     expect(await runcList(join(criod.dir, 'run', 'runtimes', 'runc'))).toEqual([]);
   });
 
+  it("confines the infra container with the pod's RuntimeDefault seccomp profile", async () => {
+    const config = fx.podConfig();
+    config.linux!.securityContext!.namespaceOptions!.pid = cri.NamespaceMode.POD;
+    config.linux!.securityContext!.seccomp = cri.SecurityProfile.fromPartial({ profileType: cri.SecurityProfile_ProfileType.RuntimeDefault });
+    const confined = (await criod.client.runtime.runPodSandbox({ config, runtimeHandler: '' })).podSandboxId;
+    const probe = containerConfig(images.busybox, ['sleep', '3600']);
+    probe.linux!.securityContext!.namespaceOptions!.pid = cri.NamespaceMode.POD;
+    const { containerId } = await criod.client.runtime.createContainer({ podSandboxId: confined, config: probe, sandboxConfig: undefined });
+    await criod.client.runtime.startContainer({ containerId });
+    // PID 1 of the shared namespace is the infra's pause process; Seccomp: 2 is a filter in force.
+    const status = (await criod.client.runtime.execSync({ containerId, cmd: ['cat', '/proc/1/status', '/proc/1/cmdline'], timeout: 5n })).stdout.toString();
+    expect(status).toContain('sleep\u00002147483647');
+    expect(status).toMatch(/^Seccomp:\s+2$/m);
+    await criod.client.runtime.removePodSandbox({ podSandboxId: confined });
+  });
+
   it('runs a container from a multi-layer image: deleted files gone, replaced files replaced, opaque dirs opaque', async () => {
     await criod.client.image.pullImage({ image: cri.ImageSpec.fromPartial({ image: images.layered }), auth: undefined, sandboxConfig: undefined });
     const config = containerConfig(images.layered, ['sh', '-c', 'cat /data/replaced.txt; test -e /data/old.txt || echo old-gone; ls /opaque']);

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { isPluginDefinition, type Logger, type OperationObserver, type PluginDefinition, type PluginInstances, type PluginKind, type PluginSet, type SecurityPlugin } from '@criod/core';
 import { ConfigError, type EffectiveConfig, type PluginsConfig } from './config.js';
 import type { DocumentedPlugin } from './config-reference.js';
+import { inDependencyOrder } from './plugin-order.js';
 
 async function importPackage(name: string): Promise<Record<string, unknown>> {
   try {
@@ -87,16 +88,17 @@ export async function documentedPlugins(selected: SelectedPlugin[]): Promise<Doc
   return out;
 }
 
-/** Create the plugins in order; a failure names the plugin and closes the ones already made. */
+/**
+ * Create the plugins in dependency order (inDependencyOrder); a failure names the plugin and
+ * closes the ones already made.
+ */
 export async function createPlugins(selected: SelectedPlugin[], config: EffectiveConfig, logger: Logger, observe?: OperationObserver): Promise<PluginSet> {
+  const ordered = inDependencyOrder(selected);
   const created: Partial<Record<Exclude<PluginKind, 'security'>, PluginInstances[PluginKind]>> = {};
   const security: SecurityPlugin[] = [];
   const all: { close?(): Promise<void> }[] = [];
   try {
-    for (const { kind, definition } of selected) {
-      for (const dep of definition.requires ?? []) {
-        if (dep === 'security' || !created[dep]) throw new Error(`plugin ${definition.name} requires a ${dep} plugin created before it`);
-      }
+    for (const { kind, definition } of ordered) {
       let instance: PluginInstances[PluginKind];
       try {
         instance = await definition.create({
@@ -106,7 +108,7 @@ export async function createPlugins(selected: SelectedPlugin[], config: Effectiv
           logger: logger.child({ plugin: definition.name }),
           observe,
           get: <K extends PluginKind>(k: K) => {
-            const p = created[k as Exclude<PluginKind, 'security'>];
+            const p = definition.requires?.includes(k) ? created[k as Exclude<PluginKind, 'security'>] : undefined;
             if (!p) throw new Error(`plugin ${definition.name} asked for a ${k} plugin it did not declare in requires`);
             return p as PluginInstances[K];
           },

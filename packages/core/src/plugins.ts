@@ -260,13 +260,27 @@ export interface ContainerSecurityRequest {
   selinux?: SelinuxOptions;
 }
 
+/** A security plugin's durable state for one pod: small string key/values (an SELinux level). */
+export type PodSecurityState = Record<string, string>;
+
+export interface PodSecurityReservation {
+  /** The level the pod's SELinuxOption asks for; "" = none. */
+  selinuxLevel: string;
+  /** What this plugin's reservePod returned for the pod before a restart; absent for a new pod. */
+  state?: PodSecurityState;
+}
+
 export interface SecurityPlugin extends PluginBase {
   status(): Promise<{ enabled: boolean; message: string }>;
   applyToContainer(spec: OciSpecLike, req: ContainerSecurityRequest): Promise<void>;
   /** RunPodSandbox: refuse a pod-level setting this plugin cannot honour (InvalidArgument), before anything is made. */
   validatePod?(security: LinuxPodSecurity): Promise<void>;
-  /** A pod is being made (or restored): hold what its containers will share, e.g. an SELinux level. */
-  reservePod?(podId: string, options: { selinuxLevel: string }): Promise<void>;
+  /**
+   * A pod is being made (or restored): hold what its containers will share, e.g. an SELinux level.
+   * What it returns core keeps in the pod's record and hands back as `state` when it restores the
+   * pod after a restart, so the plugin holds the same thing again.
+   */
+  reservePod?(podId: string, options: PodSecurityReservation): Promise<PodSecurityState | undefined>;
   /** The pod is gone: release what reservePod held. Idempotent. */
   releasePod?(podId: string): Promise<void>;
 }

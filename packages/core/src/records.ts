@@ -90,6 +90,8 @@ export const podRecordSchema: z.ZodType<PodRecord> = z.object({
   files: z.object({ dir: z.string(), resolvConf: z.string(), hosts: z.string(), hostname: z.string(), shm: z.string() }),
   shmSizeBytes: z.number(),
   infraContainerId: z.string().optional(),
+  // Optional, so records of criod before it read as they are (schema version 2 unchanged).
+  securityState: z.record(z.string(), stringMap).optional(),
 });
 
 const containerConfig = z.object({

@@ -31,7 +31,12 @@ export async function restore(ctx: CoreContext): Promise<void> {
     }
     ctx.state.pods.set(pod.id, pod);
     ctx.state.podNames.reserve(podFullName(pod.config), pod.id, 'pod sandbox');
-    await reservePodSecurity(ctx, pod).catch((err: unknown) => log.error({ err, podId: pod.id }, 'security plugins refused the restored pod'));
+    try {
+      // Given back the state they returned before the restart, the plugins hold the same things again.
+      if (await reservePodSecurity(ctx, pod)) await store.pods.put(pod);
+    } catch (err) {
+      log.error({ err, podId: pod.id }, 'security plugins refused the restored pod');
+    }
     for (const ns of pod.namespaces) {
       if ((await namespace.state(ns).catch(() => 'closed')) === 'closed') {
         log.warn({ podId: pod.id, path: ns.path }, 'a namespace of this pod was closed while criod was down');

@@ -131,6 +131,8 @@ export interface PodRecord {
   shmSizeBytes: number;
   /** The infra container holding the pod's shared PID namespace (pods with pid POD only). */
   infraContainerId?: string;
+  /** What security plugins hold for the pod (an SELinux level), by plugin name, handed back at restore. */
+  securityState?: Record<string, Record<string, string>>;
 }
 
 export type MountPropagation = 'private' | 'rslave' | 'rshared';

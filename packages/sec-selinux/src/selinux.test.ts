@@ -137,6 +137,7 @@ describe('SELinux where it is not enabled', () => {
     await p.applyToContainer(spec, request({ selinux: { user: 'u', role: 'r', type: 't', level: 's0' } }));
     expect(spec).toEqual({ process: {} });
     expect(await p.reserveLevel('pod-1')).toBe('');
+    expect(await p.reservePod?.('pod-1', { selinuxLevel: '' })).toBeUndefined();
     expect(await p.status()).toEqual({ enabled: false, message: 'SELinux not enabled on this host' });
   });
 

@@ -2,9 +2,10 @@
  * The SELinux security plugin. Where SELinux is enabled every container gets a process label
  * (spec.process.selinuxLabel) and a mount label (spec.linux.mountLabel) built from its CRI
  * SELinuxOption over the container-selinux defaults, at its pod's MCS level. Core reserves a
- * pod's level with reserveLevel(podId) when the pod is created (or gets it reserved by the first
- * container) and frees it with releaseLevel(podId) when the pod is removed. On a host without
- * SELinux everything is a no-op.
+ * pod's level with reservePod when the pod is created (or gets it reserved by the first
+ * container), keeps the level reservePod returns in the pod's record to reserve it again at
+ * restore, and frees it with releasePod when the pod is removed. On a host without SELinux
+ * everything is a no-op.
  */
 import { readFile } from 'node:fs/promises';
 import { InternalError, type ContainerSecurityRequest, type Logger, type OciSpecLike, type SecurityPlugin } from '@criod/core';
@@ -91,9 +92,12 @@ export function createSelinuxPlugin(config: SelinuxConfig, logger: Logger, host:
     async releaseLevel(podId) {
       levels.release(podId);
     },
-    // Core's pod hooks: RunPodSandbox (and restore) reserve, RemovePodSandbox releases.
-    async reservePod(podId, { selinuxLevel }) {
-      await this.reserveLevel(podId, selinuxLevel);
+    // Core's pod hooks: RunPodSandbox (and restore) reserve, RemovePodSandbox releases. The level
+    // goes back to core as the pod's state, so after a restart the pod gets the same one again
+    // rather than a fresh pair its running containers do not carry.
+    async reservePod(podId, { selinuxLevel, state }) {
+      const level = await this.reserveLevel(podId, selinuxLevel || state?.level);
+      return level ? { level } : undefined;
     },
     async releasePod(podId) {
       await this.releaseLevel(podId);

@@ -10,8 +10,7 @@ import { newId } from '../util/ids.js';
 import { UndoStack } from '../util/undo.js';
 import { emitContainerEvent } from './events.js';
 import { containerNameKey, findContainer } from './lookup.js';
-import { buildSpec } from './spec/build.js';
-import { daemonBoundingSet } from './spec/capabilities.js';
+import { createRuntimeContainer } from './runtime-container.js';
 import { validateResources } from './spec/resources.js';
 import { requireUserForGroup, resolveUser } from './spec/user.js';
 
@@ -81,8 +80,8 @@ export interface RestoreSource {
 }
 
 /**
- * CreateContainer: reserve the name, make the rootfs from the image, build the OCI spec, let the
- * security plugins confine it, and create the container under the runtime. Undone on failure.
+ * CreateContainer: reserve the name, make the rootfs from the image, then build, confine and create
+ * the container under the runtime (createRuntimeContainer). Undone on failure.
  */
 export async function createContainer(ctx: CoreContext, podRef: string, config: ContainerConfig, restore?: RestoreSource): Promise<string> {
   validateContainerConfig(config);
@@ -111,41 +110,12 @@ export async function createContainer(ctx: CoreContext, podRef: string, config: 
         imageUser: image.config.user,
       });
       const pidNamespaceOf = await sharedPidNamespaceHolder(ctx, pod, sc.namespaceOptions);
-      const spec = await buildSpec({
-        id,
-        pod,
-        config,
-        image: image.config,
-        rootfs,
-        user,
-        boundingSet: await daemonBoundingSet(),
-        cgroupDriver: ctx.plugins.runtime.cgroupDriver(),
-        pidNamespaceOf,
-        logger: log,
-      });
-      for (const sec of ctx.plugins.security) {
-        await sec.applyToContainer(spec, {
-          podId: pod.id,
-          containerName: config.metadata.name,
-          privileged: sc.privileged,
-          seccomp: sc.seccompProfile,
-          apparmor: sc.apparmorProfile,
-          selinux: sc.selinux,
-        });
-      }
       await prepareLogFile(logPath, pod.config.logDirectory);
-      await ctx.plugins.runtime.createContainer({
-        id,
-        podId: pod.id,
-        handler: pod.runtimeHandler,
-        spec,
-        logPath,
-        stdin: config.stdin,
-        stdinOnce: config.stdinOnce,
-        tty: config.tty,
-        ...(restore ? { restoreFrom: restore.imagesDir } : {}),
-      });
-      undo.push('delete from runtime', () => ctx.plugins.runtime.deleteContainer(id));
+      await createRuntimeContainer(
+        ctx,
+        { id, pod, config, image: image.config, rootfs, user, logPath, pidNamespaceOf, restoreFrom: restore?.imagesDir, logger: log },
+        undo,
+      );
       const record: ContainerRecord = {
         id,
         podId: pod.id,

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import type { CoreContext } from '../context.js';
 import { FailedPreconditionError } from '../errors.js';
-import { buildSpec } from '../containers/spec/build.js';
-import { daemonBoundingSet } from '../containers/spec/capabilities.js';
+import { createRuntimeContainer } from '../containers/runtime-container.js';
 import type { ContainerConfig, ImageRecord, PodRecord } from '../types.js';
 import { newId } from '../util/ids.js';
 import type { UndoStack } from '../util/undo.js';
@@ -58,7 +57,8 @@ function infraConfig(pod: PodRecord, image: string): ContainerConfig {
 
 /**
  * Start the infra container whose PID namespace the pod's containers share. Only pods with
- * namespace_options.pid POD get one: the other namespaces are pinned without a process.
+ * namespace_options.pid POD get one: the other namespaces are pinned without a process. It is
+ * made like any container, so the security plugins confine it with the pod's security context.
  */
 export async function startInfra(ctx: CoreContext, pod: PodRecord, undo: UndoStack): Promise<void> {
   const image = await pauseImage(ctx);
@@ -67,19 +67,21 @@ export async function startInfra(ctx: CoreContext, pod: PodRecord, undo: UndoSta
   const rootfs = await store.images.createRootfs(id, image.id);
   undo.push('remove infra rootfs', () => store.images.removeRootfs(id));
   const config = infraConfig(pod, ctx.options.pauseImage ?? '');
-  const spec = await buildSpec({
-    id,
-    pod,
-    config,
-    image: image.config,
-    rootfs,
-    user: { uid: 0, gid: 0, additionalGids: [] },
-    boundingSet: await daemonBoundingSet(),
-    cgroupDriver: runtime.cgroupDriver(),
-    logger: ctx.logger.child({ podId: pod.id, infra: id }),
-  });
-  await runtime.createContainer({ id, podId: pod.id, handler: pod.runtimeHandler, spec, logPath: join(pod.files.dir, 'infra.log'), stdin: false, stdinOnce: false, tty: false, infra: true });
-  undo.push('delete infra container', () => runtime.deleteContainer(id));
+  await createRuntimeContainer(
+    ctx,
+    {
+      id,
+      pod,
+      config,
+      image: image.config,
+      rootfs,
+      user: { uid: 0, gid: 0, additionalGids: [] },
+      logPath: join(pod.files.dir, 'infra.log'),
+      infra: true,
+      logger: ctx.logger.child({ podId: pod.id, infra: id }),
+    },
+    undo,
+  );
   await runtime.startContainer(id);
   pod.infraContainerId = id;
 }

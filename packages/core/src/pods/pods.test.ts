@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FailedPreconditionError } from '../errors.js';
 import { silentLogger } from '../logger.js';
+import type { ContainerSecurityRequest, OciSpecLike, PodSecurityReservation, PodSecurityState, SecurityPlugin } from '../plugins.js';
 import { CriService } from '../service.js';
 import { fakePluginSet, testContainerConfig, testImage, testPodConfig as podConfig, type FakePluginSet } from '../testing/index.js';
 import type { PodSandboxConfig } from '../types.js';
@@ -275,12 +276,92 @@ describe('pods sharing one PID namespace', () => {
     expect(plugins.store.images.rootfs.size).toBe(0);
   });
 
+  it('confines the infra container with every security plugin, by the pod-level security context', async () => {
+    const seen: ContainerSecurityRequest[] = [];
+    const confining: SecurityPlugin = {
+      name: 'confining',
+      status: async () => ({ enabled: true, message: '' }),
+      async applyToContainer(spec: OciSpecLike, req: ContainerSecurityRequest) {
+        seen.push(req);
+        spec.linux = { ...spec.linux, seccomp: { defaultAction: 'SCMP_ACT_ERRNO', from: req.seccomp?.type } };
+        spec.process = { ...spec.process, apparmorProfile: `confined-${req.apparmor?.type ?? 'none'}` };
+      },
+    };
+    plugins.security.push(confining);
+    const pause = testImage({ id: 'c'.repeat(64), repoTags: ['registry.example/pause:1'], config: { ...testImage().config, entrypoint: ['/pause'], cmd: [] } });
+    plugins.store.images.registry.set('registry.example/pause:1', pause);
+    svc = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot, pauseImage: 'registry.example/pause:1' });
+    const shared = podConfig('confined');
+    shared.linux.securityContext.namespaceOptions.pid = 'pod';
+    shared.linux.securityContext.seccompProfile = { type: 'runtimeDefault', localhostRef: '' };
+    shared.linux.securityContext.apparmorProfile = { type: 'localhost', localhostRef: 'pod-profile' };
+    const podId = await svc.runPodSandbox(shared, '');
+    const { pod } = await svc.podSandboxStatus(podId, false);
+    const infra = plugins.runtime.containers.get(pod.infraContainerId!)!;
+    expect(infra.req.infra).toBe(true);
+    expect(infra.req.spec.linux).toMatchObject({ seccomp: { defaultAction: 'SCMP_ACT_ERRNO', from: 'runtimeDefault' } });
+    expect(infra.req.spec.process).toMatchObject({ apparmorProfile: 'confined-localhost' });
+    expect(seen).toEqual([
+      {
+        podId,
+        containerName: 'POD',
+        privileged: false,
+        seccomp: { type: 'runtimeDefault', localhostRef: '' },
+        apparmor: { type: 'localhost', localhostRef: 'pod-profile' },
+        selinux: shared.linux.securityContext.selinux,
+      },
+    ]);
+  });
+
   it('refuses a pod-shared PID namespace container in a pod without one', async () => {
     plugins.store.images.images.set(testImage().id, testImage());
     const podId = await svc.runPodSandbox(podConfig(), '');
     const cfg = testContainerConfig('app');
     cfg.linux.securityContext.namespaceOptions.pid = 'pod';
     await expect(svc.createContainer(podId, cfg)).rejects.toMatchObject({ code: 'FailedPrecondition' });
+  });
+});
+
+/** A security plugin that hands out a token per pod, like an SELinux level, and remembers what it was given back. */
+class TokenSecurity implements SecurityPlugin {
+  readonly name = 'tokens';
+  readonly given = new Map<string, PodSecurityState | undefined>();
+  private next = 0;
+  constructor(private readonly prefix: string) {}
+  async status() {
+    return { enabled: true, message: '' };
+  }
+  async applyToContainer(): Promise<void> {}
+  async reservePod(podId: string, { state }: PodSecurityReservation): Promise<PodSecurityState> {
+    this.given.set(podId, state);
+    return { token: state?.token ?? `${this.prefix}-${this.next++}` };
+  }
+}
+
+describe('security plugin state', () => {
+  it('keeps what reservePod returned in the pod record and hands it back at restore', async () => {
+    const before = new TokenSecurity('first');
+    plugins.security = [before];
+    const podId = await svc.runPodSandbox(podConfig(), '');
+    expect(before.given.get(podId)).toBeUndefined();
+    expect((await plugins.store.pods.get(podId))?.securityState).toEqual({ tokens: { token: 'first-0' } });
+
+    // A restart: a fresh plugin instance, the same store.
+    const after = new TokenSecurity('second');
+    plugins.security = [after];
+    svc = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
+    await svc.restore();
+    expect(after.given.get(podId)).toEqual({ token: 'first-0' });
+    expect((await plugins.store.pods.get(podId))?.securityState).toEqual({ tokens: { token: 'first-0' } });
+  });
+
+  it('records the state a plugin gives a pod restored from a record without any', async () => {
+    const podId = await svc.runPodSandbox(podConfig(), '');
+    expect((await plugins.store.pods.get(podId))?.securityState).toBeUndefined();
+    plugins.security = [new TokenSecurity('late')];
+    svc = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
+    await svc.restore();
+    expect((await plugins.store.pods.get(podId))?.securityState).toEqual({ tokens: { token: 'late-0' } });
   });
 });
 

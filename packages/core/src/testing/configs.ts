@@ -101,6 +101,7 @@ export function testPodRecord(overrides: Partial<PodRecord> = {}): PodRecord {
     files: { dir: `/run/criod/pods/${id}`, resolvConf: 'resolv.conf', hosts: 'hosts', hostname: 'hostname', shm: 'shm' },
     shmSizeBytes: 64 << 20,
     infraContainerId: 'e'.repeat(64),
+    securityState: { '@criod/sec-selinux': { level: 's0:c1,c2' } },
     ...overrides,
   };
 }
