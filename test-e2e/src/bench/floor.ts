@@ -5,7 +5,7 @@
  * start of a busybox bundle joining those namespaces; stop is runc kill + polling runc state,
  * remove is runc delete; the pod goes with CNI DEL and unpinning.
  */
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { TestNetwork } from '../network.js';
@@ -112,9 +112,9 @@ export async function makeFloor(dir: string, net: TestNetwork, cgroupParent: str
     async cleanup() {
       const left = await execa('runc', ['--root', state, 'list', '-q'], { reject: false });
       for (const id of left.stdout.split('\n').filter(Boolean)) await execa('runc', ['--root', state, 'delete', '--force', id], { reject: false });
-      const pinned = await execa('find', [pins, '-type', 'f'], { reject: false });
-      for (const pin of pinned.stdout.split('\n').filter(Boolean)) {
-        await cni('DEL', conf, pin.split('/').pop()!, pin).catch(() => undefined);
+      for (const name of existsSync(pins) ? readdirSync(pins) : []) {
+        const pin = join(pins, name);
+        await cni('DEL', conf, name, pin).catch(() => undefined);
         await execa('umount', [pin], { reject: false });
       }
     },
