@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the repo on this machine (as root): installs what the tests need, builds,
-# lints, checks the generated CRI code is current, then runs all vitest projects (unit + e2e).
+# lints, checks the generated CRI code is current and that every published package packs with
+# valid exports and types (publint) and that every package changed since the last release has a
+# changeset, then runs all vitest projects (unit + e2e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +10,8 @@ bash scripts/install-deps.sh --test
 pnpm install --frozen-lockfile
 pnpm exec turbo run build lint
 pnpm gen:check
+pnpm check:packages
+pnpm check:changesets
 
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT

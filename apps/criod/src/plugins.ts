@@ -121,7 +121,7 @@ export async function createPlugins(selected: SelectedPlugin[], config: Effectiv
       else created[kind] = instance;
     }
   } catch (err) {
-    await Promise.allSettled(all.map((p) => p.close?.()));
+    await Promise.allSettled(all.map(async (p) => p.close?.()));
     throw err;
   }
   return { ...(created as Omit<PluginSet, 'security'>), security };
@@ -129,5 +129,5 @@ export async function createPlugins(selected: SelectedPlugin[], config: Effectiv
 
 export async function closePlugins(set: PluginSet): Promise<void> {
   const all = [set.runtime, set.network, set.namespace, set.store, ...set.security];
-  await Promise.allSettled(all.map((p) => p.close?.()));
+  await Promise.allSettled(all.map(async (p) => p.close?.()));
 }
