@@ -44,7 +44,7 @@ export interface RuntimeContainerRequest {
   handler: string;
   /** The complete OCI runtime spec (config.json); `root.path` is the rootfs. */
   spec: Record<string, unknown>;
-  /** Absolute CRI log file conmon writes. */
+  /** Absolute path of the CRI log file the container's output goes to. */
   logPath: string;
   stdin: boolean;
   stdinOnce: boolean;

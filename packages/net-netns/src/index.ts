@@ -38,6 +38,12 @@ export const configSchema = z.strictObject({
     .positive()
     .default(10_000)
     .describe('Milliseconds (a positive integer) each command the plugin spawns (unshare, nsenter, mount, umount) may run.'),
+  syscall_helper: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Make, pin and release namespaces through criod's resident syscall helper (perl, no spawn per pod); false, or a host without perl, spawns util-linux unshare and umount instead.",
+    ),
 });
 
 export type NetnsConfig = z.infer<typeof configSchema>;
@@ -54,6 +60,7 @@ export const plugin = definePlugin({
       netnsDir: ctx.config.netns_dir,
       pinDir: ctx.config.pin_dir || nodePath.join(ctx.runroot, 'ns'),
       timeoutMs: ctx.config.timeout_ms,
+      useSyscallHelper: ctx.config.syscall_helper,
       logger: ctx.logger.child({ plugin: '@criod/net-netns' }),
     });
   },

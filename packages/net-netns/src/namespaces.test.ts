@@ -79,7 +79,7 @@ interface Setup {
   name(podId: string): string;
 }
 
-async function setup(config: Record<string, unknown> = {}, dir = tempDir(), root = join(dir, 'root')): Promise<Setup> {
+async function makeSetup(config: Record<string, unknown> = {}, dir = tempDir(), root = join(dir, 'root')): Promise<Setup> {
   const netnsDir = join(dir, 'netns');
   const pinDir = join(dir, 'pins');
   const ns = await plugin.create({
@@ -104,7 +104,7 @@ const pathOf = (pinned: PinnedNamespace[], kind: NamespaceKind) => pinned.find((
 
 describe('config', () => {
   it('parses {} to the defaults and is strict', () => {
-    expect(configSchema.parse({})).toEqual({ netns_dir: '/var/run/netns', pin_dir: '', timeout_ms: 10_000 });
+    expect(configSchema.parse({})).toEqual({ netns_dir: '/var/run/netns', pin_dir: '', timeout_ms: 10_000, syscall_helper: true });
     expect(() => configSchema.parse({ nope: 1 })).toThrow();
     expect(() => configSchema.parse({ netns_dir: 'relative' })).toThrow();
     expect(named).toBe(plugin);
@@ -121,7 +121,7 @@ describe('config', () => {
         throw new Error('unused');
       },
     });
-    expect(await ns.info?.()).toMatchObject({ method: process.env.CRIOD_SYSCALL_HELPER === 'off' ? 'unshare' : 'syscall-helper', netnsDir: '/var/run/netns', pinDir: '/run/criod/ns' });
+    expect(await ns.info?.()).toMatchObject({ method: 'syscall-helper', netnsDir: '/var/run/netns', pinDir: '/run/criod/ns' });
   });
 
   it('names pins after the instance and the pod id', () => {
@@ -141,7 +141,9 @@ describe('config', () => {
   });
 });
 
-describe.skipIf(!isRoot || !hasTools)('pinned namespaces (root)', () => {
+// Both ways of making namespaces: the resident syscall helper, and the util-linux spawns it replaces.
+describe.skipIf(!isRoot || !hasTools).each([true, false])('pinned namespaces (root, syscall_helper %s)', (syscallHelper) => {
+  const setup = (config: Record<string, unknown> = {}, dir?: string, root?: string) => makeSetup({ syscall_helper: syscallHelper, ...config }, dir, root);
   it('creates net+ipc+uts, set up inside, and releases them', async () => {
     const { netnsDir, pinDir, ns, name: nameOf } = await setup();
     const id = podId();

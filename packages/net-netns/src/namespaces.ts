@@ -81,6 +81,8 @@ export interface NetnsOptions {
   pinDir: string;
   /** Limit for each spawned command. */
   timeoutMs: number;
+  /** Use the resident syscall helper where it runs (else always spawn). */
+  useSyscallHelper?: boolean;
   logger: Logger;
 }
 
@@ -115,6 +117,7 @@ export class NetnsNamespaces implements NamespacePlugin {
   /** What this instance's pin names start with. */
   private readonly namePrefix: string;
   private readonly timeoutMs: number;
+  private readonly useSyscallHelper: boolean;
   private readonly logger: Logger;
   /** Mount-point dirs already made shared bind mounts, by dir. */
   private readonly prepared = new Map<string, Promise<void>>();
@@ -127,6 +130,7 @@ export class NetnsNamespaces implements NamespacePlugin {
     this.namePrefix = instancePrefix(options.instanceId);
     this.instanceId = options.instanceId;
     this.timeoutMs = options.timeoutMs;
+    this.useSyscallHelper = options.useSyscallHelper ?? true;
     this.logger = options.logger;
   }
 
@@ -264,7 +268,7 @@ export class NetnsNamespaces implements NamespacePlugin {
   }
 
   async info(): Promise<Record<string, unknown>> {
-    const helper = await syscallHelper();
+    const helper = await this.syscalls();
     return {
       method: helper ? 'syscall-helper' : 'unshare',
       methodDetail: helper
@@ -275,6 +279,11 @@ export class NetnsNamespaces implements NamespacePlugin {
       instanceId: this.instanceId,
       namePrefix: this.namePrefix,
     };
+  }
+
+  /** The resident syscall helper, unless configured off or unable to run here. */
+  private async syscalls() {
+    return this.useSyscallHelper ? syscallHelper() : undefined;
   }
 
   /** Refuse anything criod did not pin itself: outside its dirs, or not named criod-*. */
@@ -355,7 +364,7 @@ export class NetnsNamespaces implements NamespacePlugin {
   private async pin(podId: string, pins: PlannedPin[], hostname: string | undefined, sysctls: SysctlSetting[]): Promise<void> {
     const what = `creating namespaces for pod ${podId}`;
     const failed = (step: string, detail: string) => this.stepError(what, step, detail, pins, hostname, sysctls);
-    const helper = await syscallHelper();
+    const helper = await this.syscalls();
     if (helper) {
       try {
         await helper.pinNamespaces({
@@ -461,7 +470,7 @@ export class NetnsNamespaces implements NamespacePlugin {
    * each then re-checks its own paths.
    */
   private async umountLazy(paths: readonly string[]): Promise<void> {
-    const helper = await syscallHelper();
+    const helper = await this.syscalls();
     if (helper) {
       await Promise.all(paths.map((p) => helper.unmount(p, MNT_DETACH)));
       return;
