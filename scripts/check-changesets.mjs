@@ -18,9 +18,7 @@ if (git('rev-parse', '--is-shallow-repository') === 'true') {
   process.exit(1);
 }
 const lastRelease = git('log', '-1', '--format=%H', '--', 'packages/*/CHANGELOG.md', 'apps/*/CHANGELOG.md');
-const firstChangeset = git('log', '--diff-filter=A', '--format=%H', '--', '.changeset/*.md', ':!.changeset/README.md')
-  .split('\n')
-  .at(-1);
+const firstChangeset = git('log', '--diff-filter=A', '--format=%H', '--', '.changeset/*.md', ':!.changeset/README.md').split('\n').at(-1);
 const root = git('rev-list', '--max-parents=0', 'HEAD').split('\n').at(-1);
 const base = git('rev-parse', process.argv[2] ?? (lastRelease || (firstChangeset ? `${firstChangeset}^` : root)));
 

@@ -10,6 +10,7 @@ bash scripts/install-deps.sh --test
 pnpm install --frozen-lockfile
 pnpm exec turbo run build lint
 pnpm gen:check
+pnpm format:check
 pnpm check:packages
 pnpm check:changesets
 

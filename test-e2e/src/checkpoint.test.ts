@@ -17,7 +17,10 @@ const criuPath = await findExecutable('criu');
 const criu = (() => {
   if (!criuPath) return { installed: false, passes: false, firstError: '' };
   const check = spawnSync(criuPath, ['check'], { encoding: 'utf8' });
-  const lines = `${check.stdout}${check.stderr}`.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = `${check.stdout}${check.stderr}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return { installed: true, passes: check.status === 0, firstError: lines.find((l) => l.startsWith('Error')) ?? lines[0] ?? '' };
 })();
 
@@ -56,12 +59,20 @@ describe('CheckpointContainer', () => {
   it('refuses bad input with the right codes', async () => {
     const id = await fx.run(['sleep', '3600']);
     const location = join(criod.dir, 'ckpt.tar');
-    await expect(criod.client.runtime.checkpointContainer({ containerId: '', location, timeout: 0n })).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
-    await expect(criod.client.runtime.checkpointContainer({ containerId: id, location: 'ckpt.tar', timeout: 0n })).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
-    await expect(criod.client.runtime.checkpointContainer({ containerId: id, location: join(criod.dir, 'missing', 'ckpt.tar'), timeout: 0n })).rejects.toMatchObject({
+    await expect(criod.client.runtime.checkpointContainer({ containerId: '', location, timeout: 0n })).rejects.toMatchObject({
       code: GrpcStatus.INVALID_ARGUMENT,
     });
-    await expect(criod.client.runtime.checkpointContainer({ containerId: 'f'.repeat(64), location, timeout: 0n })).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
+    await expect(criod.client.runtime.checkpointContainer({ containerId: id, location: 'ckpt.tar', timeout: 0n })).rejects.toMatchObject({
+      code: GrpcStatus.INVALID_ARGUMENT,
+    });
+    await expect(
+      criod.client.runtime.checkpointContainer({ containerId: id, location: join(criod.dir, 'missing', 'ckpt.tar'), timeout: 0n }),
+    ).rejects.toMatchObject({
+      code: GrpcStatus.INVALID_ARGUMENT,
+    });
+    await expect(criod.client.runtime.checkpointContainer({ containerId: 'f'.repeat(64), location, timeout: 0n })).rejects.toMatchObject({
+      code: GrpcStatus.NOT_FOUND,
+    });
   });
 
   it.skipIf(criu.passes)("answers FAILED_PRECONDITION with CRIU's own reason where `criu check` fails, for checkpoint and restore", async () => {
@@ -77,12 +88,27 @@ describe('CheckpointContainer', () => {
     // A well-formed archive: restoring it needs CRIU too.
     const staged = join(criod.dir, 'staged');
     mkdirSync(join(staged, 'checkpoint'), { recursive: true });
-    const config = { id, name: 'app', rootfsImage: images.busybox, rootfsImageRef: images.busybox, rootfsImageName: images.busybox, runtime: 'runc', createdTime: new Date().toISOString(), checkpointedTime: new Date().toISOString() };
-    writeFileSync(join(staged, 'config.dump'), JSON.stringify({ ...config, criod: { podId: podSandboxId, imageId: '', containerConfig: testContainerConfig('app', { image: images.busybox }) } }));
+    const config = {
+      id,
+      name: 'app',
+      rootfsImage: images.busybox,
+      rootfsImageRef: images.busybox,
+      rootfsImageName: images.busybox,
+      runtime: 'runc',
+      createdTime: new Date().toISOString(),
+      checkpointedTime: new Date().toISOString(),
+    };
+    writeFileSync(
+      join(staged, 'config.dump'),
+      JSON.stringify({ ...config, criod: { podId: podSandboxId, imageId: '', containerConfig: testContainerConfig('app', { image: images.busybox }) } }),
+    );
     writeFileSync(join(staged, 'spec.dump'), JSON.stringify({ ociVersion: '1.0.2', annotations: {} }));
     const archive = join(criod.dir, 'staged.tar');
     await execa('tar', ['-cf', archive, '-C', staged, 'checkpoint', 'config.dump', 'spec.dump']);
-    await expect(create(containerConfig(archive, []))).rejects.toMatchObject({ code: GrpcStatus.FAILED_PRECONDITION, details: expect.stringContaining(criuReason) });
+    await expect(create(containerConfig(archive, []))).rejects.toMatchObject({
+      code: GrpcStatus.FAILED_PRECONDITION,
+      details: expect.stringContaining(criuReason),
+    });
     const containers = await criod.client.runtime.listContainers({ filter: undefined });
     expect(containers.containers.map((c) => c.id)).toEqual([id]);
   });
@@ -98,7 +124,8 @@ describe('CheckpointContainer', () => {
   it.runIf(criu.passes)('checkpoints a running container and restores it, process and rootfs changes, into a new container', async () => {
     const id = await fx.run(['sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i >/tmp/count; sleep 0.2; done']);
     await criod.client.runtime.execSync({ containerId: id, cmd: ['sh', '-c', 'echo kept >/marker && rm /etc/group'], timeout: 10n });
-    const read = async (containerId: string, cmd: string[]) => (await criod.client.runtime.execSync({ containerId, cmd, timeout: 10n })).stdout.toString().trim();
+    const read = async (containerId: string, cmd: string[]) =>
+      (await criod.client.runtime.execSync({ containerId, cmd, timeout: 10n })).stdout.toString().trim();
     await waitFor('the counter', async () => Number(await read(id, ['cat', '/tmp/count'])) > 2);
     const location = join(criod.dir, 'ckpt.tar');
     await criod.client.runtime.checkpointContainer({ containerId: id, location, timeout: 120n });

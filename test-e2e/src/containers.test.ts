@@ -70,7 +70,9 @@ describe('containers under runc and conmon', () => {
     expect(ok.stderr.toString()).toBe('err\n');
     expect(ok.exitCode).toBe(5);
     const t0 = Date.now();
-    await expect(criod.client.runtime.execSync({ containerId: id, cmd: ['sleep', '60'], timeout: 1n })).rejects.toMatchObject({ code: GrpcStatus.DEADLINE_EXCEEDED });
+    await expect(criod.client.runtime.execSync({ containerId: id, cmd: ['sleep', '60'], timeout: 1n })).rejects.toMatchObject({
+      code: GrpcStatus.DEADLINE_EXCEEDED,
+    });
     expect(Date.now() - t0).toBeLessThan(10_000);
     const ps = await criod.client.runtime.execSync({ containerId: id, cmd: ['ps', '-o', 'pid,comm'], timeout: 5n });
     expect(ps.stdout.toString()).not.toContain('sleep 60');
@@ -112,7 +114,9 @@ describe('containers under runc and conmon', () => {
 
   it('creates and starts 20 containers in parallel, and leaves nothing once they are removed', async () => {
     const ids = await Promise.all(Array.from({ length: 20 }, () => run(['sleep', '3600'])));
-    const list = await criod.client.runtime.listContainers({ filter: { id: '', podSandboxId, labelSelector: {}, state: { state: cri.ContainerState.CONTAINER_RUNNING } } });
+    const list = await criod.client.runtime.listContainers({
+      filter: { id: '', podSandboxId, labelSelector: {}, state: { state: cri.ContainerState.CONTAINER_RUNNING } },
+    });
     expect(list.containers.map((c) => c.id).sort()).toEqual([...ids].sort());
     const podStatus = await criod.client.runtime.podSandboxStatus({ podSandboxId, verbose: false });
     expect(podStatus.containersStatuses.map((c) => c.id).sort()).toEqual([...ids].sort());
@@ -128,12 +132,15 @@ describe('containers under runc and conmon', () => {
   });
 
   it('answers bad input with the right codes and leaves nothing behind', async () => {
-    const create = (config: cri.ContainerConfig, pod = podSandboxId) => criod.client.runtime.createContainer({ podSandboxId: pod, config, sandboxConfig: undefined });
+    const create = (config: cri.ContainerConfig, pod = podSandboxId) =>
+      criod.client.runtime.createContainer({ podSandboxId: pod, config, sandboxConfig: undefined });
     await expect(create(containerConfig(images.busybox, ['true']), 'f'.repeat(64))).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
     const named = containerConfig(images.busybox, ['true']);
     const first = await create(named);
     await expect(create(named)).rejects.toMatchObject({ code: GrpcStatus.ALREADY_EXISTS, details: expect.stringContaining(first.containerId) });
-    await expect(create(containerConfig(images.busybox, ['true'], { logPath: '../../escape.log' }))).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
+    await expect(create(containerConfig(images.busybox, ['true'], { logPath: '../../escape.log' }))).rejects.toMatchObject({
+      code: GrpcStatus.INVALID_ARGUMENT,
+    });
     await expect(
       create(containerConfig(images.busybox, ['true'], { mounts: [cri.Mount.fromPartial({ containerPath: '/data', hostPath: '/nonexistent/criod-e2e' })] })),
     ).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringContaining('/nonexistent/criod-e2e') });
@@ -190,7 +197,10 @@ describe('containers under runc and conmon', () => {
     const { containerId } = await criod.client.runtime.createContainer({ podSandboxId, config, sandboxConfig: undefined });
     await criod.client.runtime.startContainer({ containerId });
     const st = await waitForExit(criod.client, containerId);
-    const out = readFileSync(st.logPath, 'utf8').trim().split('\n').map((l) => l.split(' ').slice(3).join(' '));
+    const out = readFileSync(st.logPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ').slice(3).join(' '));
     expect(out).toEqual(['v2', 'old-gone', 'fresh.txt']);
   });
 
@@ -216,7 +226,10 @@ describe('containers under runc and conmon', () => {
   it('announces each exit once and leaves no record of removed containers while status, list and stats calls hammer them', async () => {
     const stream = criod.client.raw.runtime.getContainerEvents({});
     const stopped: string[] = [];
-    stream.on('data', (e: cri.ContainerEventResponse) => e.containerEventType === cri.ContainerEventType.CONTAINER_STOPPED_EVENT && stopped.push(e.containerId));
+    stream.on(
+      'data',
+      (e: cri.ContainerEventResponse) => e.containerEventType === cri.ContainerEventType.CONTAINER_STOPPED_EVENT && stopped.push(e.containerId),
+    );
     stream.on('error', () => undefined);
     const exiting = await run(['sh', '-c', 'sleep 1']);
     const removed = await run(['sleep', '3600']);

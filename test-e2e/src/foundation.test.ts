@@ -35,10 +35,18 @@ describe('criod over its socket', () => {
   it('answers every CRI v1 RPC, and UNIMPLEMENTED only for a method the CRI does not have', async () => {
     criod = await startCriod();
     // CheckpointContainer was the last one: it answers (here NOT_FOUND for an unknown container).
-    await expect(criod.client.runtime.checkpointContainer({ containerId: 'x', location: '/tmp/x', timeout: 0n })).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
+    await expect(criod.client.runtime.checkpointContainer({ containerId: 'x', location: '/tmp/x', timeout: 0n })).rejects.toMatchObject({
+      code: GrpcStatus.NOT_FOUND,
+    });
     const raw = criod.client.raw.runtime;
     const unknown = new Promise((resolve, reject) =>
-      raw.makeUnaryRequest('/runtime.v1.RuntimeService/NoSuchMethod', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (err, value) => (err ? reject(err) : resolve(value))),
+      raw.makeUnaryRequest(
+        '/runtime.v1.RuntimeService/NoSuchMethod',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+        (err, value) => (err ? reject(err) : resolve(value)),
+      ),
     );
     await expect(unknown).rejects.toMatchObject({ code: GrpcStatus.UNIMPLEMENTED });
   });
@@ -115,16 +123,32 @@ describe('criod over its socket', () => {
       ['RunPodSandbox without config', () => rt.runPodSandbox({ config: undefined, runtimeHandler: '' }), GrpcStatus.INVALID_ARGUMENT],
       ['PodSandboxStatus with an empty id', () => rt.podSandboxStatus({ podSandboxId: '', verbose: false }), GrpcStatus.INVALID_ARGUMENT],
       ['PodSandboxStatus of an unknown pod', () => rt.podSandboxStatus({ podSandboxId: unknown, verbose: true }), GrpcStatus.NOT_FOUND],
-      ['CreateContainer without config', () => rt.createContainer({ podSandboxId: unknown, config: undefined, sandboxConfig: undefined }), GrpcStatus.INVALID_ARGUMENT],
+      [
+        'CreateContainer without config',
+        () => rt.createContainer({ podSandboxId: unknown, config: undefined, sandboxConfig: undefined }),
+        GrpcStatus.INVALID_ARGUMENT,
+      ],
       ['ContainerStatus of an unknown container', () => rt.containerStatus({ containerId: unknown, verbose: false }), GrpcStatus.NOT_FOUND],
       ['StartContainer of an unknown container', () => rt.startContainer({ containerId: unknown }), GrpcStatus.NOT_FOUND],
       ['StopContainer of an unknown container', () => rt.stopContainer({ containerId: unknown, timeout: 1n }), GrpcStatus.NOT_FOUND],
       ['ExecSync in an unknown container', () => rt.execSync({ containerId: unknown, cmd: ['true'], timeout: 1n }), GrpcStatus.NOT_FOUND],
       ['ExecSync with no command', () => rt.execSync({ containerId: unknown, cmd: [], timeout: 1n }), GrpcStatus.INVALID_ARGUMENT],
-      ['UpdateContainerResources of an unknown container', () => rt.updateContainerResources({ containerId: unknown, linux: cri.LinuxContainerResources.fromPartial({}), windows: undefined, annotations: {} }), GrpcStatus.NOT_FOUND],
-      ['Exec with tty and stderr', () => rt.exec({ containerId: unknown, cmd: ['sh'], tty: true, stdin: true, stdout: true, stderr: true, auditRequestId: '' }), GrpcStatus.INVALID_ARGUMENT],
+      [
+        'UpdateContainerResources of an unknown container',
+        () => rt.updateContainerResources({ containerId: unknown, linux: cri.LinuxContainerResources.fromPartial({}), windows: undefined, annotations: {} }),
+        GrpcStatus.NOT_FOUND,
+      ],
+      [
+        'Exec with tty and stderr',
+        () => rt.exec({ containerId: unknown, cmd: ['sh'], tty: true, stdin: true, stdout: true, stderr: true, auditRequestId: '' }),
+        GrpcStatus.INVALID_ARGUMENT,
+      ],
       ['PortForward to an unknown pod', () => rt.portForward({ podSandboxId: unknown, port: [80] }), GrpcStatus.NOT_FOUND],
-      ['PullImage of a malformed reference', () => img.pullImage({ image: cri.ImageSpec.fromPartial({ image: 'UPPER::case//x' }), auth: undefined, sandboxConfig: undefined }), GrpcStatus.INVALID_ARGUMENT],
+      [
+        'PullImage of a malformed reference',
+        () => img.pullImage({ image: cri.ImageSpec.fromPartial({ image: 'UPPER::case//x' }), auth: undefined, sandboxConfig: undefined }),
+        GrpcStatus.INVALID_ARGUMENT,
+      ],
     ];
     for (const [what, call, code] of cases) {
       await expect(call(), what).rejects.toMatchObject({ code });

@@ -175,7 +175,10 @@ export function rawCall(session: ClientHttp2Session, request: RawRequest): Promi
       if (!req.closed) req.close(h2.NGHTTP2_CANCEL);
       resolve(outcome);
     };
-    const timer = setTimeout(() => finish(status ? { kind: 'status', ...status } : request.openStreamOk ? { kind: 'open-stream' } : { kind: 'timeout' }), request.timeoutMs);
+    const timer = setTimeout(
+      () => finish(status ? { kind: 'status', ...status } : request.openStreamOk ? { kind: 'open-stream' } : { kind: 'timeout' }),
+      request.timeoutMs,
+    );
     try {
       req = session.request(headers, { endStream: request.body.length === 0 });
     } catch (err) {

@@ -37,7 +37,9 @@ export async function buildGoClient(outDir: string): Promise<string> {
     existsSync(join(grpcGoDir, 'version.go')) ? undefined : `${grpcGoDir} (Debian package golang-google-grpc-dev)`,
   ].filter((m) => m !== undefined);
   if (missing.length > 0) {
-    throw new Error(`the Go interop suite needs Debian's Go toolchain and grpc-go; missing: ${missing.join(', ')}. Install them with: bash scripts/install-deps.sh --test`);
+    throw new Error(
+      `the Go interop suite needs Debian's Go toolchain and grpc-go; missing: ${missing.join(', ')}. Install them with: bash scripts/install-deps.sh --test`,
+    );
   }
   // A build cache that outlives the run (grpc-go takes ~20 s to compile cold), in a dir any CI can write.
   const cache = join(tmpdir(), 'criod-e2e-gocache');

@@ -115,7 +115,12 @@ export async function startCriod(options: CriodOptions = {}): Promise<CriodInsta
     stderr = '';
     // <dir>/bin comes first in criod's PATH: a test puts wrappers of the tools criod runs there (read at each start).
     const env = { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}` };
-    const p = execa('node', [...(options.nodeArgs ?? []), criodBin, '--config', configPath], { reject: false, stdio: ['ignore', 'pipe', 'pipe'], cleanup: true, env });
+    const p = execa('node', [...(options.nodeArgs ?? []), criodBin, '--config', configPath], {
+      reject: false,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cleanup: true,
+      env,
+    });
     proc = p;
     p.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();

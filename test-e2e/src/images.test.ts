@@ -34,7 +34,14 @@ describe('ImageService', () => {
     expect(pulled.imageRef).toBe(id());
 
     const st = await criod.client.image.imageStatus({ image: spec(ref()), verbose: true });
-    expect(st.image).toMatchObject({ id: id(), repoTags: [ref()], repoDigests: [`${registry.host}/e2e/busybox@${busybox.digest}`], uid: { value: 1000n }, username: '', pinned: false });
+    expect(st.image).toMatchObject({
+      id: id(),
+      repoTags: [ref()],
+      repoDigests: [`${registry.host}/e2e/busybox@${busybox.digest}`],
+      uid: { value: 1000n },
+      username: '',
+      pinned: false,
+    });
     expect(st.image?.size).toBe(BigInt(busybox.config.size + busybox.layers.reduce((s, l) => s + l.size, 0)));
     expect(JSON.parse(st.info.info ?? '{}')).toMatchObject({ id: id(), config: { cmd: ['sh'] } });
     // By id and by a unique id prefix too.
@@ -75,15 +82,21 @@ describe('ImageService', () => {
   });
 
   it('answers INVALID_ARGUMENT for a malformed reference', async () => {
-    await expect(criod.client.image.pullImage({ image: spec(`${registry.host}/E2E/Busybox:v1`), auth: undefined, sandboxConfig: undefined })).rejects.toMatchObject({
+    await expect(
+      criod.client.image.pullImage({ image: spec(`${registry.host}/E2E/Busybox:v1`), auth: undefined, sandboxConfig: undefined }),
+    ).rejects.toMatchObject({
       code: GrpcStatus.INVALID_ARGUMENT,
       details: expect.stringContaining('must be lowercase'),
     });
-    await expect(criod.client.image.pullImage({ image: spec(''), auth: undefined, sandboxConfig: undefined })).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
+    await expect(criod.client.image.pullImage({ image: spec(''), auth: undefined, sandboxConfig: undefined })).rejects.toMatchObject({
+      code: GrpcStatus.INVALID_ARGUMENT,
+    });
   });
 
   it('answers NOT_FOUND with the registry message for an unknown tag', async () => {
-    await expect(criod.client.image.pullImage({ image: spec(`${registry.host}/e2e/busybox:nope`), auth: undefined, sandboxConfig: undefined })).rejects.toMatchObject({
+    await expect(
+      criod.client.image.pullImage({ image: spec(`${registry.host}/e2e/busybox:nope`), auth: undefined, sandboxConfig: undefined }),
+    ).rejects.toMatchObject({
       code: GrpcStatus.NOT_FOUND,
       details: expect.stringContaining('MANIFEST_UNKNOWN: manifest unknown'),
     });

@@ -91,9 +91,19 @@ describe('Prometheus metrics', () => {
     expect((await scrape(port)).get('criod_restore_pods{result="restored"}')).toBe(0);
 
     await c.client.image.pullImage({ image: cri.ImageSpec.fromPartial({ image: images.busybox }), auth: undefined, sandboxConfig: undefined });
-    await expect(c.client.image.pullImage({ image: cri.ImageSpec.fromPartial({ image: `${images.registry.host}/e2e/absent:1` }), auth: undefined, sandboxConfig: undefined })).rejects.toBeDefined();
+    await expect(
+      c.client.image.pullImage({
+        image: cri.ImageSpec.fromPartial({ image: `${images.registry.host}/e2e/absent:1` }),
+        auth: undefined,
+        sandboxConfig: undefined,
+      }),
+    ).rejects.toBeDefined();
     const { podSandboxId } = await c.client.runtime.runPodSandbox({ config: testPod(c), runtimeHandler: '' });
-    const { containerId } = await c.client.runtime.createContainer({ podSandboxId, config: containerConfig(images.busybox, ['sleep', '3600']), sandboxConfig: undefined });
+    const { containerId } = await c.client.runtime.createContainer({
+      podSandboxId,
+      config: containerConfig(images.busybox, ['sleep', '3600']),
+      sandboxConfig: undefined,
+    });
     await c.client.runtime.startContainer({ containerId });
     await expect(c.client.runtime.podSandboxStatus({ podSandboxId: 'absent', verbose: false })).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
 
@@ -151,7 +161,11 @@ describe('Stream* list calls against a real criod', () => {
     await waitFor('NetworkReady', () => networkReady(c));
     await c.client.image.pullImage({ image: cri.ImageSpec.fromPartial({ image: images.busybox }), auth: undefined, sandboxConfig: undefined });
     const { podSandboxId } = await c.client.runtime.runPodSandbox({ config: testPod(c), runtimeHandler: '' });
-    const { containerId } = await c.client.runtime.createContainer({ podSandboxId, config: containerConfig(images.busybox, ['sleep', '3600']), sandboxConfig: undefined });
+    const { containerId } = await c.client.runtime.createContainer({
+      podSandboxId,
+      config: containerConfig(images.busybox, ['sleep', '3600']),
+      sandboxConfig: undefined,
+    });
     await c.client.runtime.startContainer({ containerId });
     const collect = <T>(stream: NodeJS.ReadableStream): Promise<T[]> =>
       new Promise((resolve, reject) => {

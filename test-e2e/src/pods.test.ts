@@ -230,5 +230,4 @@ describe('pod sandboxes on a real CNI bridge', () => {
     const back = await c.client.runtime.listPodSandbox({ filter: { id: '', labelSelector: { tier: 'back' }, state: undefined } });
     expect(back.items.map((p) => p.id)).toEqual([b.podSandboxId]);
   });
-
 });

@@ -58,12 +58,17 @@ const servedStreams = new Set(['GetContainerEvents']);
  * handler, so no mutation of it can start a pod.
  */
 const withId: Record<string, (id: string) => Buffer> = {
-  runPodSandbox: (id) => encode(cri.RunPodSandboxRequest, { config: { metadata: { namespace: 'fuzz', uid: id }, hostname: 'fuzz', logDirectory: '/nonexistent/fuzz', linux: {} }, runtimeHandler: `fuzz-${id}` }),
+  runPodSandbox: (id) =>
+    encode(cri.RunPodSandboxRequest, {
+      config: { metadata: { namespace: 'fuzz', uid: id }, hostname: 'fuzz', logDirectory: '/nonexistent/fuzz', linux: {} },
+      runtimeHandler: `fuzz-${id}`,
+    }),
   stopPodSandbox: (id) => encode(cri.StopPodSandboxRequest, { podSandboxId: id }),
   removePodSandbox: (id) => encode(cri.RemovePodSandboxRequest, { podSandboxId: id }),
   podSandboxStatus: (id) => encode(cri.PodSandboxStatusRequest, { podSandboxId: id, verbose: true }),
   podSandboxStats: (id) => encode(cri.PodSandboxStatsRequest, { podSandboxId: id }),
-  updatePodSandboxResources: (id) => encode(cri.UpdatePodSandboxResourcesRequest, { podSandboxId: id, resources: { cpuShares: 2, memoryLimitInBytes: 64 * MiB } }),
+  updatePodSandboxResources: (id) =>
+    encode(cri.UpdatePodSandboxResourcesRequest, { podSandboxId: id, resources: { cpuShares: 2, memoryLimitInBytes: 64 * MiB } }),
   portForward: (id) => encode(cri.PortForwardRequest, { podSandboxId: id, port: [80, 8080] }),
   createContainer: (id) =>
     encode(cri.CreateContainerRequest, {
@@ -98,7 +103,10 @@ function withHugeMaps(map: Record<string, string>): [string, Buffer][] {
     ['runPodSandbox', encode(cri.RunPodSandboxRequest, { config: { ...pod, labels: map } })],
     ['runPodSandbox', encode(cri.RunPodSandboxRequest, { config: { ...pod, annotations: map } })],
     ['createContainer', encode(cri.CreateContainerRequest, { podSandboxId: 'fuzz', config: { metadata: { name: 'fuzz' }, labels: map } })],
-    ['createContainer', encode(cri.CreateContainerRequest, { podSandboxId: 'fuzz', config: { metadata: { name: 'fuzz' } }, sandboxConfig: { ...pod, annotations: map } })],
+    [
+      'createContainer',
+      encode(cri.CreateContainerRequest, { podSandboxId: 'fuzz', config: { metadata: { name: 'fuzz' } }, sandboxConfig: { ...pod, annotations: map } }),
+    ],
     ['listPodSandbox', encode(cri.ListPodSandboxRequest, { filter: { labelSelector: map } })],
     ['listContainers', encode(cri.ListContainersRequest, { filter: { labelSelector: map } })],
     ['listContainerStats', encode(cri.ListContainerStatsRequest, { filter: { labelSelector: map } })],
@@ -114,7 +122,10 @@ function withHugeNames(huge: string): [string, Buffer][] {
     ['runPodSandbox', encode(cri.RunPodSandboxRequest, { config: { metadata: { name: huge, namespace: 'fuzz', uid: 'fuzz' }, linux: {} } })],
     ['runPodSandbox', encode(cri.RunPodSandboxRequest, { config: { metadata: { name: 'fuzz', namespace: huge, uid: 'fuzz' }, linux: {} } })],
     ['runPodSandbox', encode(cri.RunPodSandboxRequest, { config: { metadata: { name: 'fuzz', namespace: 'fuzz', uid: 'fuzz' }, hostname: huge, linux: {} } })],
-    ['runPodSandbox', encode(cri.RunPodSandboxRequest, { config: { metadata: { name: 'fuzz', namespace: 'fuzz', uid: 'fuzz' }, linux: {} }, runtimeHandler: huge })],
+    [
+      'runPodSandbox',
+      encode(cri.RunPodSandboxRequest, { config: { metadata: { name: 'fuzz', namespace: 'fuzz', uid: 'fuzz' }, linux: {} }, runtimeHandler: huge }),
+    ],
     ['createContainer', encode(cri.CreateContainerRequest, { podSandboxId: 'fuzz', config: { metadata: { name: huge }, image: { image: 'fuzz' } } })],
     ['createContainer', encode(cri.CreateContainerRequest, { podSandboxId: 'fuzz', config: { metadata: { name: 'fuzz' }, image: { image: huge } } })],
     ['pullImage', encode(cri.PullImageRequest, { image: { image: huge } })],
@@ -183,13 +194,22 @@ function* smallCases(rng: Rng): Generator<Case> {
     yield caseFor(rpc, 'frame-prefix-cut-short', grpcFrame(good).subarray(0, 1 + rng.int(4)));
     yield caseFor(rpc, 'frame-no-message', Buffer.alloc(0));
     yield caseFor(rpc, 'frame-two-messages', Buffer.concat([grpcFrame(good), grpcFrame(good)]));
-    yield caseFor(rpc, 'frame-unsupported-encoding', grpcFrame(good, { compressed: 1 }), { headers: { 'grpc-encoding': rng.pick(['snappy', 'br', 'zstd']) }, expect: [GrpcStatus.UNIMPLEMENTED] });
+    yield caseFor(rpc, 'frame-unsupported-encoding', grpcFrame(good, { compressed: 1 }), {
+      headers: { 'grpc-encoding': rng.pick(['snappy', 'br', 'zstd']) },
+      expect: [GrpcStatus.UNIMPLEMENTED],
+    });
     // gRPC's status code table: "could not decompress, but compression algorithm supported" is
     // INTERNAL (grpc-go answers the same, as it does a malformed grpc-timeout); grpc-js answers
     // both before any criod code runs. Kept here so that they stay answered, not crashes.
     const transport = 'transport-level corruption: INTERNAL per gRPC (doc/statuscodes.md), as grpc-go';
-    yield caseFor(rpc, 'frame-gzip-not-gzip', grpcFrame(good, { compressed: 1 }), { headers: { 'grpc-encoding': rng.pick(['gzip', 'deflate']) }, internalOk: transport });
-    yield caseFor(rpc, 'header-bad-grpc-timeout', grpcFrame(good), { headers: { 'grpc-timeout': rng.pick(['soon', '-1S', '123456789012H', '5x', '']) }, internalOk: transport });
+    yield caseFor(rpc, 'frame-gzip-not-gzip', grpcFrame(good, { compressed: 1 }), {
+      headers: { 'grpc-encoding': rng.pick(['gzip', 'deflate']) },
+      internalOk: transport,
+    });
+    yield caseFor(rpc, 'header-bad-grpc-timeout', grpcFrame(good), {
+      headers: { 'grpc-timeout': rng.pick(['soon', '-1S', '123456789012H', '5x', '']) },
+      internalOk: transport,
+    });
     // Unknown ids: full-length and short ones (nothing exists, so a prefix matches nothing either).
     if (withId[rpc.key] && rpc.key !== 'runPodSandbox') {
       for (const id of [rng.hex(64), rng.hex(64), rng.hex(1 + rng.int(12)), `fuzz-${rng.hex(8)}`]) yield messageCase(rpc, 'unknown-id', withId[rpc.key]!(id));
@@ -215,9 +235,12 @@ function* smallCases(rng: Rng): Generator<Case> {
     '/runtime.v1.RuntimeService',
     '/%2Fruntime.v1.RuntimeService%2FVersion',
   ];
-  for (const path of unknownPaths) yield { category: 'unknown-method', path, body: grpcFrame(randomProto(rng)), timeoutMs: CALL_TIMEOUT_MS, expect: [GrpcStatus.UNIMPLEMENTED] };
+  for (const path of unknownPaths)
+    yield { category: 'unknown-method', path, body: grpcFrame(randomProto(rng)), timeoutMs: CALL_TIMEOUT_MS, expect: [GrpcStatus.UNIMPLEMENTED] };
   for (let i = 0; i < 100; i++) {
-    const path = rng.chance(0.5) ? `/runtime.v1.${rng.pick(['RuntimeService', 'ImageService'])}/${rng.hex(1 + rng.int(20))}` : `/${rng.hex(1 + rng.int(10))}.${rng.hex(4)}/${rng.hex(1 + rng.int(10))}`;
+    const path = rng.chance(0.5)
+      ? `/runtime.v1.${rng.pick(['RuntimeService', 'ImageService'])}/${rng.hex(1 + rng.int(20))}`
+      : `/${rng.hex(1 + rng.int(10))}.${rng.hex(4)}/${rng.hex(1 + rng.int(10))}`;
     yield { category: 'unknown-method', path, body: grpcFrame(randomProto(rng)), timeoutMs: CALL_TIMEOUT_MS, expect: [GrpcStatus.UNIMPLEMENTED] };
   }
 
@@ -245,7 +268,8 @@ function* bigCases(rng: Rng, hugeMaps: [string, Buffer][], hugeNames: [string, B
   const refused = [GrpcStatus.INVALID_ARGUMENT, GrpcStatus.UNIMPLEMENTED];
   for (const rpc of rpcs) {
     // 1 MiB in each of the first fields, whatever their type.
-    for (const field of [1, 2]) yield messageCase(rpc, 'mib-blob-field', Buffer.concat([Buffer.from([(field << 3) | 2, 0x80, 0x80, 0x40]), Buffer.alloc(MiB, 0x61)]));
+    for (const field of [1, 2])
+      yield messageCase(rpc, 'mib-blob-field', Buffer.concat([Buffer.from([(field << 3) | 2, 0x80, 0x80, 0x40]), Buffer.alloc(MiB, 0x61)]));
     // A 1 MiB id, straight to the socket past safeMessage: the size limit refuses it before any handler.
     if (withId[rpc.key]) yield caseFor(rpc, 'mib-id', grpcFrame(withId[rpc.key]!('i'.repeat(MiB))), { expect: refused });
   }
@@ -254,9 +278,15 @@ function* bigCases(rng: Rng, hugeMaps: [string, Buffer][], hugeNames: [string, B
 
   // Over the 16 MiB limit: the message, and a length prefix that only claims it.
   for (const key of ['version', 'runPodSandbox', 'listImages']) {
-    yield caseFor(byKey.get(key)!, 'over-16MiB', grpcFrame(Buffer.alloc(16 * MiB + 1 + rng.int(1000), 0x61)), { expect: [GrpcStatus.RESOURCE_EXHAUSTED], mayReset: true });
+    yield caseFor(byKey.get(key)!, 'over-16MiB', grpcFrame(Buffer.alloc(16 * MiB + 1 + rng.int(1000), 0x61)), {
+      expect: [GrpcStatus.RESOURCE_EXHAUSTED],
+      mayReset: true,
+    });
   }
-  yield caseFor(byKey.get('status')!, 'over-16MiB', grpcFrame(randomProto(rng), { length: 0xffffffff }), { expect: [GrpcStatus.RESOURCE_EXHAUSTED], mayReset: true });
+  yield caseFor(byKey.get('status')!, 'over-16MiB', grpcFrame(randomProto(rng), { length: 0xffffffff }), {
+    expect: [GrpcStatus.RESOURCE_EXHAUSTED],
+    mayReset: true,
+  });
 }
 
 /** Connections that connect and then say nothing, or only the preface, and never finish. */
@@ -365,9 +395,12 @@ describe('criod under malformed requests', () => {
           categories.set(c.category, perCategory);
           const describeCase = () => `#${index} ${c.category} ${c.path} (${c.body.length} bytes${c.body.length <= 64 ? `: ${c.body.toString('hex')}` : ''})`;
           if (outcome.kind === 'timeout') failures.push(`${describeCase()}: no status within ${c.timeoutMs} ms`);
-          else if (outcome.kind === 'status' && outcome.code === GrpcStatus.INTERNAL && !c.internalOk) failures.push(`${describeCase()}: INTERNAL: ${outcome.message}`);
-          else if (outcome.kind === 'status' && c.expect && !c.expect.includes(outcome.code)) failures.push(`${describeCase()}: ${name} (${outcome.message}), expected ${c.expect.map((x) => GrpcStatus[x]).join(' or ')}`);
-          else if ((outcome.kind === 'reset' || outcome.kind === 'error') && !c.mayReset) failures.push(`${describeCase()}: ${name}${outcome.kind === 'error' ? ` ${outcome.error}` : ''}`);
+          else if (outcome.kind === 'status' && outcome.code === GrpcStatus.INTERNAL && !c.internalOk)
+            failures.push(`${describeCase()}: INTERNAL: ${outcome.message}`);
+          else if (outcome.kind === 'status' && c.expect && !c.expect.includes(outcome.code))
+            failures.push(`${describeCase()}: ${name} (${outcome.message}), expected ${c.expect.map((x) => GrpcStatus[x]).join(' or ')}`);
+          else if ((outcome.kind === 'reset' || outcome.kind === 'error') && !c.mayReset)
+            failures.push(`${describeCase()}: ${name}${outcome.kind === 'error' ? ` ${outcome.error}` : ''}`);
         }
       };
       await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
@@ -401,7 +434,10 @@ describe('criod under malformed requests', () => {
     // Still up, nothing escaped.
     expect(alive(pid), 'criod is still running').toBe(true);
     expect((await d.client.runtime.version({ version: 'v1' })).runtimeName).toBe('criod');
-    const escaped = d.logs().split('\n').filter((l) => /uncaught|unhandled/i.test(l));
+    const escaped = d
+      .logs()
+      .split('\n')
+      .filter((l) => /uncaught|unhandled/i.test(l));
 
     // Descriptors and memory back where they were (GC and idle heap shrinking take a moment).
     let fdAfter = fdCount(pid);
@@ -416,12 +452,21 @@ describe('criod under malformed requests', () => {
       60_000,
     ).catch(() => undefined);
 
-    const byCode = [...counts].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}=${v}`).join(' ');
+    const byCode = [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     console.log(
       `robustness summary: seed=${seed} requests=${sent} (warm-up ${warmUp} in ${warmSeconds.toFixed(1)} s, then ${sent - warmUp} in ${seconds.toFixed(1)} s with ${STALLED_CONNECTIONS} stalled connections open); ${byCode}; ` +
         `fds ${fdBefore} -> ${fdAfter}; RSS cold ${(rssCold / 1024).toFixed(1)}, warm ${(rssBefore / 1024).toFixed(1)} -> after ${(rssAfter / 1024).toFixed(1)} MB; failures=${failures.length}`,
     );
-    console.log(`  slowest calls: ${slowest.sort((a, b) => b.ms - a.ms).slice(0, 5).map((x) => `${x.what} ${x.ms} ms`).join('; ')}`);
+    console.log(
+      `  slowest calls: ${slowest
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, 5)
+        .map((x) => `${x.what} ${x.ms} ms`)
+        .join('; ')}`,
+    );
     for (const [category, m] of [...categories].sort()) console.log(`  ${category.padEnd(34)} ${[...m].map(([k, v]) => `${k}=${v}`).join(' ')}`);
     if (failures.length > 0) console.log(`first failures (seed ${seed}):\n${failures.slice(0, 30).join('\n')}`);
 

@@ -70,12 +70,19 @@ describe('container security through criod', () => {
 
   it('applies a Localhost profile that denies one syscall', async () => {
     const path = join(profiles, `${uniqueName('deny-mkdir-')}.json`);
-    writeFileSync(path, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] }));
-    const r = await runScript('mkdir /tmp/x && echo made', { seccomp: cri.SecurityProfile.fromPartial({ profileType: cri.SecurityProfile_ProfileType.Localhost, localhostRef: path }) });
+    writeFileSync(
+      path,
+      JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] }),
+    );
+    const r = await runScript('mkdir /tmp/x && echo made', {
+      seccomp: cri.SecurityProfile.fromPartial({ profileType: cri.SecurityProfile_ProfileType.Localhost, localhostRef: path }),
+    });
     expect(r.exitCode).not.toBe(0);
     expect(r.output).not.toContain('made');
     await expect(
-      runScript('true', { seccomp: cri.SecurityProfile.fromPartial({ profileType: cri.SecurityProfile_ProfileType.Localhost, localhostRef: join(profiles, 'missing.json') }) }),
+      runScript('true', {
+        seccomp: cri.SecurityProfile.fromPartial({ profileType: cri.SecurityProfile_ProfileType.Localhost, localhostRef: join(profiles, 'missing.json') }),
+      }),
     ).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringContaining('missing.json') });
   });
 
@@ -96,7 +103,9 @@ describe('container security through criod', () => {
   });
 
   it('gives the process exactly the requested capabilities, and the bounding set when privileged', async () => {
-    const dropped = await runScript('grep CapEff /proc/self/status', { capabilities: cri.Capability.fromPartial({ dropCapabilities: ['ALL'], addCapabilities: ['NET_ADMIN'] }) });
+    const dropped = await runScript('grep CapEff /proc/self/status', {
+      capabilities: cri.Capability.fromPartial({ dropCapabilities: ['ALL'], addCapabilities: ['NET_ADMIN'] }),
+    });
     expect(dropped.output).toBe(`CapEff:\t${capabilityMask(['CAP_NET_ADMIN'])}`);
     const privileged = await runScript('grep CapEff /proc/self/status', { privileged: true });
     expect(privileged.output).toBe(`CapEff:\t${capabilityMask(await daemonBoundingSet())}`);
@@ -111,7 +120,8 @@ describe('container security through criod', () => {
   it('masks /proc/timer_list and makes /proc/sys read-only unless privileged', async () => {
     // /proc/timer_list rather than /proc/kcore, which not every kernel has. The domainname is the
     // pod's own UTS namespace's: with CAP_SYS_ADMIN only the read-only mount refuses the write.
-    const probe = 'head -c1 /proc/timer_list | grep -q . && echo timer-list-visible; (echo e2e > /proc/sys/kernel/domainname) 2>/dev/null && echo sys-writable; echo done';
+    const probe =
+      'head -c1 /proc/timer_list | grep -q . && echo timer-list-visible; (echo e2e > /proc/sys/kernel/domainname) 2>/dev/null && echo sys-writable; echo done';
     const plain = await runScript(probe, { capabilities: withSysAdmin });
     expect(plain.output).toBe('done');
     const privileged = await runScript(probe, { privileged: true });
@@ -124,14 +134,21 @@ describe('container security through criod', () => {
   });
 
   it('runs as the requested user and groups', async () => {
-    const r = await runScript('id', { runAsUser: cri.Int64Value.fromPartial({ value: 65534n }), runAsGroup: cri.Int64Value.fromPartial({ value: 65534n }), supplementalGroups: [1234n] });
+    const r = await runScript('id', {
+      runAsUser: cri.Int64Value.fromPartial({ value: 65534n }),
+      runAsGroup: cri.Int64Value.fromPartial({ value: 65534n }),
+      supplementalGroups: [1234n],
+    });
     expect(r.output).toMatch(/^uid=65534\(nobody\) gid=65534\(nogroup\) groups=/);
     expect(r.output.split('groups=')[1]?.split(',').sort()).toEqual(['1234', '65534(nogroup)']);
   });
 
   it('refuses run_as_group without a user, for containers (critest) and pods', async () => {
     const gid = cri.Int64Value.fromPartial({ value: 1002n });
-    await expect(runScript('true', { runAsGroup: gid })).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringContaining('run_as_group 1002') });
+    await expect(runScript('true', { runAsGroup: gid })).rejects.toMatchObject({
+      code: GrpcStatus.INVALID_ARGUMENT,
+      details: expect.stringContaining('run_as_group 1002'),
+    });
     const config = fx.podConfig();
     config.linux!.securityContext!.runAsGroup = gid;
     await expect(criod.client.runtime.runPodSandbox({ config, runtimeHandler: '' })).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });

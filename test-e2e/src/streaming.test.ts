@@ -32,11 +32,18 @@ afterEach(async () => {
   await fx?.cleanup();
 });
 
-
 describe('streaming through criod', () => {
   it('execs over SPDY with output and a non-zero exit code', async () => {
     const containerId = await run(['sleep', '3600']);
-    const { url } = await criod.client.runtime.exec({ containerId, cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], tty: false, stdin: false, stdout: true, stderr: true, auditRequestId: '' });
+    const { url } = await criod.client.runtime.exec({
+      containerId,
+      cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'],
+      tty: false,
+      stdin: false,
+      stdout: true,
+      stderr: true,
+      auditRequestId: '',
+    });
     const session = await SpdyRemoteCommandClient.connect(url, { stdout: true, stderr: true });
     const result = await session.result();
     expect(session.stdout.text).toBe('out\n');
@@ -53,11 +60,15 @@ describe('streaming through criod', () => {
     await session.stdout.waitFor('marker-42', 10_000);
     // The resize travels apart from stdin (conmon's control FIFO), so a shell may read a
     // command before the new size lands: ask until it shows.
-    await waitFor('the resize to reach the tty', async () => {
-      session.write('stty size\n');
-      await new Promise((r) => setTimeout(r, 200));
-      return session.stdout.text.includes('40 100');
-    }, 10_000);
+    await waitFor(
+      'the resize to reach the tty',
+      async () => {
+        session.write('stty size\n');
+        await new Promise((r) => setTimeout(r, 200));
+        return session.stdout.text.includes('40 100');
+      },
+      10_000,
+    );
     session.write('exit 0\n');
     expect((await session.result()).exitCode).toBe(0);
   });
@@ -122,11 +133,25 @@ describe('streaming through criod', () => {
     const containerId = await run(['sleep', '3600']);
     const seconds = String(600 + Math.floor(Math.random() * 1000));
     const marker = `sleep ${seconds}`;
-    const { url } = await criod.client.runtime.exec({ containerId, cmd: ['sleep', seconds], tty: false, stdin: false, stdout: true, stderr: true, auditRequestId: '' });
+    const { url } = await criod.client.runtime.exec({
+      containerId,
+      cmd: ['sleep', seconds],
+      tty: false,
+      stdin: false,
+      stdout: true,
+      stderr: true,
+      auditRequestId: '',
+    });
     const session = await SpdyRemoteCommandClient.connect(url, { stdout: true, stderr: true });
-    await waitFor('the exec to start', async () => (await criod.client.runtime.execSync({ containerId, cmd: ['ps', '-o', 'args'], timeout: 5n })).stdout.toString().includes(marker));
+    await waitFor('the exec to start', async () =>
+      (await criod.client.runtime.execSync({ containerId, cmd: ['ps', '-o', 'args'], timeout: 5n })).stdout.toString().includes(marker),
+    );
     session.destroy();
-    await waitFor('the exec to be killed', async () => !(await criod.client.runtime.execSync({ containerId, cmd: ['ps', '-o', 'args'], timeout: 5n })).stdout.toString().includes(marker), 10_000);
+    await waitFor(
+      'the exec to be killed',
+      async () => !(await criod.client.runtime.execSync({ containerId, cmd: ['ps', '-o', 'args'], timeout: 5n })).stdout.toString().includes(marker),
+      10_000,
+    );
   });
 
   it('refuses a used URL and exec into a container that does not run', async () => {
@@ -137,7 +162,9 @@ describe('streaming through criod', () => {
     const again = await fetch(url, { method: 'POST' });
     expect(again.status).toBe(404);
     await criod.client.runtime.stopContainer({ containerId, timeout: 0n });
-    await expect(criod.client.runtime.exec({ containerId, cmd: ['true'], tty: false, stdin: false, stdout: true, stderr: false, auditRequestId: '' })).rejects.toMatchObject({
+    await expect(
+      criod.client.runtime.exec({ containerId, cmd: ['true'], tty: false, stdin: false, stdout: true, stderr: false, auditRequestId: '' }),
+    ).rejects.toMatchObject({
       code: GrpcStatus.FAILED_PRECONDITION,
     });
   });

@@ -103,7 +103,9 @@ describe('criod command line', () => {
   });
 
   it('fails to start naming a missing runtime binary with an install hint', async () => {
-    const cfg = writeConfig(`listen = "unix://${dir}/criod.sock"\nroot = "${dir}/root"\nrunroot = "${dir}/run"\n[runtime.handlers.runc]\npath = "/nonexistent/runc"\n`);
+    const cfg = writeConfig(
+      `listen = "unix://${dir}/criod.sock"\nroot = "${dir}/root"\nrunroot = "${dir}/run"\n[runtime.handlers.runc]\npath = "/nonexistent/runc"\n`,
+    );
     const r = await criod('--config', cfg);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('runtime handler "runc": binary "/nonexistent/runc" not found');

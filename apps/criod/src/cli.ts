@@ -1,6 +1,14 @@
 import { parseArgs } from 'node:util';
 import { stringify as toToml } from 'smol-toml';
-import { buildEffectiveConfig, ConfigError, defaultConfigPath, parsePluginsSection, readConfigFile, type ConfigOverrides, type EffectiveConfig } from './config.js';
+import {
+  buildEffectiveConfig,
+  ConfigError,
+  defaultConfigPath,
+  parsePluginsSection,
+  readConfigFile,
+  type ConfigOverrides,
+  type EffectiveConfig,
+} from './config.js';
 import { startDaemon, StartupError } from './daemon.js';
 import { createLogger } from './logger.js';
 import { renderConfigReference } from './config-reference.js';
@@ -75,7 +83,12 @@ export async function loadConfig(parsed: Parsed): Promise<{ config: EffectiveCon
   const raw = await readConfigFile(parsed.configPath, parsed.configExplicit);
   const source = Object.keys(raw).length > 0 || parsed.configExplicit ? parsed.configPath : 'built-in defaults';
   const selected = await loadPluginDefinitions(parsePluginsSection(raw, source));
-  const config = buildEffectiveConfig(raw, parsed.overrides, selected.map((s) => s.definition), source);
+  const config = buildEffectiveConfig(
+    raw,
+    parsed.overrides,
+    selected.map((s) => s.definition),
+    source,
+  );
   return { config, selected };
 }
 

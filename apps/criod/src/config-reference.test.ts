@@ -25,12 +25,21 @@ const acme = networkPlugin(
     mode: z.enum(['fast', 'safe']).default('safe').describe('how | fast'),
     timeout_ms: z.number().int().positive().describe('before the default').default(500),
     bridges: z
-      .record(z.string().meta({ title: 'bridge' }), z.strictObject({ mtu: z.number().int().default(1500).describe('MTU of the bridge.'), cidr: z.string().describe('Subnet.') }))
+      .record(
+        z.string().meta({ title: 'bridge' }),
+        z.strictObject({ mtu: z.number().int().default(1500).describe('MTU of the bridge.'), cidr: z.string().describe('Subnet.') }),
+      )
       .default({})
       .describe('Bridges by name.'),
-    pools: z.array(z.strictObject({ first: z.string().describe('First address.') })).default([]).describe('Address pools.'),
+    pools: z
+      .array(z.strictObject({ first: z.string().describe('First address.') }))
+      .default([])
+      .describe('Address pools.'),
     note: z.string().optional().describe('A note.'),
-    nested: z.strictObject({ depth: z.number().default(2).describe('Depth.') }).prefault({}).describe('A nested table.'),
+    nested: z
+      .strictObject({ depth: z.number().default(2).describe('Depth.') })
+      .prefault({})
+      .describe('A nested table.'),
   }),
 );
 
@@ -56,7 +65,10 @@ describe('config reference', () => {
       const mod = (await import(name)) as Record<string, unknown>;
       if ([mod.default, mod.plugin].some(isPluginDefinition)) plugins.push(name);
     }
-    expect(plugins.filter((p) => !bundledPluginPackages.includes(p)), 'add it to bundledPluginPackages').toEqual([]);
+    expect(
+      plugins.filter((p) => !bundledPluginPackages.includes(p)),
+      'add it to bundledPluginPackages',
+    ).toEqual([]);
     const defaults = pluginsSchema.parse({});
     for (const p of [defaults.store, defaults.namespace, defaults.network, defaults.runtime, ...defaults.security]) expect(bundledPluginPackages).toContain(p);
   });
@@ -79,8 +91,14 @@ describe('config reference', () => {
   it('takes defaults from parsing an empty section, so a table default wins over its keys', () => {
     const plugin = networkPlugin(
       z.strictObject({
-        handlers: z.record(z.string(), z.strictObject({ path: z.string().default('runc').describe('Binary.') })).default({ runc: { path: '/usr/bin/runc' } }).describe('Handlers.'),
-        limits: z.strictObject({ max: z.number().default(1).describe('Max.') }).default({ max: 7 }).describe('Limits.'),
+        handlers: z
+          .record(z.string(), z.strictObject({ path: z.string().default('runc').describe('Binary.') }))
+          .default({ runc: { path: '/usr/bin/runc' } })
+          .describe('Handlers.'),
+        limits: z
+          .strictObject({ max: z.number().default(1).describe('Max.') })
+          .default({ max: 7 })
+          .describe('Limits.'),
       }),
     );
     expect(pluginKeyDocs(plugin).map((d) => [d.key, d.default])).toEqual([
@@ -104,9 +122,12 @@ describe('config reference', () => {
 
   it('splices the whole reference or one plugin table between the markers', () => {
     const plugins: DocumentedPlugin[] = [{ pkg: '@acme/net-test', definition: acme }];
-    const md = 'intro\n<!-- config-reference:start @acme/net-test -->\nold\n<!-- config-reference:end -->\nprose\n<!-- config-reference:start -->\n<!-- config-reference:end -->\n';
+    const md =
+      'intro\n<!-- config-reference:start @acme/net-test -->\nold\n<!-- config-reference:end -->\nprose\n<!-- config-reference:start -->\n<!-- config-reference:end -->\n';
     const out = spliceConfigReference(md, plugins);
-    expect(out).toMatch(/^intro\n<!-- config-reference:start @acme\/net-test -->\n\| key \| type \| default \| description \|\n[^#]*\| `network.nested.depth` [^\n]*\n<!-- config-reference:end -->\nprose\n<!-- config-reference:start -->\n### criod\n/);
+    expect(out).toMatch(
+      /^intro\n<!-- config-reference:start @acme\/net-test -->\n\| key \| type \| default \| description \|\n[^#]*\| `network.nested.depth` [^\n]*\n<!-- config-reference:end -->\nprose\n<!-- config-reference:start -->\n### criod\n/,
+    );
     expect(spliceConfigReference(out, plugins)).toBe(out);
     expect(() => spliceConfigReference('<!-- config-reference:start @acme/other -->\n<!-- config-reference:end -->', plugins)).toThrow(/names @acme\/other/);
   });

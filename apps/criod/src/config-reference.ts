@@ -75,7 +75,9 @@ function typeName(schema: Schema): string {
     case 'array':
       return `array of ${typeName(d.element!)}`;
     case 'enum':
-      return Object.values(d.entries!).map((v) => JSON.stringify(v)).join(' or ');
+      return Object.values(d.entries!)
+        .map((v) => JSON.stringify(v))
+        .join(' or ');
     case 'literal':
       return d.values!.map((v) => JSON.stringify(v)).join(' or ');
     case 'union':

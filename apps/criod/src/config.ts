@@ -18,7 +18,9 @@ const registrySchema = z.strictObject({
   location: z
     .string()
     .default('')
-    .describe('Pull from this location instead, the prefix replaced (e.g. "127.0.0.1:5000/hub"); there is no fallback to the original registry. Empty pulls from the registry itself.'),
+    .describe(
+      'Pull from this location instead, the prefix replaced (e.g. "127.0.0.1:5000/hub"); there is no fallback to the original registry. Empty pulls from the registry itself.',
+    ),
   insecure: z.boolean().default(false).describe('Allow plain http and unverified TLS for this registry and its `location`.'),
   mirrors: z
     .array(z.string().min(1))
@@ -49,8 +51,12 @@ export const daemonShape = {
     .default('unix:///run/criod/criod.sock')
     .describe('Address of the CRI socket, `unix:///absolute/path` (created with mode 0660). Overridden by --listen.'),
   root: absolutePath.default('/var/lib/criod').describe('Persistent state dir (records, images, CNI cache), absolute. Overridden by --root.'),
-  runroot: absolutePath.default('/run/criod').describe('Volatile state dir (sockets, pinned ipc/uts namespaces, runtime roots), absolute. Overridden by --runroot.'),
-  plugins: pluginsSchema.prefault({}).describe('Which plugin package serves each kind; each selected plugin owns the config section named in its heading below.'),
+  runroot: absolutePath
+    .default('/run/criod')
+    .describe('Volatile state dir (sockets, pinned ipc/uts namespaces, runtime roots), absolute. Overridden by --runroot.'),
+  plugins: pluginsSchema
+    .prefault({})
+    .describe('Which plugin package serves each kind; each selected plugin owns the config section named in its heading below.'),
   image: z
     .strictObject({
       pause_image: z.string().min(1).default('registry.k8s.io/pause:3.10').describe('Infra image, pulled and run only for pods that share one PID namespace.'),
@@ -64,7 +70,11 @@ export const daemonShape = {
   streaming: z
     .strictObject({
       address: z.string().min(1).default('127.0.0.1').describe('Listen address of the Exec/Attach/PortForward server; the URLs kubelet gets carry it.'),
-      port: port.default(0).describe('Its TCP port, 0–65535; 0 picks a free one. The server starts at the first Exec, Attach or PortForward: a port it cannot bind fails that call (Internal), not the start of criod.'),
+      port: port
+        .default(0)
+        .describe(
+          'Its TCP port, 0–65535; 0 picks a free one. The server starts at the first Exec, Attach or PortForward: a port it cannot bind fails that call (Internal), not the start of criod.',
+        ),
     })
     .prefault({})
     .describe('The streaming server of Exec, Attach and PortForward.'),
@@ -131,7 +141,12 @@ export function parsePluginsSection(raw: Record<string, unknown>, source: string
 }
 
 /** Validate the whole document against the daemon's keys and the plugins' sections. */
-export function buildEffectiveConfig(raw: Record<string, unknown>, overrides: ConfigOverrides, definitions: PluginDefinition[], source: string): EffectiveConfig {
+export function buildEffectiveConfig(
+  raw: Record<string, unknown>,
+  overrides: ConfigOverrides,
+  definitions: PluginDefinition[],
+  source: string,
+): EffectiveConfig {
   const shape: Record<string, z.ZodType> = { ...daemonShape };
   for (const def of definitions) {
     if (def.configSection in shape) {

@@ -69,7 +69,12 @@ export async function startDaemon(config: EffectiveConfig, selected: SelectedPlu
     await closePlugins(plugins);
     throw new StartupError(`cannot restore state from ${config.root}: ${(err as Error).message}`, { cause: err });
   }
-  const streaming = new LazyStreamingServer({ address: config.streaming.address, port: config.streaming.port, core, logger: logger.child({ component: 'streaming' }) });
+  const streaming = new LazyStreamingServer({
+    address: config.streaming.address,
+    port: config.streaming.port,
+    core,
+    logger: logger.child({ component: 'streaming' }),
+  });
   let metricsServer: MetricsServer | undefined;
   if (metricsModule && metrics) {
     try {

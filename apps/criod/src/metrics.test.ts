@@ -12,7 +12,15 @@ describe('criod metrics', () => {
     metrics.observeRpc('StopContainer', GrpcStatus.NOT_FOUND, 0.001);
     metrics.observeOperation({ type: 'cni', command: 'ADD', ok: false, seconds: 0.3 });
     metrics.observeOperation({ type: 'image_bytes', bytes: 1234 });
-    metrics.observeOperation({ type: 'restore', podsRestored: 4, podsCleaned: 1, podsQuarantined: 1, containersRestored: 6, containersCleaned: 2, containersQuarantined: 0 });
+    metrics.observeOperation({
+      type: 'restore',
+      podsRestored: 4,
+      podsCleaned: 1,
+      podsQuarantined: 1,
+      containersRestored: 6,
+      containersCleaned: 2,
+      containersQuarantined: 0,
+    });
     const server = await serveMetrics(metrics, '127.0.0.1', 0, silentLogger);
     try {
       const res = await fetch(server.url);

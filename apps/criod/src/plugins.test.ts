@@ -59,14 +59,20 @@ describe('plugin dependency order', () => {
   });
 
   it('names a required kind nobody provides', () => {
-    expect(() => inDependencyOrder([selected('runtime', ['network'])])).toThrow('plugin @test/runtime (plugins.runtime) requires a network plugin, but none is selected: set plugins.network');
-    expect(() => inDependencyOrder([selected('runtime', ['security']), selected('security', [])])).toThrow('requires a security plugin, which cannot be required');
+    expect(() => inDependencyOrder([selected('runtime', ['network'])])).toThrow(
+      'plugin @test/runtime (plugins.runtime) requires a network plugin, but none is selected: set plugins.network',
+    );
+    expect(() => inDependencyOrder([selected('runtime', ['security']), selected('security', [])])).toThrow(
+      'requires a security plugin, which cannot be required',
+    );
   });
 
   it('hands a plugin only the kinds it declared', async () => {
     const sneaky = selected('runtime', []);
     const create = sneaky.definition.create.bind(sneaky.definition);
     sneaky.definition = { ...sneaky.definition, create: (ctx) => (ctx.get('store'), create(ctx)) };
-    await expect(createPlugins([selected('store', []), sneaky], config, silentLogger)).rejects.toThrow('asked for a store plugin it did not declare in requires');
+    await expect(createPlugins([selected('store', []), sneaky], config, silentLogger)).rejects.toThrow(
+      'asked for a store plugin it did not declare in requires',
+    );
   });
 });

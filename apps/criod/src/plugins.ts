@@ -5,7 +5,16 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isPluginDefinition, type Logger, type OperationObserver, type PluginDefinition, type PluginInstances, type PluginKind, type PluginSet, type SecurityPlugin } from '@criod/core';
+import {
+  isPluginDefinition,
+  type Logger,
+  type OperationObserver,
+  type PluginDefinition,
+  type PluginInstances,
+  type PluginKind,
+  type PluginSet,
+  type SecurityPlugin,
+} from '@criod/core';
 import { ConfigError, type EffectiveConfig, type PluginsConfig } from './config.js';
 import type { DocumentedPlugin } from './config-reference.js';
 import { inDependencyOrder } from './plugin-order.js';

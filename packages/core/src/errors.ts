@@ -2,14 +2,7 @@
  * Typed errors of criod. Every failure that reaches a CRI caller is one of these, so the gRPC
  * layer can answer with the right status code instead of a generic INTERNAL.
  */
-export type ErrorCode =
-  | 'NotFound'
-  | 'AlreadyExists'
-  | 'InvalidArgument'
-  | 'FailedPrecondition'
-  | 'DeadlineExceeded'
-  | 'Unimplemented'
-  | 'Internal';
+export type ErrorCode = 'NotFound' | 'AlreadyExists' | 'InvalidArgument' | 'FailedPrecondition' | 'DeadlineExceeded' | 'Unimplemented' | 'Internal';
 
 export class CriodError extends Error {
   readonly code: ErrorCode;

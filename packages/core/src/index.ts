@@ -20,7 +20,16 @@ export type { ContainerFilter } from './containers/list-containers.js';
 export type { ContainerStatsFilter, ContainerStatsResult, PodNetworkStats, PodStatsResult } from './containers/stats.js';
 export type { ContainerStatusResult } from './containers/container-status.js';
 export { runningContainer } from './containers/exec-sync.js';
-export { resolveCapabilities, daemonBoundingSet, capabilitiesInMask, capabilityMask, capabilityNames, defaultCapabilities, type CapabilityRequest, type OciCapabilities } from './containers/spec/capabilities.js';
+export {
+  resolveCapabilities,
+  daemonBoundingSet,
+  capabilitiesInMask,
+  capabilityMask,
+  capabilityNames,
+  defaultCapabilities,
+  type CapabilityRequest,
+  type OciCapabilities,
+} from './containers/spec/capabilities.js';
 export type { StreamRequest } from './containers/streaming.js';
 export { writeFileAtomic, type AtomicWriteOptions } from './util/atomic.js';
 export { FileRefusedError, readRegularFile, resolveInRoot } from './util/confined-files.js';

@@ -54,9 +54,7 @@ const podConfig = z.object({
   hostname: z.string(),
   logDirectory: z.string(),
   dnsConfig: z.object({ servers: z.array(z.string()), searches: z.array(z.string()), options: z.array(z.string()) }).optional(),
-  portMappings: z.array(
-    z.object({ protocol: z.enum(['tcp', 'udp', 'sctp']), containerPort: z.number(), hostPort: z.number(), hostIp: z.string() }),
-  ),
+  portMappings: z.array(z.object({ protocol: z.enum(['tcp', 'udp', 'sctp']), containerPort: z.number(), hostPort: z.number(), hostIp: z.string() })),
   labels: stringMap,
   annotations: stringMap,
   linux: z.object({

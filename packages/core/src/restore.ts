@@ -62,7 +62,8 @@ export async function restore(ctx: CoreContext): Promise<void> {
     // Containers kept running under their monitors; some may have exited meanwhile.
     await refreshContainer(ctx, c).catch((err: unknown) => log.error({ err, containerId: c.id }, 'reconciling with the runtime failed'));
     // After a reboot the overlay mounts are gone; a plain restart finds them in place.
-    if (c.state !== 'exited') await store.images.mountRootfs(c.id).catch((err: unknown) => log.error({ err, containerId: c.id }, 'remounting the rootfs failed'));
+    if (c.state !== 'exited')
+      await store.images.mountRootfs(c.id).catch((err: unknown) => log.error({ err, containerId: c.id }, 'remounting the rootfs failed'));
   }
   const infras = new Set([...ctx.state.pods.values()].flatMap((p) => (p.infraContainerId ? [p.infraContainerId] : [])));
   for (const id of infras) await store.images.mountRootfs(id).catch((err: unknown) => log.error({ err, containerId: id }, 'remounting an infra rootfs failed'));
@@ -104,7 +105,12 @@ export async function restore(ctx: CoreContext): Promise<void> {
     containersQuarantined: quarantine.containers.size,
   });
   log.info(
-    { pods: ctx.state.pods.size, containers: ctx.state.containers.size, quarantinedPods: quarantine.pods.size, quarantinedContainers: quarantine.containers.size },
+    {
+      pods: ctx.state.pods.size,
+      containers: ctx.state.containers.size,
+      quarantinedPods: quarantine.pods.size,
+      quarantinedContainers: quarantine.containers.size,
+    },
     'state restored',
   );
 }
@@ -119,7 +125,10 @@ async function quarantinedIds(ctx: CoreContext): Promise<Quarantine> {
   const { store } = ctx.plugins;
   const [pods, containers] = await Promise.all([store.pods.quarantined(), store.containers.quarantined()]);
   for (const q of [...pods, ...containers]) {
-    ctx.logger.error({ phase: 'restore', ...q }, 'quarantined record: what it owns is left alone until an operator repairs it and moves it back, or deletes it');
+    ctx.logger.error(
+      { phase: 'restore', ...q },
+      'quarantined record: what it owns is left alone until an operator repairs it and moves it back, or deletes it',
+    );
   }
   return { pods: new Set(pods.map((q) => q.id)), containers: new Set(containers.map((q) => q.id)) };
 }

@@ -27,10 +27,7 @@ async function readiness(probe: () => Promise<Readiness>, failReason: string): P
 /** Status: RuntimeReady from the runtime plugin, NetworkReady from the network plugin. */
 export async function status(ctx: CoreContext, verbose: boolean): Promise<RuntimeStatus> {
   const { runtime, network } = ctx.plugins;
-  const [rt, net] = await Promise.all([
-    readiness(() => runtime.status(), 'RuntimeStatusFailed'),
-    readiness(() => network.status(), 'NetworkPluginNotReady'),
-  ]);
+  const [rt, net] = await Promise.all([readiness(() => runtime.status(), 'RuntimeStatusFailed'), readiness(() => network.status(), 'NetworkPluginNotReady')]);
   const conditions: RuntimeCondition[] = [
     { type: 'RuntimeReady', status: rt.ready, reason: rt.reason, message: rt.message },
     { type: 'NetworkReady', status: net.ready, reason: net.reason, message: net.message },

@@ -9,9 +9,7 @@ import { delimiter, isAbsolute, join } from 'node:path';
 export async function findExecutable(nameOrPath: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   const candidates = nameOrPath.includes('/')
     ? [nameOrPath]
-    : [...(env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin']
-        .filter((d) => isAbsolute(d))
-        .map((d) => join(d, nameOrPath));
+    : [...(env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'].filter((d) => isAbsolute(d)).map((d) => join(d, nameOrPath));
   for (const c of candidates) {
     try {
       await access(c, constants.X_OK);

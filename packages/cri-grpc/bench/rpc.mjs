@@ -57,7 +57,13 @@ const versionFrame = (() => {
 
 function rawVersion(session, authority) {
   return new Promise((resolve, reject) => {
-    const req = session.request({ ':method': 'POST', ':path': '/runtime.v1.RuntimeService/Version', ':authority': authority, 'content-type': 'application/grpc', te: 'trailers' });
+    const req = session.request({
+      ':method': 'POST',
+      ':path': '/runtime.v1.RuntimeService/Version',
+      ':authority': authority,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
     req.on('trailers', (t) => (t['grpc-status'] === '0' ? undefined : reject(new Error(`grpc-status ${t['grpc-status']}`))));
     req.on('end', resolve);
     req.on('error', reject);
@@ -69,9 +75,14 @@ function rawVersion(session, authority) {
 /** Microseconds of filter CPU per HEADERS frame of a grpc-go request. */
 function filterCpuPerRequest(n) {
   const fields = [
-    [':method', 'POST'], [':scheme', 'http'], [':path', '/runtime.v1.RuntimeService/ListContainers'],
-    [':authority', '/run/criod/criod.sock'], ['content-type', 'application/grpc'], ['user-agent', 'grpc-go/1.50.1'],
-    ['te', 'trailers'], ['grpc-timeout', '1999963u'],
+    [':method', 'POST'],
+    [':scheme', 'http'],
+    [':path', '/runtime.v1.RuntimeService/ListContainers'],
+    [':authority', '/run/criod/criod.sock'],
+    ['content-type', 'application/grpc'],
+    ['user-agent', 'grpc-go/1.50.1'],
+    ['te', 'trailers'],
+    ['grpc-timeout', '1999963u'],
   ].map(([name, value]) => ({ name, value, sensitive: false }));
   const block = encodeHeaderBlock(fields);
   const frame = Buffer.alloc(9 + block.length);

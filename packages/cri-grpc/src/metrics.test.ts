@@ -30,7 +30,13 @@ describe('pod network stats and CRI metrics', () => {
       ];
       const network = (await client.runtime.podSandboxStats({ podSandboxId: pod })).stats?.linux?.network;
       expect(network?.timestamp).toBeGreaterThan(0n);
-      expect(network?.defaultInterface).toEqual({ name: 'eth0', rxBytes: { value: 2048n }, rxErrors: { value: 1n }, txBytes: { value: 1024n }, txErrors: { value: 2n } });
+      expect(network?.defaultInterface).toEqual({
+        name: 'eth0',
+        rxBytes: { value: 2048n },
+        rxErrors: { value: 1n },
+        txBytes: { value: 1024n },
+        txErrors: { value: 2n },
+      });
       expect(network?.interfaces.map((i) => i.name)).toEqual(['net1', 'eth0']);
       const listed = (await client.runtime.listPodSandboxStats({ filter: { id: pod, labelSelector: {} } })).stats;
       expect(listed[0]?.linux?.network?.defaultInterface?.name).toBe('eth0');
@@ -94,7 +100,12 @@ describe('pod network stats and CRI metrics', () => {
       for (const m of [...(pm?.metrics ?? []), ...(cm?.metrics ?? [])]) expect(m.labelValues).toHaveLength(keys.get(m.name)?.length ?? -1);
 
       const streamed = await collect(client.raw.runtime.streamPodSandboxMetrics({}));
-      expect(streamed.flatMap((r) => r.podSandboxMetrics).find((p) => p.podSandboxId === pod)?.containerMetrics.map((c) => c.containerId)).toEqual([ctr]);
+      expect(
+        streamed
+          .flatMap((r) => r.podSandboxMetrics)
+          .find((p) => p.podSandboxId === pod)
+          ?.containerMetrics.map((c) => c.containerId),
+      ).toEqual([ctr]);
     } finally {
       await core.stopPodSandbox(pod);
       await core.removePodSandbox(pod);

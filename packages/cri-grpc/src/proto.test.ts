@@ -184,11 +184,26 @@ describe('CRI runtime.v1 wire encoding', () => {
     expect(hex(bytes)).toBe(
       hex(
         Uint8Array.from([
-          0x18, 0x02, // state = CONTAINER_EXITED (2)
-          0x20, ...NS_VARINT, // created_at
-          0x28, 0x96, ...NS_VARINT.slice(1), // started_at = NS + 1 (only the low byte changes)
-          0x30, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, // finished_at = 2^63-1
-          0x38, 0x89, 0x01, // exit_code = 137
+          0x18,
+          0x02, // state = CONTAINER_EXITED (2)
+          0x20,
+          ...NS_VARINT, // created_at
+          0x28,
+          0x96,
+          ...NS_VARINT.slice(1), // started_at = NS + 1 (only the low byte changes)
+          0x30,
+          0xff,
+          0xff,
+          0xff,
+          0xff,
+          0xff,
+          0xff,
+          0xff,
+          0xff,
+          0x7f, // finished_at = 2^63-1
+          0x38,
+          0x89,
+          0x01, // exit_code = 137
         ]),
       ),
     );

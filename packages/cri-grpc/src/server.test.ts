@@ -52,7 +52,9 @@ describe('CRI gRPC server', () => {
   });
 
   it('answers UNIMPLEMENTED naming an RPC it does not serve (Exec without a streaming server)', async () => {
-    await expect(client.runtime.exec({ containerId: 'x', cmd: ['sh'], tty: false, stdin: false, stdout: true, stderr: false, auditRequestId: '' })).rejects.toMatchObject({
+    await expect(
+      client.runtime.exec({ containerId: 'x', cmd: ['sh'], tty: false, stdin: false, stdout: true, stderr: false, auditRequestId: '' }),
+    ).rejects.toMatchObject({
       code: GrpcStatus.UNIMPLEMENTED,
       details: 'Exec is not implemented by criod yet',
     });
@@ -67,7 +69,9 @@ describe('CRI gRPC server', () => {
     expect(await client.runtime.checkpointContainer({ containerId, location, timeout: 30n })).toEqual({});
     expect(existsSync(location)).toBe(true);
     await expect(client.runtime.checkpointContainer({ containerId: '', location, timeout: 0n })).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
-    await expect(client.runtime.checkpointContainer({ containerId, location: 'relative.tar', timeout: 0n })).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
+    await expect(client.runtime.checkpointContainer({ containerId, location: 'relative.tar', timeout: 0n })).rejects.toMatchObject({
+      code: GrpcStatus.INVALID_ARGUMENT,
+    });
     await expect(client.runtime.checkpointContainer({ containerId: 'f00dfeed', location, timeout: 0n })).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
     plugins.runtime.checkpoint = { available: false, reason: 'criu check failed: Error (criu/vdso.c:381): vdso: Unexpected rt vDSO area bounds' };
     try {
@@ -137,7 +141,12 @@ function rawSession(): ClientHttp2Session {
 }
 
 /** One gRPC call with raw message bytes and a chosen :authority; resolves to the grpc-status and the body. */
-function rawCall(session: ClientHttp2Session, path: string, message: Uint8Array, authority?: string): Promise<{ grpcStatus: string | undefined; grpcMessage: string | undefined; body: Buffer }> {
+function rawCall(
+  session: ClientHttp2Session,
+  path: string,
+  message: Uint8Array,
+  authority?: string,
+): Promise<{ grpcStatus: string | undefined; grpcMessage: string | undefined; body: Buffer }> {
   const frame = Buffer.alloc(5 + message.length);
   frame.writeUInt32BE(message.length, 1);
   frame.set(message, 5);
@@ -195,17 +204,21 @@ describe('connections the server ends with a protocol error', () => {
   it('are closed, descriptor and all, once their clients hang up', async () => {
     const before = listener.connectionCount();
     const sockets = await Promise.all(
-      Array.from({ length: 20 }, () =>
-        new Promise<Socket>((resolve) => {
-          const socket = netConnect(join(dir, 'cri.sock'));
-          socket.on('error', () => undefined);
-          socket.resume();
-          // A valid preface, then DATA on stream 0: HTTP/2 answers that with GOAWAY PROTOCOL_ERROR.
-          socket.on('connect', () => {
-            socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0])]));
-            resolve(socket);
-          });
-        }),
+      Array.from(
+        { length: 20 },
+        () =>
+          new Promise<Socket>((resolve) => {
+            const socket = netConnect(join(dir, 'cri.sock'));
+            socket.on('error', () => undefined);
+            socket.resume();
+            // A valid preface, then DATA on stream 0: HTTP/2 answers that with GOAWAY PROTOCOL_ERROR.
+            socket.on('connect', () => {
+              socket.write(
+                Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0])]),
+              );
+              resolve(socket);
+            });
+          }),
       ),
     );
     await new Promise((r) => setTimeout(r, 200));
@@ -244,7 +257,11 @@ describe('requests that do not decode, and streaming RPCs criod does not serve',
       code: GrpcStatus.INVALID_ARGUMENT,
       details: 'ListPodSandbox: filter.labelSelector has 100000 entries; at most 1024',
     });
-    await expect(client.runtime.runPodSandbox(RunPodSandboxRequest.fromPartial({ config: { metadata: { name: 'n'.repeat(300), namespace: 'ns', uid: 'u', attempt: 0 } } }))).rejects.toMatchObject({
+    await expect(
+      client.runtime.runPodSandbox(
+        RunPodSandboxRequest.fromPartial({ config: { metadata: { name: 'n'.repeat(300), namespace: 'ns', uid: 'u', attempt: 0 } } }),
+      ),
+    ).rejects.toMatchObject({
       details: 'RunPodSandbox: config.metadata.name is 300 characters long; at most 253',
     });
   });

@@ -1,6 +1,15 @@
 import { Server, type MethodDefinition, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { CriService, Logger } from '@criod/core';
-import { Container, ContainerStats, Image, ImageServiceService, PodSandbox, PodSandboxMetrics, PodSandboxStats, RuntimeServiceService } from './gen/runtime/v1/api.js';
+import {
+  Container,
+  ContainerStats,
+  Image,
+  ImageServiceService,
+  PodSandbox,
+  PodSandboxMetrics,
+  PodSandboxStats,
+  RuntimeServiceService,
+} from './gen/runtime/v1/api.js';
 import {
   listStream,
   observeStream,
@@ -81,8 +90,12 @@ function streamImpls(core: CriService, logger: Logger): UntypedServiceImplementa
     streamPodSandboxes: listStream('StreamPodSandboxes', logger, podSandboxes(core), size(PodSandbox), (podSandboxes) => ({ podSandboxes })),
     streamContainers: listStream('StreamContainers', logger, containers(core), size(Container), (containers) => ({ containers })),
     streamContainerStats: listStream('StreamContainerStats', logger, containerStatsList(core), size(ContainerStats), (containerStats) => ({ containerStats })),
-    streamPodSandboxStats: listStream('StreamPodSandboxStats', logger, podSandboxStatsList(core), size(PodSandboxStats), (podSandboxStats) => ({ podSandboxStats })),
-    streamPodSandboxMetrics: listStream('StreamPodSandboxMetrics', logger, podSandboxMetricsList(core), size(PodSandboxMetrics), (podSandboxMetrics) => ({ podSandboxMetrics })),
+    streamPodSandboxStats: listStream('StreamPodSandboxStats', logger, podSandboxStatsList(core), size(PodSandboxStats), (podSandboxStats) => ({
+      podSandboxStats,
+    })),
+    streamPodSandboxMetrics: listStream('StreamPodSandboxMetrics', logger, podSandboxMetricsList(core), size(PodSandboxMetrics), (podSandboxMetrics) => ({
+      podSandboxMetrics,
+    })),
   };
 }
 

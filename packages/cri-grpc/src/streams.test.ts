@@ -55,12 +55,20 @@ describe('Stream* list calls', () => {
       }
       const containerFilter: ContainerFilter = { id: '', state: undefined, podSandboxId: a, labelSelector: {} };
       for (const filter of [undefined, containerFilter]) {
-        expect((await collect(rt.streamContainers({ filter }))).flatMap((m) => m.containers)).toEqual((await client.runtime.listContainers({ filter })).containers);
+        expect((await collect(rt.streamContainers({ filter }))).flatMap((m) => m.containers)).toEqual(
+          (await client.runtime.listContainers({ filter })).containers,
+        );
       }
       const statsOf = (list: { attributes?: { id: string } | undefined }[]) => list.map((s) => s.attributes?.id);
-      expect(statsOf((await collect(rt.streamContainerStats({ filter: undefined }))).flatMap((m) => m.containerStats))).toEqual(statsOf((await client.runtime.listContainerStats({ filter: undefined })).stats));
-      expect(statsOf((await collect(rt.streamPodSandboxStats({ filter: undefined }))).flatMap((m) => m.podSandboxStats))).toEqual(statsOf((await client.runtime.listPodSandboxStats({ filter: undefined })).stats));
-      expect((await collect(client.raw.image.streamImages({ filter: undefined }))).flatMap((m) => m.images)).toEqual((await client.image.listImages({ filter: undefined })).images);
+      expect(statsOf((await collect(rt.streamContainerStats({ filter: undefined }))).flatMap((m) => m.containerStats))).toEqual(
+        statsOf((await client.runtime.listContainerStats({ filter: undefined })).stats),
+      );
+      expect(statsOf((await collect(rt.streamPodSandboxStats({ filter: undefined }))).flatMap((m) => m.podSandboxStats))).toEqual(
+        statsOf((await client.runtime.listPodSandboxStats({ filter: undefined })).stats),
+      );
+      expect((await collect(client.raw.image.streamImages({ filter: undefined }))).flatMap((m) => m.images)).toEqual(
+        (await client.image.listImages({ filter: undefined })).images,
+      );
     } finally {
       for (const id of [a, b]) await core.removePodSandbox(id);
     }
@@ -94,7 +102,9 @@ describe('RPC observer', () => {
     observed.length = 0;
     await client.runtime.version({ version: '0.1.0' });
     await expect(client.runtime.podSandboxStatus({ podSandboxId: 'nope', verbose: false })).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
-    await expect(client.runtime.exec({ containerId: 'x', cmd: ['sh'], tty: false, stdin: false, stdout: true, stderr: false, auditRequestId: '' })).rejects.toMatchObject({ code: GrpcStatus.UNIMPLEMENTED });
+    await expect(
+      client.runtime.exec({ containerId: 'x', cmd: ['sh'], tty: false, stdin: false, stdout: true, stderr: false, auditRequestId: '' }),
+    ).rejects.toMatchObject({ code: GrpcStatus.UNIMPLEMENTED });
     await collect(client.raw.runtime.streamContainers({ filter: undefined }));
     expect(observed.map(({ rpc, code }) => ({ rpc, code }))).toEqual([
       { rpc: 'Version', code: GrpcStatus.OK },
@@ -112,6 +122,8 @@ describe('UpdateRuntimeConfig', () => {
     expect(JSON.parse((await client.runtime.status({ verbose: true })).info.runtimeConfig ?? '{}')).toEqual({ podCidr: '10.244.3.0/24' });
     await client.runtime.updateRuntimeConfig({ runtimeConfig: { networkConfig: { podCidr: '' } } });
     expect(core.ctx.state.podCidr).toBe('10.244.3.0/24');
-    await expect(client.runtime.updateRuntimeConfig({ runtimeConfig: { networkConfig: { podCidr: 'ten/24' } } })).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
+    await expect(client.runtime.updateRuntimeConfig({ runtimeConfig: { networkConfig: { podCidr: 'ten/24' } } })).rejects.toMatchObject({
+      code: GrpcStatus.INVALID_ARGUMENT,
+    });
   });
 });

@@ -51,7 +51,8 @@ function stats(samples) {
 }
 
 const ms = (v) => `${v.toFixed(2)} ms`;
-const row = (label, s) => console.log(`  ${label.padEnd(44)} median ${ms(s.median).padStart(10)}   p90 ${ms(s.p90).padStart(10)}   min ${ms(s.min).padStart(10)}`);
+const row = (label, s) =>
+  console.log(`  ${label.padEnd(44)} median ${ms(s.median).padStart(10)}   p90 ${ms(s.p90).padStart(10)}   min ${ms(s.min).padStart(10)}`);
 
 async function timed(n, fn) {
   for (let i = 0; i < 3; i++) await fn(); // warm-up
@@ -109,17 +110,23 @@ try {
   const execUrl = () => server.exec({ containerId: 'bench', cmd: ['true'], tty: false, stdin: false, stdout: true, stderr: true });
   console.log(`exec round trip of \`true\` (${runs} runs each)`);
   row('spawn `true` directly (floor)', await timed(runs, () => sh('true', [])));
-  row('exec over SPDY/3.1 (v4.channel.k8s.io)', await timed(runs, async () => {
-    const client = await SpdyRemoteCommandClient.connect(execUrl(), { stdout: true, stderr: true });
-    const result = await client.result();
-    if (result.exitCode !== 0) throw new Error(`exec failed: ${result.message}`);
-    client.destroy();
-  }));
-  row('exec over WebSocket (v5.channel.k8s.io)', await timed(runs, async () => {
-    const client = await WebSocketRemoteCommandClient.connect(execUrl());
-    const result = await client.result();
-    if (result.exitCode !== 0) throw new Error(`exec failed: ${result.message}`);
-  }));
+  row(
+    'exec over SPDY/3.1 (v4.channel.k8s.io)',
+    await timed(runs, async () => {
+      const client = await SpdyRemoteCommandClient.connect(execUrl(), { stdout: true, stderr: true });
+      const result = await client.result();
+      if (result.exitCode !== 0) throw new Error(`exec failed: ${result.message}`);
+      client.destroy();
+    }),
+  );
+  row(
+    'exec over WebSocket (v5.channel.k8s.io)',
+    await timed(runs, async () => {
+      const client = await WebSocketRemoteCommandClient.connect(execUrl());
+      const result = await client.result();
+      if (result.exitCode !== 0) throw new Error(`exec failed: ${result.message}`);
+    }),
+  );
   await server.close();
 
   // --- port-forward -------------------------------------------------------------------------
@@ -175,7 +182,11 @@ try {
   console.log(`\nport-forward throughput: GET of a ${fileMb} MiB file (5 runs each)`);
   for (const [label, samples] of Object.entries(throughput)) {
     const s = stats(samples);
-    console.log(`  ${label.padEnd(44)} median ${s.median.toFixed(0).padStart(6)} MB/s   min ${Math.min(...samples).toFixed(0).padStart(6)} MB/s`);
+    console.log(
+      `  ${label.padEnd(44)} median ${s.median.toFixed(0).padStart(6)} MB/s   min ${Math.min(...samples)
+        .toFixed(0)
+        .padStart(6)} MB/s`,
+    );
   }
 } finally {
   await cleanup();

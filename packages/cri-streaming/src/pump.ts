@@ -4,11 +4,7 @@
  */
 export type PumpResult = 'ended' | 'aborted';
 
-export function pump(
-  source: NodeJS.ReadableStream,
-  destination: NodeJS.WritableStream,
-  options: { end?: boolean } = {},
-): Promise<PumpResult> {
+export function pump(source: NodeJS.ReadableStream, destination: NodeJS.WritableStream, options: { end?: boolean } = {}): Promise<PumpResult> {
   const end = options.end ?? true;
   return new Promise((resolve) => {
     let settled = false;

@@ -209,10 +209,7 @@ class StreamingHttpServer implements StreamingServer {
         { [HEADER_ACCEPTED_PROTOCOL_VERSIONS]: [...supported] },
       );
     }
-    socket.write(
-      'HTTP/1.1 101 Switching Protocols\r\n' +
-        `Connection: Upgrade\r\nUpgrade: ${SPDY_UPGRADE}\r\n${HEADER_PROTOCOL_VERSION}: ${protocol}\r\n\r\n`,
-    );
+    socket.write('HTTP/1.1 101 Switching Protocols\r\n' + `Connection: Upgrade\r\nUpgrade: ${SPDY_UPGRADE}\r\n${HEADER_PROTOCOL_VERSION}: ${protocol}\r\n\r\n`);
     this.logger.debug({ kind: pending.kind, protocol }, 'streaming: SPDY session');
     if (pending.kind === 'portforward') {
       this.serveSpdyPortForward(pending.request, socket, head);
@@ -246,9 +243,7 @@ class StreamingHttpServer implements StreamingServer {
   private upgradeWebSocket(pending: PendingRequest, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     const offered = listHeader(req.headersDistinct['sec-websocket-protocol']);
     const supported =
-      pending.kind === 'portforward'
-        ? [...WEBSOCKET_PORT_FORWARD_PROTOCOLS, SPDY_TUNNEL_PORT_FORWARD_PROTOCOL]
-        : WEBSOCKET_REMOTE_COMMAND_PROTOCOLS;
+      pending.kind === 'portforward' ? [...WEBSOCKET_PORT_FORWARD_PROTOCOLS, SPDY_TUNNEL_PORT_FORWARD_PROTOCOL] : WEBSOCKET_REMOTE_COMMAND_PROTOCOLS;
     // No subprotocol at all is kubelet's binary channel protocol.
     const protocol = offered.length === 0 ? '' : offered.find((p) => supported.includes(p));
     if (protocol === undefined) {
@@ -272,10 +267,7 @@ class StreamingHttpServer implements StreamingServer {
       } else if (protocol === SPDY_TUNNEL_PORT_FORWARD_PROTOCOL) {
         this.serveSpdyPortForward(pending.request, tunnel(ws), Buffer.alloc(0));
       } else {
-        this.track(
-          serveWebSocketPortForward(ws, protocol, ports, this.backend, pending.request.podSandboxId, this.logger),
-          () => ws.terminate(),
-        );
+        this.track(serveWebSocketPortForward(ws, protocol, ports, this.backend, pending.request.podSandboxId, this.logger), () => ws.terminate());
       }
     });
   }
@@ -327,7 +319,10 @@ function wantsOf(req: AttachRequest): CommandWants {
 
 /** Values of a header that may repeat and may hold comma-separated lists. */
 function listHeader(values: string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0);
+  return (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
 }
 
 /** WebSocket port-forward names its ports in the query (?port=80&port=443 or ?port=80,443). */

@@ -7,9 +7,7 @@ import { FailedPreconditionError } from '@criod/core';
 import type { AttachRequest, ExecRequest, PortForwardRequest } from './backend.js';
 
 export type PendingRequest =
-  | { kind: 'exec'; request: ExecRequest }
-  | { kind: 'attach'; request: AttachRequest }
-  | { kind: 'portforward'; request: PortForwardRequest };
+  { kind: 'exec'; request: ExecRequest } | { kind: 'attach'; request: AttachRequest } | { kind: 'portforward'; request: PortForwardRequest };
 
 export type RequestKind = PendingRequest['kind'];
 
@@ -30,9 +28,7 @@ export class RequestTokens {
   issue(pending: PendingRequest): string {
     this.dropExpired();
     if (this.entries.size >= this.maxPending) {
-      throw new FailedPreconditionError(
-        `${this.entries.size} streaming requests are waiting for their client (the limit); retry when some are used or expire`,
-      );
+      throw new FailedPreconditionError(`${this.entries.size} streaming requests are waiting for their client (the limit); retry when some are used or expire`);
     }
     const token = randomBytes(18).toString('base64url');
     this.entries.set(token, { pending, expiresAt: this.now() + this.ttlMs });

@@ -21,7 +21,9 @@ import { buildImage, buildLayer, busyboxEntries, push, startRegistry } from '../
 import { FsImageStore } from '../../store-fs/dist/images.js';
 import { unpackLayer } from '../../store-fs/dist/layer-unpack.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, layers: { type: 'string', default: '4' }, 'layer-mb': { type: 'string', default: '24' } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '5' }, layers: { type: 'string', default: '4' }, 'layer-mb': { type: 'string', default: '24' } },
+});
 const runs = Number(values.runs);
 const layerCount = Number(values.layers);
 const layerMb = Number(values['layer-mb']);
@@ -36,7 +38,10 @@ async function appLayer(n) {
   const big = Math.max(1, Math.floor(layerMb / 4));
   for (let i = 0; i < 4; i++) {
     const random = randomBytes(big * 512 * 1024);
-    const text = Buffer.from(`line ${n}-${i} of a text-like file that compresses well\n`.repeat(Math.ceil((big * 512 * 1024) / 50))).subarray(0, big * 512 * 1024);
+    const text = Buffer.from(`line ${n}-${i} of a text-like file that compresses well\n`.repeat(Math.ceil((big * 512 * 1024) / 50))).subarray(
+      0,
+      big * 512 * 1024,
+    );
     entries.push({ path: `app${n}/blob${i}.bin`, type: 'file', content: Buffer.concat([random, text]) });
   }
   for (let i = 0; i < 300; i++) entries.push({ path: `app${n}/small/${i}.txt`, type: 'file', content: Buffer.from(`small file ${i}\n`.repeat(20)) });
@@ -76,9 +81,11 @@ try {
     const client = new RegistryClient({ http });
     const resolved = await client.resolve(ref);
     const queue = [...resolved.manifest.layers];
-    await Promise.all([0, 1, 2].map(async () => {
-      for (let layer = queue.shift(); layer; layer = queue.shift()) await client.downloadBlob(resolved, layer, join(dest, layer.digest.slice(7)));
-    }));
+    await Promise.all(
+      [0, 1, 2].map(async () => {
+        for (let layer = queue.shift(); layer; layer = queue.shift()) await client.downloadBlob(resolved, layer, join(dest, layer.digest.slice(7)));
+      }),
+    );
     downloads.push(ms(t0));
     await http.close();
     await rm(dest, { recursive: true, force: true });
@@ -116,7 +123,9 @@ try {
       }
       total += median(times);
     }
-    console.log(`unpack, ${name}: ${(tarBytes / 1e6).toFixed(1)} MB of tar in ${total.toFixed(1)} ms (sum of per-layer medians) = ${(tarBytes / 1e6 / (total / 1000)).toFixed(0)} MB/s`);
+    console.log(
+      `unpack, ${name}: ${(tarBytes / 1e6).toFixed(1)} MB of tar in ${total.toFixed(1)} ms (sum of per-layer medians) = ${(tarBytes / 1e6 / (total / 1000)).toFixed(0)} MB/s`,
+    );
   }
 
   for (const rootfsMode of ['overlay', 'copy']) {

@@ -5,7 +5,17 @@ import type { RegistryAuth } from '@criod/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from './client.js';
 import { RegistryHttp } from './http.js';
-import { basicAuth, buildImage, buildLayer, push, startRegistry, startTokenServer, type BuiltImage, type TestRegistry, type TokenServer } from './testing/index.js';
+import {
+  basicAuth,
+  buildImage,
+  buildLayer,
+  push,
+  startRegistry,
+  startTokenServer,
+  type BuiltImage,
+  type TestRegistry,
+  type TokenServer,
+} from './testing/index.js';
 
 const noAuth: RegistryAuth = { username: '', password: '', auth: '', serverAddress: '', identityToken: '', registryToken: '' };
 let image: BuiltImage;
@@ -38,11 +48,17 @@ describe('Basic auth (htpasswd registry)', () => {
   });
 
   it('says authentication is required when no credentials are given', async () => {
-    await expect(resolve(`${registry.host}/private/app:v1`)).rejects.toMatchObject({ code: 'FailedPrecondition', message: expect.stringContaining('requires authentication') });
+    await expect(resolve(`${registry.host}/private/app:v1`)).rejects.toMatchObject({
+      code: 'FailedPrecondition',
+      message: expect.stringContaining('requires authentication'),
+    });
   });
 
   it('says the credentials were rejected when they are wrong', async () => {
-    await expect(resolve(`${registry.host}/private/app:v1`, basicAuth('alice', 'nope'))).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('rejected the credentials') });
+    await expect(resolve(`${registry.host}/private/app:v1`, basicAuth('alice', 'nope'))).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: expect.stringContaining('rejected the credentials'),
+    });
   });
 });
 
@@ -83,16 +99,27 @@ describe('Bearer token auth (token server + registry)', () => {
   });
 
   it('sends a registry token as the bearer token as is', async () => {
-    const issued = await fetch(`${tokens.realm}?service=${tokens.service}&scope=repository:team/app:pull`, { headers: { authorization: `Basic ${Buffer.from('bob:builder').toString('base64')}` } });
+    const issued = await fetch(`${tokens.realm}?service=${tokens.service}&scope=repository:team/app:pull`, {
+      headers: { authorization: `Basic ${Buffer.from('bob:builder').toString('base64')}` },
+    });
     const { token } = (await issued.json()) as { token: string };
     tokens.requests.length = 0;
     expect((await resolve(`${registry.host}/team/app:v1`, { ...noAuth, registryToken: token })).digest).toBe(image.digest);
     expect(tokens.requests).toEqual([]);
-    await expect(resolve(`${registry.host}/team/app:v1`, { ...noAuth, registryToken: 'forged' })).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('registry token was refused') });
+    await expect(resolve(`${registry.host}/team/app:v1`, { ...noAuth, registryToken: 'forged' })).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: expect.stringContaining('registry token was refused'),
+    });
   });
 
   it('refuses anonymous pulls and wrong passwords with the right errors', async () => {
-    await expect(resolve(`${registry.host}/team/app:v1`)).rejects.toMatchObject({ code: 'FailedPrecondition', message: expect.stringContaining('requires authentication') });
-    await expect(resolve(`${registry.host}/team/app:v1`, basicAuth('bob', 'wrong'))).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('invalid username or password') });
+    await expect(resolve(`${registry.host}/team/app:v1`)).rejects.toMatchObject({
+      code: 'FailedPrecondition',
+      message: expect.stringContaining('requires authentication'),
+    });
+    await expect(resolve(`${registry.host}/team/app:v1`, basicAuth('bob', 'wrong'))).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: expect.stringContaining('invalid username or password'),
+    });
   });
 });

@@ -92,7 +92,12 @@ export class Authorizer {
       // OAuth2 refresh-token grant, as docker does with an identity token.
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: identityToken, client_id: clientId, scope });
       if (service) form.set('service', service);
-      res = await this.http.send(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from(form.toString()) }, insecure, tokenWhat);
+      res = await this.http.send(
+        url,
+        { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from(form.toString()) },
+        insecure,
+        tokenWhat,
+      );
     } else {
       if (service) url.searchParams.set('service', service);
       url.searchParams.set('scope', scope);

@@ -7,7 +7,19 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { RegistryClient } from './client.js';
 import { RegistryHttp } from './http.js';
 import { mediaTypes } from './media-types.js';
-import { buildImage, buildIndex, buildLayer, busyboxEntries, freePort, push, startRegistry, startStaticRegistry, type BuiltImage, type TestHttpServer, type TestRegistry } from './testing/index.js';
+import {
+  buildImage,
+  buildIndex,
+  buildLayer,
+  busyboxEntries,
+  freePort,
+  push,
+  startRegistry,
+  startStaticRegistry,
+  type BuiltImage,
+  type TestHttpServer,
+  type TestRegistry,
+} from './testing/index.js';
 
 let registry: TestRegistry;
 let busybox: BuiltImage;
@@ -17,7 +29,13 @@ let http: RegistryHttp;
 beforeAll(async () => {
   registry = await startRegistry();
   const base = await buildLayer(await busyboxEntries());
-  const app = await buildLayer([{ path: 'app', type: 'dir' }, { path: 'app/hello', type: 'file', content: Buffer.from('hello\n') }], 'zstd');
+  const app = await buildLayer(
+    [
+      { path: 'app', type: 'dir' },
+      { path: 'app/hello', type: 'file', content: Buffer.from('hello\n') },
+    ],
+    'zstd',
+  );
   busybox = buildImage({ layers: [base, app], config: { Cmd: ['sh'], Env: ['PATH=/bin'] } });
   await push({ host: registry.host, repository: 'test/busybox', tag: 'v1' }, busybox);
 }, 60_000);
@@ -59,10 +77,17 @@ describe('RegistryClient against docker-registry', () => {
   });
 
   it('picks linux/amd64 from an index and keeps the index digest as the repo digest', async () => {
-    const other = buildImage({ layers: [await buildLayer([{ path: 'arm', type: 'file', content: Buffer.from('arm') }])], platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } });
+    const other = buildImage({
+      layers: [await buildLayer([{ path: 'arm', type: 'file', content: Buffer.from('arm') }])],
+      platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+    });
     for (const format of ['oci', 'docker'] as const) {
       const base = busybox.layers[0]!;
-      const amd = buildImage({ layers: [{ ...base, mediaType: format === 'oci' ? base.mediaType : mediaTypes.dockerLayerGzip }], config: { Cmd: [format] }, format });
+      const amd = buildImage({
+        layers: [{ ...base, mediaType: format === 'oci' ? base.mediaType : mediaTypes.dockerLayerGzip }],
+        config: { Cmd: [format] },
+        format,
+      });
       const index = buildIndex(
         [
           { image: other, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
@@ -80,8 +105,14 @@ describe('RegistryClient against docker-registry', () => {
   });
 
   it('answers NotFound with the registry message for an unknown tag or repository', async () => {
-    await expect(client().resolve(`${registry.host}/test/busybox:nope`)).rejects.toMatchObject({ code: 'NotFound', message: expect.stringContaining('MANIFEST_UNKNOWN: manifest unknown') });
-    await expect(client().resolve(`${registry.host}/test/absent:v1`)).rejects.toMatchObject({ code: 'NotFound', message: expect.stringMatching(/NAME_UNKNOWN|MANIFEST_UNKNOWN/) });
+    await expect(client().resolve(`${registry.host}/test/busybox:nope`)).rejects.toMatchObject({
+      code: 'NotFound',
+      message: expect.stringContaining('MANIFEST_UNKNOWN: manifest unknown'),
+    });
+    await expect(client().resolve(`${registry.host}/test/absent:v1`)).rejects.toMatchObject({
+      code: 'NotFound',
+      message: expect.stringMatching(/NAME_UNKNOWN|MANIFEST_UNKNOWN/),
+    });
   });
 
   it('refuses a malformed reference before any request', async () => {
@@ -108,14 +139,20 @@ describe('RegistryClient against docker-registry', () => {
     await writeFile(registry.blobDataPath(tampered.digest), stored);
     const c = client();
     const resolved = await c.resolve(`${registry.host}/test/tampered:v1`);
-    await expect(c.downloadBlob(resolved, resolved.manifest.layers[0]!, join(dir, 'blob'))).rejects.toMatchObject({ code: 'Internal', message: expect.stringContaining('rejected') });
+    await expect(c.downloadBlob(resolved, resolved.manifest.layers[0]!, join(dir, 'blob'))).rejects.toMatchObject({
+      code: 'Internal',
+      message: expect.stringContaining('rejected'),
+    });
     expect(await readdir(dir)).toEqual([]);
   });
 
   it('fails fast and clearly when the registry is unreachable', async () => {
     const port = await freePort();
     const started = Date.now();
-    await expect(client().resolve(`127.0.0.1:${port}/test/busybox:v1`)).rejects.toMatchObject({ code: 'Internal', message: expect.stringMatching(/cannot reach 127\.0\.0\.1:\d+: .*ECONNREFUSED/) });
+    await expect(client().resolve(`127.0.0.1:${port}/test/busybox:v1`)).rejects.toMatchObject({
+      code: 'Internal',
+      message: expect.stringMatching(/cannot reach 127\.0\.0\.1:\d+: .*ECONNREFUSED/),
+    });
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
@@ -133,7 +170,9 @@ describe('RegistryClient against docker-registry', () => {
 
   it('pulls a remapped prefix from its location only', async () => {
     const c = client({ registries: { 'quay.invalid/team': { location: `${registry.host}/test`, insecure: false, mirrors: [] } } });
-    expect((await c.resolve('quay.invalid/team/busybox:v1')).endpoints).toEqual([{ host: registry.host, repository: 'test/busybox', insecure: true, role: 'location' }]);
+    expect((await c.resolve('quay.invalid/team/busybox:v1')).endpoints).toEqual([
+      { host: registry.host, repository: 'test/busybox', insecure: true, role: 'location' },
+    ]);
     await expect(c.resolve('quay.invalid/team/other:v1')).rejects.toMatchObject({ code: 'NotFound' });
   });
 });
@@ -163,7 +202,10 @@ describe('RegistryClient against misbehaving servers', () => {
       const c = new RegistryClient({ http: stalling });
       const img = await c.resolve(`${server.host}/stall/app:v1`);
       const started = Date.now();
-      await expect(c.downloadBlob(img, layer, join(dir, 'blob'))).rejects.toMatchObject({ code: 'DeadlineExceeded', message: expect.stringContaining('no progress for 400 ms') });
+      await expect(c.downloadBlob(img, layer, join(dir, 'blob'))).rejects.toMatchObject({
+        code: 'DeadlineExceeded',
+        message: expect.stringContaining('no progress for 400 ms'),
+      });
       expect(Date.now() - started).toBeLessThan(1_500);
       expect(await readdir(dir)).toEqual([]);
     } finally {
@@ -222,7 +264,11 @@ describe('RegistryClient against misbehaving servers', () => {
       expect(server.requests.filter((r) => r.path.includes('/manifests/')).length).toBe(3);
       await c.downloadBlob(img, layer, join(dir, 'blob'));
       expect(server.requests.filter((r) => r.path.endsWith(layer.digest)).length).toBe(2);
-      expect(createHash('sha256').update(await readFile(join(dir, 'blob'))).digest('hex')).toBe(layer.digest.slice(7));
+      expect(
+        createHash('sha256')
+          .update(await readFile(join(dir, 'blob')))
+          .digest('hex'),
+      ).toBe(layer.digest.slice(7));
     } finally {
       await patient.close();
     }
@@ -241,6 +287,9 @@ describe('RegistryClient against misbehaving servers', () => {
         return true;
       },
     });
-    await expect(client().resolve(`${server.host}/lie/app@${other}`)).rejects.toMatchObject({ code: 'Internal', message: expect.stringContaining(`content has digest ${busybox.digest}, rejected`) });
+    await expect(client().resolve(`${server.host}/lie/app@${other}`)).rejects.toMatchObject({
+      code: 'Internal',
+      message: expect.stringContaining(`content has digest ${busybox.digest}, rejected`),
+    });
   });
 });

@@ -66,7 +66,13 @@ export class RegistryClient {
   async request(endpoint: Endpoint, pathAndQuery: string, init: SendInit, what: string, actions = 'pull'): Promise<RegistryResponse> {
     const scope = `repository:${endpoint.repository}:${actions}`;
     const send = (authorization: string | undefined) =>
-      this.options.http.sendToHost(endpoint.host, pathAndQuery, { ...init, headers: { ...init.headers, ...(authorization ? { authorization } : {}) } }, endpoint.insecure, what);
+      this.options.http.sendToHost(
+        endpoint.host,
+        pathAndQuery,
+        { ...init, headers: { ...init.headers, ...(authorization ? { authorization } : {}) } },
+        endpoint.insecure,
+        what,
+      );
     const sent = this.authorizer.header(endpoint.host, scope);
     const res = await send(sent);
     if (res.status !== 401) return res;
@@ -93,7 +99,11 @@ export class RegistryClient {
         return { ...resolved, endpoints: [endpoint, ...endpoints.filter((_, j) => j !== i)] };
       } catch (err) {
         lastError = err;
-        if (i < endpoints.length - 1) this.options.logger?.info({ image: ref.toString(), endpoint: endpoint.host, role: endpoint.role, err: (err as Error).message }, 'endpoint failed, trying the next one');
+        if (i < endpoints.length - 1)
+          this.options.logger?.info(
+            { image: ref.toString(), endpoint: endpoint.host, role: endpoint.role, err: (err as Error).message },
+            'endpoint failed, trying the next one',
+          );
       }
     }
     throw lastError;
@@ -109,10 +119,13 @@ export class RegistryClient {
       const chosen = selectManifest(top.doc.index.manifests, this.platform);
       if (!chosen) {
         const offered = top.doc.index.manifests.map((m) => (m.platform ? formatPlatform({ variant: '', ...m.platform }) : '?')).join(', ');
-        throw new NotFoundError(`${ref.toString()} from ${endpoint.host}: no manifest for ${formatPlatform(this.platform)} in the index (it has ${offered || 'none'})`);
+        throw new NotFoundError(
+          `${ref.toString()} from ${endpoint.host}: no manifest for ${formatPlatform(this.platform)} in the index (it has ${offered || 'none'})`,
+        );
       }
       const child = await this.fetchManifest(endpoint, chosen.digest, ref);
-      if (child.doc.kind !== 'manifest') throw new InternalError(`${ref.toString()} from ${endpoint.host}: index entry ${chosen.digest} is not an image manifest`);
+      if (child.doc.kind !== 'manifest')
+        throw new InternalError(`${ref.toString()} from ${endpoint.host}: index entry ${chosen.digest} is not an image manifest`);
       documents.set(child.digest, child.bytes);
       manifestDigest = child.digest;
       manifest = child.doc.manifest;
@@ -154,7 +167,12 @@ export class RegistryClient {
    * Download a blob to `dest` (created or truncated), verifying size and digest; on any failure
    * the file is removed. Endpoints are tried in the order of `image.endpoints`.
    */
-  async downloadBlob(image: Pick<ResolvedImage, 'endpoints' | 'reference'>, descriptor: Descriptor, dest: string, onProgress?: ProgressCallback): Promise<void> {
+  async downloadBlob(
+    image: Pick<ResolvedImage, 'endpoints' | 'reference'>,
+    descriptor: Descriptor,
+    dest: string,
+    onProgress?: ProgressCallback,
+  ): Promise<void> {
     parseDigest(descriptor.digest);
     let lastError: unknown;
     for (const [i, endpoint] of image.endpoints.entries()) {
@@ -163,7 +181,11 @@ export class RegistryClient {
         return;
       } catch (err) {
         lastError = err;
-        if (i < image.endpoints.length - 1) this.options.logger?.info({ blob: descriptor.digest, endpoint: endpoint.host, err: (err as Error).message }, 'blob download failed, trying the next endpoint');
+        if (i < image.endpoints.length - 1)
+          this.options.logger?.info(
+            { blob: descriptor.digest, endpoint: endpoint.host, err: (err as Error).message },
+            'blob download failed, trying the next endpoint',
+          );
       }
     }
     throw lastError;
@@ -186,7 +208,8 @@ export class RegistryClient {
         }
         try {
           for await (const chunk of res.chunks()) {
-            if (received + chunk.byteLength > descriptor.size) throw new InternalError(`${what}: more than the ${descriptor.size} bytes the manifest gives, rejected`);
+            if (received + chunk.byteLength > descriptor.size)
+              throw new InternalError(`${what}: more than the ${descriptor.size} bytes the manifest gives, rejected`);
             hash.update(chunk);
             await file.write(chunk, 0, chunk.byteLength, received);
             received += chunk.byteLength;

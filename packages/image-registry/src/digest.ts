@@ -16,7 +16,8 @@ export function parseDigest(digest: string): ParsedDigest {
   const hex = digest.slice(colon + 1);
   const length = hexLengths[algorithm];
   if (colon === -1 || length === undefined) throw new InvalidArgumentError(`unsupported digest ${JSON.stringify(digest)}: want sha256:<hex> or sha512:<hex>`);
-  if (hex.length !== length || !/^[a-f0-9]+$/.test(hex)) throw new InvalidArgumentError(`malformed digest ${JSON.stringify(digest)}: want ${length} lowercase hex digits`);
+  if (hex.length !== length || !/^[a-f0-9]+$/.test(hex))
+    throw new InvalidArgumentError(`malformed digest ${JSON.stringify(digest)}: want ${length} lowercase hex digits`);
   return { algorithm: algorithm as ParsedDigest['algorithm'], hex };
 }
 

@@ -9,7 +9,9 @@ const settings = (s: Partial<RegistriesConfig[string]>) => ({ location: '', inse
 
 describe('endpointsFor', () => {
   it('pulls Docker Hub names from its API host over https', () => {
-    expect(endpointsFor(parseReference('busybox'), {})).toEqual([{ host: 'registry-1.docker.io', repository: 'library/busybox', insecure: false, role: 'registry' }]);
+    expect(endpointsFor(parseReference('busybox'), {})).toEqual([
+      { host: 'registry-1.docker.io', repository: 'library/busybox', insecure: false, role: 'registry' },
+    ]);
   });
 
   it('allows plain http to loopback registries and to registries marked insecure', () => {
@@ -33,7 +35,9 @@ describe('endpointsFor', () => {
       'quay.example': settings({ mirrors: ['m.example'] }),
       'quay.example/team': settings({ location: '127.0.0.1:5000/copies', insecure: true }),
     };
-    expect(endpointsFor(parseReference('quay.example/team/app:v1'), registries)).toEqual([{ host: '127.0.0.1:5000', repository: 'copies/app', insecure: true, role: 'location' }]);
+    expect(endpointsFor(parseReference('quay.example/team/app:v1'), registries)).toEqual([
+      { host: '127.0.0.1:5000', repository: 'copies/app', insecure: true, role: 'location' },
+    ]);
     expect(endpointsFor(parseReference('quay.example/other/app'), registries).map((e) => e.role)).toEqual(['mirror', 'registry']);
     // A prefix matches whole path components only.
     expect(endpointsFor(parseReference('quay.example/teammate/app'), registries).map((e) => e.role)).toEqual(['mirror', 'registry']);
@@ -71,6 +75,8 @@ describe('credentialsFromAuth', () => {
     expect(credentialsFromAuth(undefined)).toEqual({});
   });
   it('refuses an auth that is not base64 user:password', () => {
-    expect(() => credentialsFromAuth({ ...auth, auth: Buffer.from('nocolon').toString('base64') })).toThrow(expect.objectContaining({ code: 'InvalidArgument' }));
+    expect(() => credentialsFromAuth({ ...auth, auth: Buffer.from('nocolon').toString('base64') })).toThrow(
+      expect.objectContaining({ code: 'InvalidArgument' }),
+    );
   });
 });

@@ -45,7 +45,8 @@ function relocate(name: string, prefix: string, location: string): { host: strin
   const rest = name.slice(prefix.replace(/\/+$/, '').length).replace(/^\/+/, '');
   const full = rest === '' ? trimmed : `${trimmed}/${rest}`;
   const slash = full.indexOf('/');
-  if (slash <= 0) throw new InvalidArgumentError(`registry location ${JSON.stringify(location)} for ${JSON.stringify(prefix)} leaves no repository path for ${name}`);
+  if (slash <= 0)
+    throw new InvalidArgumentError(`registry location ${JSON.stringify(location)} for ${JSON.stringify(prefix)} leaves no repository path for ${name}`);
   return { host: full.slice(0, slash), repository: full.slice(slash + 1) };
 }
 

@@ -178,7 +178,8 @@ export class RegistryHttp {
   /** One HTTP exchange with retries; `what` names it in errors ("manifest of busybox:latest"). */
   async send(url: URL, init: SendInit, insecure: boolean, what: string): Promise<RegistryResponse> {
     this.assertOpen(what);
-    if (url.protocol === 'http:' && !insecure) throw new FailedPreconditionError(`${what}: refusing plain http to ${url.host}; mark the registry insecure in [image.registries] to allow it`);
+    if (url.protocol === 'http:' && !insecure)
+      throw new FailedPreconditionError(`${what}: refusing plain http to ${url.host}; mark the registry insecure in [image.registries] to allow it`);
     const { retries, retryBaseDelayMs } = this.options;
     for (let attempt = 0; ; attempt++) {
       let res: RegistryResponse;
@@ -187,7 +188,9 @@ export class RegistryHttp {
       } catch (err) {
         if (attempt >= retries || !isTransientError(err)) {
           if (err instanceof DeadlineExceededError) throw err;
-          throw new InternalError(`${what}: cannot reach ${url.host}: ${networkErrorMessage(err)}${attempt > 0 ? ` (after ${attempt + 1} attempts)` : ''}`, { cause: err });
+          throw new InternalError(`${what}: cannot reach ${url.host}: ${networkErrorMessage(err)}${attempt > 0 ? ` (after ${attempt + 1} attempts)` : ''}`, {
+            cause: err,
+          });
         }
         const delay = backoff(attempt, retryBaseDelayMs);
         this.logger?.debug({ url: url.href, attempt, delay, err: networkErrorMessage(err) }, 'registry request failed, retrying');

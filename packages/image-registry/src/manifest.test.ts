@@ -42,7 +42,11 @@ describe('selectManifest', () => {
 });
 
 describe('parseManifestDocument', () => {
-  const manifest = { schemaVersion: 2, config: { mediaType: mediaTypes.ociConfig, digest: d(1), size: 2 }, layers: [{ mediaType: mediaTypes.ociLayerGzip, digest: d(2), size: 3 }] };
+  const manifest = {
+    schemaVersion: 2,
+    config: { mediaType: mediaTypes.ociConfig, digest: d(1), size: 2 },
+    layers: [{ mediaType: mediaTypes.ociLayerGzip, digest: d(2), size: 3 }],
+  };
 
   it('tells an index from a manifest by media type, by content type, or by shape', () => {
     expect(parseManifestDocument(Buffer.from(JSON.stringify({ ...manifest, mediaType: mediaTypes.ociManifest })), '', 'm').kind).toBe('manifest');
@@ -54,7 +58,9 @@ describe('parseManifestDocument', () => {
     expect(() => parseManifestDocument(Buffer.from(JSON.stringify({ schemaVersion: 1, fsLayers: [] })), '', 'm')).toThrow(/schema 1/);
     const foreign = { ...manifest, layers: [{ mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', digest: d(2), size: 3 }] };
     expect(() => parseManifestDocument(Buffer.from(JSON.stringify(foreign)), '', 'm')).toThrow(/unsupported media type/);
-    expect(() => parseManifestDocument(Buffer.from('{"schemaVersion":2,"config":{"digest":"sha256:1"}}'), '', 'm')).toThrow(expect.objectContaining({ code: 'FailedPrecondition' }));
+    expect(() => parseManifestDocument(Buffer.from('{"schemaVersion":2,"config":{"digest":"sha256:1"}}'), '', 'm')).toThrow(
+      expect.objectContaining({ code: 'FailedPrecondition' }),
+    );
     expect(() => parseManifestDocument(Buffer.from('not json'), '', 'm')).toThrow(/not valid JSON/);
   });
 });
@@ -62,10 +68,24 @@ describe('parseManifestDocument', () => {
 describe('parseImageConfig', () => {
   it('reads Docker nulls as empty values and volumes as paths', () => {
     const cfg = parseImageConfig(
-      Buffer.from(JSON.stringify({ config: { Cmd: null, Entrypoint: ['/bin/sh'], Env: null, Labels: null, User: '1000:1000', Volumes: { '/data': {} } }, rootfs: { type: 'layers', diff_ids: [d(1)] } })),
+      Buffer.from(
+        JSON.stringify({
+          config: { Cmd: null, Entrypoint: ['/bin/sh'], Env: null, Labels: null, User: '1000:1000', Volumes: { '/data': {} } },
+          rootfs: { type: 'layers', diff_ids: [d(1)] },
+        }),
+      ),
       'config',
     );
-    expect(cfg.config).toEqual({ User: '1000:1000', Env: [], Entrypoint: ['/bin/sh'], Cmd: [], WorkingDir: '', Labels: {}, StopSignal: '', Volumes: ['/data'] });
+    expect(cfg.config).toEqual({
+      User: '1000:1000',
+      Env: [],
+      Entrypoint: ['/bin/sh'],
+      Cmd: [],
+      WorkingDir: '',
+      Labels: {},
+      StopSignal: '',
+      Volumes: ['/data'],
+    });
     expect(parseImageConfig(Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [] } })), 'c').config.Cmd).toEqual([]);
   });
 });

@@ -54,8 +54,14 @@ export const manifestSchema = z.object({
 export type ImageIndex = z.infer<typeof indexSchema>;
 export type ImageManifest = z.infer<typeof manifestSchema>;
 
-const stringList = z.array(z.string()).nullish().transform((v) => v ?? []);
-const stringMap = z.record(z.string(), z.string()).nullish().transform((v) => v ?? {});
+const stringList = z
+  .array(z.string())
+  .nullish()
+  .transform((v) => v ?? []);
+const stringMap = z
+  .record(z.string(), z.string())
+  .nullish()
+  .transform((v) => v ?? {});
 
 /** The image config blob; Docker writes null for absent lists, so nulls read as empty. */
 export const imageConfigSchema = z.object({
@@ -64,14 +70,26 @@ export const imageConfigSchema = z.object({
   variant: z.string().optional(),
   config: z
     .object({
-      User: z.string().nullish().transform((v) => v ?? ''),
+      User: z
+        .string()
+        .nullish()
+        .transform((v) => v ?? ''),
       Env: stringList,
       Entrypoint: stringList,
       Cmd: stringList,
-      WorkingDir: z.string().nullish().transform((v) => v ?? ''),
+      WorkingDir: z
+        .string()
+        .nullish()
+        .transform((v) => v ?? ''),
       Labels: stringMap,
-      StopSignal: z.string().nullish().transform((v) => v ?? ''),
-      Volumes: z.record(z.string(), z.unknown()).nullish().transform((v) => Object.keys(v ?? {})),
+      StopSignal: z
+        .string()
+        .nullish()
+        .transform((v) => v ?? ''),
+      Volumes: z
+        .record(z.string(), z.unknown())
+        .nullish()
+        .transform((v) => Object.keys(v ?? {})),
     })
     .nullish()
     .transform((v) => v ?? { User: '', Env: [], Entrypoint: [], Cmd: [], WorkingDir: '', Labels: {}, StopSignal: '', Volumes: [] }),
@@ -114,7 +132,8 @@ export function parseManifestDocument(bytes: Uint8Array, contentType: string, wh
   if (isManifest) {
     const manifest = check(manifestSchema, doc, what);
     for (const layer of manifest.layers) {
-      if (!layerMediaTypes.includes(layer.mediaType)) throw new FailedPreconditionError(`${what}: layer ${layer.digest} has unsupported media type ${layer.mediaType}`);
+      if (!layerMediaTypes.includes(layer.mediaType))
+        throw new FailedPreconditionError(`${what}: layer ${layer.digest} has unsupported media type ${layer.mediaType}`);
     }
     return { kind: 'manifest', manifest };
   }

@@ -10,6 +10,9 @@ export function throttledProgress(logger: Logger, fields: Record<string, unknown
     const now = Date.now();
     if (received < total && now - last < intervalMs) return;
     last = now;
-    logger.info({ ...fields, bytes: received, total, percent: total > 0 ? Math.floor((received / total) * 100) : 100 }, received < total ? 'pulling' : 'pulled');
+    logger.info(
+      { ...fields, bytes: received, total, percent: total > 0 ? Math.floor((received / total) * 100) : 100 },
+      received < total ? 'pulling' : 'pulled',
+    );
   };
 }

@@ -31,7 +31,9 @@ const block = 512;
 const maxOctal7 = 0o7777777;
 
 function octal(value: number, width: number): string {
-  return `${Math.floor(value).toString(8).padStart(width - 1, '0')}\0`;
+  return `${Math.floor(value)
+    .toString(8)
+    .padStart(width - 1, '0')}\0`;
 }
 
 function writeString(buf: Buffer, offset: number, width: number, value: string): void {

@@ -274,10 +274,7 @@ describe.skipIf(!canRun)('with the real bridge/host-local/portmap plugins', () =
     const req = request(env);
     await net.setUp(req);
     // a lower-sorted, different network appears: the pod's DEL still goes to its own network
-    await writeFile(
-      join(env.confDir, '10-other.conflist'),
-      JSON.stringify({ cniVersion: '1.0.0', name: `other-${env.id}`, plugins: [{ type: 'loopback' }] }),
-    );
+    await writeFile(join(env.confDir, '10-other.conflist'), JSON.stringify({ cniVersion: '1.0.0', name: `other-${env.id}`, plugins: [{ type: 'loopback' }] }));
     expect(await eventually(async () => (await net.info?.())?.network === `other-${env.id}`)).toBe(true);
     await net.tearDown(req);
     expect(await allocated(env)).toEqual([]);
@@ -308,9 +305,7 @@ exit 1
     await writeFile(join(env.confDir, '10-test.conflist'), conflist(env, [{ type: 'failer' }]));
     const net = await newNetwork(env);
     const req = request(env);
-    await expect(net.setUp(req)).rejects.toThrow(
-      `CNI plugin failer failed (ADD, network ${env.networkName}): failer refuses: test-induced failure`,
-    );
+    await expect(net.setUp(req)).rejects.toThrow(`CNI plugin failer failed (ADD, network ${env.networkName}): failer refuses: test-induced failure`);
     expect(await allocated(env)).toEqual([]);
     expect(await bridgePorts(env)).toEqual([]);
     const links = await sh('ip', ['netns', 'exec', env.netns, 'ip', '-o', 'link']);

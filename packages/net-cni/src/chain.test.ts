@@ -225,9 +225,7 @@ exit 1
 `,
     );
     const req = podRequest('/run/netns/fake');
-    await expect(net.setUp(req)).rejects.toThrow(
-      'CNI plugin rec-b failed (ADD, network recnet): invalid network config: bridge cni0 is on fire',
-    );
+    await expect(net.setUp(req)).rejects.toThrow('CNI plugin rec-b failed (ADD, network recnet): invalid network config: bridge cni0 is on fire');
     const c = await calls(logDir);
     // a ADD, then DEL for every plugin in reverse, prevResult = the last result obtained
     expect(c.map((x) => `${x.tag}:${x.cmd}`)).toEqual(['a:ADD', 'a:DEL', 'b:ADD', 'b:DEL']);
@@ -242,9 +240,7 @@ exit 1
   it('reports stderr when a plugin fails without a CNI error, and a missing binary by name and dirs', async () => {
     const { net, pluginDir, base } = await setup();
     await writeScript(join(pluginDir, 'rec-a'), '#!/bin/sh\necho "segfault-ish trouble" >&2\nexit 3\n');
-    await expect(net.setUp(podRequest('/run/netns/fake'))).rejects.toThrow(
-      'CNI plugin rec-a failed (ADD, network recnet): exit code 3: segfault-ish trouble',
-    );
+    await expect(net.setUp(podRequest('/run/netns/fake'))).rejects.toThrow('CNI plugin rec-a failed (ADD, network recnet): exit code 3: segfault-ish trouble');
     await rm(join(pluginDir, 'rec-b'));
     const err = await net.setUp(podRequest('/run/netns/fake')).catch((e: unknown) => e);
     expect(String(err)).toContain(`CNI plugin binary "rec-b" (network recnet) not found in ${join(base, 'nobin')}, ${pluginDir}`);

@@ -14,7 +14,9 @@ export const configSchema = z.strictObject({
     .string()
     .min(1)
     .default('/etc/cni/net.d')
-    .describe('Directory of CNI network configs (.conflist, .conf, .json); the lowest-sorted one is used unless `default_network` names another. Followed without a restart.'),
+    .describe(
+      'Directory of CNI network configs (.conflist, .conf, .json); the lowest-sorted one is used unless `default_network` names another. Followed without a restart.',
+    ),
   plugin_dirs: z
     .array(z.string().min(1))
     .min(1)
@@ -31,11 +33,15 @@ export const configSchema = z.strictObject({
   conf_template: z
     .string()
     .default('')
-    .describe("Path of a CNI config template (containerd's syntax: {{.PodCIDR}}, {{.PodCIDRRanges}}, {{.Routes}}) rendered into `conf_dir`/10-criod-net.conflist when kubelet sends the node's pod CIDR, unless another config is there already; empty renders nothing."),
+    .describe(
+      "Path of a CNI config template (containerd's syntax: {{.PodCIDR}}, {{.PodCIDRRanges}}, {{.Routes}}) rendered into `conf_dir`/10-criod-net.conflist when kubelet sends the node's pod CIDR, unless another config is there already; empty renders nothing.",
+    ),
   ip_ranges: z
     .array(z.array(ipRangeSchema).min(1))
     .default([])
-    .describe('Range sets passed as runtimeConfig.ipRanges to plugins with the `ipRanges` capability, e.g. `[[{ subnet = "10.85.0.0/16" }]]`; empty passes nothing.'),
+    .describe(
+      'Range sets passed as runtimeConfig.ipRanges to plugins with the `ipRanges` capability, e.g. `[[{ subnet = "10.85.0.0/16" }]]`; empty passes nothing.',
+    ),
 });
 
 export type NetCniConfig = z.output<typeof configSchema>;

@@ -14,8 +14,7 @@ afterEach(async () => {
   await tmp.cleanup();
 });
 
-const conflist = (name: string, types = ['bridge']) =>
-  JSON.stringify({ cniVersion: '1.0.0', name, plugins: types.map((type) => ({ type })) });
+const conflist = (name: string, types = ['bridge']) => JSON.stringify({ cniVersion: '1.0.0', name, plugins: types.map((type) => ({ type })) });
 
 /** A plugin dir with do-nothing binaries of the given types, and a conf dir. */
 async function setup(types = ['bridge', 'portmap']) {
@@ -78,22 +77,12 @@ describe('loading the conf dir', () => {
   });
 
   it('validates and names the file and the problem', () => {
-    expect(() => parseNetworkConf('/x/10-a.conflist', '{"cniVersion":"1.0.0","name":"n","plugins":[{}]}')).toThrow(
-      /^\/x\/10-a\.conflist: plugins\.0\.type: /,
-    );
-    expect(() => parseNetworkConf('/x/10-a.conflist', '{"name":"n","plugins":[{"type":"bridge"}]}')).toThrow(
-      /10-a\.conflist: cniVersion: /,
-    );
-    expect(() => parseNetworkConf('/x/10-a.conflist', '{"cniVersion":"1.0.0","plugins":[{"type":"bridge"}]}')).toThrow(
-      /10-a\.conflist: name: /,
-    );
-    expect(() => parseNetworkConf('/x/10-a.conflist', '{"cniVersion":"1.0.0","name":"n","plugins":[]}')).toThrow(
-      /plugins: must list at least one plugin/,
-    );
+    expect(() => parseNetworkConf('/x/10-a.conflist', '{"cniVersion":"1.0.0","name":"n","plugins":[{}]}')).toThrow(/^\/x\/10-a\.conflist: plugins\.0\.type: /);
+    expect(() => parseNetworkConf('/x/10-a.conflist', '{"name":"n","plugins":[{"type":"bridge"}]}')).toThrow(/10-a\.conflist: cniVersion: /);
+    expect(() => parseNetworkConf('/x/10-a.conflist', '{"cniVersion":"1.0.0","plugins":[{"type":"bridge"}]}')).toThrow(/10-a\.conflist: name: /);
+    expect(() => parseNetworkConf('/x/10-a.conflist', '{"cniVersion":"1.0.0","name":"n","plugins":[]}')).toThrow(/plugins: must list at least one plugin/);
     expect(() => parseNetworkConf('/x/10-a.conflist', '{oops')).toThrow(/^\/x\/10-a\.conflist: invalid JSON: /);
-    expect(() => parseNetworkConf('/x/a.conflist', '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"../evil"}]}')).toThrow(
-      /plugins\.0\.type/,
-    );
+    expect(() => parseNetworkConf('/x/a.conflist', '{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"../evil"}]}')).toThrow(/plugins\.0\.type/);
     const l = parseNetworkConf('/x/a.conflist', '{"cniVersion":"1.0.0","name":"n","disableCheck":"True","plugins":[{"type":"b"}]}');
     expect(l.disableCheck).toBe(true);
   });
@@ -219,10 +208,7 @@ describe('results and runtime config', () => {
       }),
     ).toEqual(['10.1.0.5', 'fd00::5']);
     expect(resultIps({ cniVersion: '0.4.0', ips: [{ version: '4', address: '10.1.0.6/24' }] })).toEqual(['10.1.0.6']);
-    expect(resultIps({ cniVersion: '0.2.0', ip4: { ip: '10.1.0.7/24' }, ip6: { ip: 'fd00::7/64' } })).toEqual([
-      '10.1.0.7',
-      'fd00::7',
-    ]);
+    expect(resultIps({ cniVersion: '0.2.0', ip4: { ip: '10.1.0.7/24' }, ip6: { ip: 'fd00::7/64' } })).toEqual(['10.1.0.7', 'fd00::7']);
     expect(resultIps({})).toEqual([]);
   });
 
@@ -242,9 +228,7 @@ describe('results and runtime config', () => {
       bandwidth: { ingressRate: 10_000_000, ingressBurst: 2147483647 },
     });
     const list = { cniVersion: '1.0.0', name: 'net', plugins: [] };
-    const stdin = JSON.parse(
-      pluginStdin(list, { type: 'portmap', name: 'other', capabilities: { portMappings: true, bandwidth: false } }, { ips: [] }, caps),
-    );
+    const stdin = JSON.parse(pluginStdin(list, { type: 'portmap', name: 'other', capabilities: { portMappings: true, bandwidth: false } }, { ips: [] }, caps));
     expect(stdin).toEqual({
       type: 'portmap',
       name: 'net',
@@ -256,8 +240,6 @@ describe('results and runtime config', () => {
     expect(JSON.parse(pluginStdin(list, { type: 'bridge' }, undefined, caps))).toEqual({ type: 'bridge', name: 'net', cniVersion: '1.0.0' });
     const rates = capabilityArgs(podRequest('', { annotations: { 'kubernetes.io/ingress-bandwidth': '1Gi', 'kubernetes.io/egress-bandwidth': '1500m' } }), []);
     expect(rates.bandwidth).toMatchObject({ ingressRate: 2 ** 30, egressRate: 2 });
-    expect(() => capabilityArgs(podRequest('', { annotations: { 'kubernetes.io/egress-bandwidth': 'fast' } }), [])).toThrow(
-      /kubernetes.io\/egress-bandwidth/,
-    );
+    expect(() => capabilityArgs(podRequest('', { annotations: { 'kubernetes.io/egress-bandwidth': 'fast' } }), [])).toThrow(/kubernetes.io\/egress-bandwidth/);
   });
 });

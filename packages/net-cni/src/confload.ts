@@ -34,9 +34,7 @@ export interface LoadedNetwork {
   list: NetworkConfList;
 }
 
-export type LoadResult =
-  | { ok: true; network: LoadedNetwork; files: string[] }
-  | { ok: false; message: string; files: string[] };
+export type LoadResult = { ok: true; network: LoadedNetwork; files: string[] } | { ok: false; message: string; files: string[] };
 
 const versionSchema = z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a version like "1.0.0"');
 const nameSchema = z.string().regex(CNI_NAME_RE, 'must start with a letter or digit, then letters, digits, _ . -');
@@ -133,7 +131,7 @@ export async function listConfFiles(dir: string): Promise<string[]> {
     }
   }
   // Byte order, like Go's sort.Strings.
-  return files.sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b))));
+  return files.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }
 
 async function loadFile(file: string): Promise<NetworkConfList> {

@@ -23,9 +23,7 @@ export async function findPlugin(type: string, dirs: readonly string[]): Promise
 }
 
 export function missingPluginError(type: string, network: string, dirs: readonly string[]): FailedPreconditionError {
-  return new FailedPreconditionError(
-    `CNI plugin binary "${type}" (network ${network}) not found in ${dirs.join(', ')}`,
-  );
+  return new FailedPreconditionError(`CNI plugin binary "${type}" (network ${network}) not found in ${dirs.join(', ')}`);
 }
 
 export interface InvokeOptions {
@@ -114,9 +112,7 @@ export async function invokePlugin(o: InvokeOptions): Promise<Record<string, unk
   try {
     result = JSON.parse(r.stdout);
   } catch {
-    throw new InternalError(
-      `CNI plugin ${o.type} returned an invalid result (ADD, network ${o.network}): ${tail(r.stdout, 500) || '(empty output)'}`,
-    );
+    throw new InternalError(`CNI plugin ${o.type} returned an invalid result (ADD, network ${o.network}): ${tail(r.stdout, 500) || '(empty output)'}`);
   }
   if (typeof result !== 'object' || result === null || Array.isArray(result)) {
     throw new InternalError(`CNI plugin ${o.type} returned an invalid result (ADD, network ${o.network}): not a JSON object`);

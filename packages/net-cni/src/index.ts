@@ -10,15 +10,7 @@ import { CniNetwork, PLUGIN_NAME } from './network.js';
 export { configSchema, type NetCniConfig, type IpRange } from './config.js';
 export { CniNetwork, type CniNetworkOptions, IF_NAME, PLUGIN_NAME, RENDERED_CONF } from './network.js';
 export { renderTemplate, podCidrData, type TemplateData } from './template.js';
-export {
-  loadNetwork,
-  listConfFiles,
-  parseNetworkConf,
-  type LoadResult,
-  type LoadedNetwork,
-  type NetworkConfList,
-  type PluginConf,
-} from './confload.js';
+export { loadNetwork, listConfFiles, parseNetworkConf, type LoadResult, type LoadedNetwork, type NetworkConfList, type PluginConf } from './confload.js';
 export { readCache, cachePath, type CacheEntry, type CacheRead } from './cache.js';
 export { resultIps } from './result.js';
 

@@ -5,7 +5,16 @@
 import { readFile, statfs } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Logger, NetworkPlugin, OperationObserver, PodNetworkRequest, PodNetworkStatus, Readiness } from '@criod/core';
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NSFS_MAGIC, NotFoundError, errorMessage, timed, writeFileAtomic } from '@criod/core';
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NSFS_MAGIC,
+  NotFoundError,
+  errorMessage,
+  timed,
+  writeFileAtomic,
+} from '@criod/core';
 import { deleteCache, readCache, writeCache, type CacheEntry } from './cache.js';
 import type { IpRange } from './config.js';
 import { CNI_NAME_RE, loadNetwork, type LoadResult, type NetworkConfList } from './confload.js';
@@ -110,10 +119,7 @@ export class CniNetwork implements NetworkPlugin {
     const key = (s: LoadResult) => (s.ok ? `ok:${s.network.file}:${JSON.stringify(s.network.list)}` : `err:${s.message}`);
     if (key(prev) === key(next)) return;
     if (next.ok) {
-      this.logger.info(
-        { network: next.network.list.name, file: next.network.file, cniVersion: next.network.list.cniVersion },
-        'CNI network config loaded',
-      );
+      this.logger.info({ network: next.network.list.name, file: next.network.file, cniVersion: next.network.list.cniVersion }, 'CNI network config loaded');
     } else {
       this.logger.warn({ confDir: this.opts.confDir, reason: next.message }, 'no usable CNI network config');
     }
@@ -161,9 +167,7 @@ export class CniNetwork implements NetworkPlugin {
       const { list, file } = s.network;
       const existing = await readCache(this.opts.cacheDir, req.podId);
       if (existing.state === 'ok') {
-        throw new AlreadyExistsError(
-          `pod ${req.podId} is already attached to CNI network ${existing.entry.network}; tear it down first`,
-        );
+        throw new AlreadyExistsError(`pod ${req.podId} is already attached to CNI network ${existing.entry.network}; tear it down first`);
       }
       const att: Attachment = {
         podId: req.podId,
@@ -213,9 +217,7 @@ export class CniNetwork implements NetworkPlugin {
       const cached = await readCache(this.opts.cacheDir, req.podId);
       if (cached.state !== 'ok') {
         throw new NotFoundError(
-          cached.state === 'absent'
-            ? `pod ${req.podId} has no CNI network attachment`
-            : `CNI cache of pod ${req.podId} is unreadable: ${cached.message}`,
+          cached.state === 'absent' ? `pod ${req.podId} has no CNI network attachment` : `CNI cache of pod ${req.podId} is unreadable: ${cached.message}`,
         );
       }
       const e = cached.entry;
@@ -355,12 +357,7 @@ export class CniNetwork implements NetworkPlugin {
   }
 
   /** Best-effort DEL of the whole list after a failed ADD; every plugin is tried. */
-  private async rollback(
-    list: NetworkConfList,
-    paths: string[],
-    att: Attachment,
-    lastResult: Record<string, unknown> | undefined,
-  ): Promise<void> {
+  private async rollback(list: NetworkConfList, paths: string[], att: Attachment, lastResult: Record<string, unknown> | undefined): Promise<void> {
     const prev = versionAtLeast(list.cniVersion, '0.4.0') ? lastResult : undefined;
     const delAtt = { ...att, netns: await liveNetns(att.netns) };
     for (let i = list.plugins.length - 1; i >= 0; i--) {

@@ -68,12 +68,7 @@ export function capabilityArgs(req: PodNetworkRequest, ipRanges: IpRange[][]): R
  * The stdin of one plugin of a list: its config with the list's name and cniVersion, the
  * previous result if any, and a runtimeConfig holding only the capabilities it declares.
  */
-export function pluginStdin(
-  list: NetworkConfList,
-  plugin: PluginConf,
-  prevResult: unknown,
-  capArgs: Record<string, unknown>,
-): string {
+export function pluginStdin(list: NetworkConfList, plugin: PluginConf, prevResult: unknown, capArgs: Record<string, unknown>): string {
   const conf: Record<string, unknown> = { ...plugin, name: list.name, cniVersion: list.cniVersion };
   if (prevResult !== undefined) conf.prevResult = prevResult;
   const rc: Record<string, unknown> = {};

@@ -96,7 +96,12 @@ function lookup(expr: string, scope: Scope, data: TemplateData): Value {
     return v;
   }
   const v = data[expr.slice(1)];
-  if (v === undefined) throw new Error(`no field ${expr} (known: ${Object.keys(data).map((k) => `.${k}`).join(', ')})`);
+  if (v === undefined)
+    throw new Error(
+      `no field ${expr} (known: ${Object.keys(data)
+        .map((k) => `.${k}`)
+        .join(', ')})`,
+    );
   return v;
 }
 

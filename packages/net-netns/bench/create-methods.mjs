@@ -130,18 +130,7 @@ methods.push({
     const n = seq++;
     const files = [path.join(netDir, `criod-d${n}`), path.join(ipcDir, `criod-d${n}`), path.join(utsDir, `criod-d${n}`)];
     for (const f of files) await touch(f);
-    await run('unshare', [
-      `--net=${files[0]}`,
-      `--ipc=${files[1]}`,
-      `--uts=${files[2]}`,
-      'sh',
-      '-c',
-      SCRIPT,
-      'sh',
-      'bench-host',
-      '0',
-      '2048',
-    ]);
+    await run('unshare', [`--net=${files[0]}`, `--ipc=${files[1]}`, `--uts=${files[2]}`, 'sh', '-c', SCRIPT, 'sh', 'bench-host', '0', '2048']);
     return files;
   },
   release: (files) => unpin(...files),
@@ -178,8 +167,18 @@ if (helper) {
       const files = [path.join(netDir, `criod-e${n}`), path.join(ipcDir, `criod-e${n}`), path.join(utsDir, `criod-e${n}`)];
       for (const f of files) await touch(f);
       await run(helper, [
-        '-n', files[0], '-i', files[1], '-u', files[2], '-h', 'bench-host',
-        '-s', 'net/ipv4/ip_unprivileged_port_start=0', '-s', 'kernel/shmmni=2048',
+        '-n',
+        files[0],
+        '-i',
+        files[1],
+        '-u',
+        files[2],
+        '-h',
+        'bench-host',
+        '-s',
+        'net/ipv4/ip_unprivileged_port_start=0',
+        '-s',
+        'kernel/shmmni=2048',
       ]);
       return files;
     },

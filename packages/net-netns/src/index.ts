@@ -4,15 +4,7 @@ import { z } from 'zod';
 import { loadInstanceId } from './instance.js';
 import { NetnsNamespaces } from './namespaces.js';
 
-export {
-  NAMESPACE_KINDS,
-  NAME_PREFIX,
-  NetnsNamespaces,
-  PLUGIN_NAME,
-  SETUP_SCRIPT,
-  pinName,
-  type NetnsOptions,
-} from './namespaces.js';
+export { NAMESPACE_KINDS, NAME_PREFIX, NetnsNamespaces, PLUGIN_NAME, SETUP_SCRIPT, pinName, type NetnsOptions } from './namespaces.js';
 export { parseNetDev } from './netdev.js';
 export { instanceIdFile, loadInstanceId } from './instance.js';
 /** @deprecated These moved to @criod/core; import them from there. Kept here for one release. */

@@ -36,9 +36,7 @@ const tempDirs: string[] = [];
 const children: ChildProcess[] = [];
 
 function mountsUnder(dir: string) {
-  return parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')).filter(
-    (m) => m.mountPoint === dir || m.mountPoint.startsWith(`${dir}/`),
-  );
+  return parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')).filter((m) => m.mountPoint === dir || m.mountPoint.startsWith(`${dir}/`));
 }
 
 function nsMountsUnder(dir: string) {
@@ -231,7 +229,9 @@ describe.skipIf(!isRoot || !hasTools).each([true, false])('pinned namespaces (ro
     expect(path.startsWith(netnsDir)).toBe(true);
     expect(inNs('--mount', mntOf(), ['stat', '-f', '-c', '%T', path])).toBe('nsfs');
     // Joinable by path from there, as runc does.
-    expect(execFileSync('nsenter', [`--mount=${mntOf()}`, '--', 'nsenter', `--net=${path}`, 'ip', '-o', 'link', 'show', 'lo'], { encoding: 'utf8' })).toMatch(/UP/);
+    expect(execFileSync('nsenter', [`--mount=${mntOf()}`, '--', 'nsenter', `--net=${path}`, 'ip', '-o', 'link', 'show', 'lo'], { encoding: 'utf8' })).toMatch(
+      /UP/,
+    );
     await ns.release(later as PinnedNamespace);
     expect(inNs('--mount', mntOf(), ['sh', '-c', `test -e ${path} && stat -f -c %T ${path} || echo gone`])).toBe('gone');
     await ns.release(first[0] as PinnedNamespace);
@@ -262,9 +262,7 @@ describe.skipIf(!isRoot || !hasTools).each([true, false])('pinned namespaces (ro
 
   it('refuses a non-namespaced sysctl before creating anything', async () => {
     const { dir, netnsDir, ns } = await setup();
-    const err = await ns
-      .create(podId(), ['net', 'ipc', 'uts'], { sysctls: { 'net.ipv4.ip_forward': '1', 'vm.swappiness': '10' } })
-      .catch((e: unknown) => e);
+    const err = await ns.create(podId(), ['net', 'ipc', 'uts'], { sysctls: { 'net.ipv4.ip_forward': '1', 'vm.swappiness': '10' } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidArgumentError);
     expect(String(err)).toMatch(/vm\.swappiness/);
     // net.* without a pod netns would land in the host's.
@@ -386,10 +384,14 @@ describe.skipIf(!isRoot || !hasTools).each([true, false])('pinned namespaces (ro
     expect(await ns.list()).toEqual([mine]);
     await ns.release(mine as PinnedNamespace);
     expect(await ns.list()).toEqual([]);
-    expect(nsMountsUnder(dir).map((m) => m.mountPoint).sort()).toEqual([outside, foreign].sort());
+    expect(
+      nsMountsUnder(dir)
+        .map((m) => m.mountPoint)
+        .sort(),
+    ).toEqual([outside, foreign].sort());
   });
 
-  it("lists only its own pins when another criod shares its dirs, and releases a pin of the old naming a record names", async () => {
+  it('lists only its own pins when another criod shares its dirs, and releases a pin of the old naming a record names', async () => {
     const first = await setup();
     const second = await setup({}, first.dir, join(first.dir, 'root2'));
     const mine = await first.ns.create(podId(), ['net', 'ipc'], {});

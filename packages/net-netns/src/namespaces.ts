@@ -64,9 +64,9 @@ export const SETUP_SCRIPT = [
   `fail() { printf '\\n${STEP_MARK}%s\\n' "$1" >&2; exit ${STEP_EXIT}; }`,
   'while [ "$#" -gt 0 ]; do',
   '  case "$1" in',
-  "    lo) ip link set lo up || fail lo; shift ;;",
-  "    hostname) printf '%s' \"$2\" > /proc/sys/kernel/hostname || fail hostname; shift 2 ;;",
-  "    sysctl) printf '%s\\n' \"$3\" > \"/proc/sys/$2\" || fail \"sysctl $4\"; shift 4 ;;",
+  '    lo) ip link set lo up || fail lo; shift ;;',
+  '    hostname) printf \'%s\' "$2" > /proc/sys/kernel/hostname || fail hostname; shift 2 ;;',
+  '    sysctl) printf \'%s\\n\' "$3" > "/proc/sys/$2" || fail "sysctl $4"; shift 4 ;;',
   '    *) fail "unknown op $1" ;;',
   '  esac',
   'done',
@@ -183,10 +183,7 @@ export class NetnsNamespaces implements NamespacePlugin {
       throw err;
     }
     const pinned = pins.map(({ kind, path }) => ({ kind, path }));
-    this.logger.debug(
-      { podId, pinned, ms: Number(process.hrtime.bigint() - started) / 1e6 },
-      'namespaces created',
-    );
+    this.logger.debug({ podId, pinned, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'namespaces created');
     return pinned;
   }
 
@@ -290,8 +287,7 @@ export class NetnsNamespaces implements NamespacePlugin {
   private async assertOwned(ns: PinnedNamespace): Promise<void> {
     if (!isKind(ns.kind)) throw new InvalidArgumentError(`unknown namespace kind "${String(ns.kind)}"`);
     const path = ns.path;
-    const refuse = (why: string) =>
-      new InvalidArgumentError(`refusing to release ${path}: ${why}; only namespaces criod pinned itself are deleted`);
+    const refuse = (why: string) => new InvalidArgumentError(`refusing to release ${path}: ${why}; only namespaces criod pinned itself are deleted`);
     if (typeof path !== 'string' || !nodePath.isAbsolute(path) || nodePath.normalize(path) !== path) {
       throw refuse('not a normalized absolute path');
     }
@@ -396,7 +392,14 @@ export class NetnsNamespaces implements NamespacePlugin {
     }
     const mark = stderr.lastIndexOf(STEP_MARK);
     const detail = (mark >= 0 ? stderr.slice(0, mark) : stderr).trim().split('\n').filter(Boolean).join('; ');
-    if (mark >= 0) throw failed(stderr.slice(mark + STEP_MARK.length).split('\n')[0]?.trim() ?? '', detail);
+    if (mark >= 0)
+      throw failed(
+        stderr
+          .slice(mark + STEP_MARK.length)
+          .split('\n')[0]
+          ?.trim() ?? '',
+        detail,
+      );
     // unshare's own failure: "unshare: mount /proc/N/ns/ipc on <pin> failed: ..." or "unshare failed: ...".
     const mount = /mount \S+ on (.+?) failed/.exec(stderr);
     throw failed(mount ? `pin ${mount[1]}` : 'unshare', detail || 'no output');

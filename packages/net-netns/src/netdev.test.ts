@@ -27,7 +27,11 @@ describe('netDevThroughProcess', () => {
   it('reads /proc/<pid>/net/dev of the first pid that lives in the namespace', async () => {
     // Above pid_max: never a process.
     const text = await netDevThroughProcess(`/proc/${process.pid}/ns/net`, [2 ** 22 + 1, process.pid]);
-    const names = (t: string) => t.split('\n').slice(2).map((line) => line.split(':')[0]!.trim());
+    const names = (t: string) =>
+      t
+        .split('\n')
+        .slice(2)
+        .map((line) => line.split(':')[0]!.trim());
     expect(names(text!)).toEqual(names(await readFile(`/proc/${process.pid}/net/dev`, 'utf8')));
   });
 

@@ -37,9 +37,7 @@ describe('sysctl classification', () => {
 
 describe('planSysctls', () => {
   it('plans paths, dotted keys and kinds', () => {
-    expect(
-      planSysctls({ 'net.ipv4.ip_unprivileged_port_start': '0', 'net/ipv4/conf/eth0.1/forwarding': '1', 'kernel.sem': '250 32000 32 128' }, all),
-    ).toEqual([
+    expect(planSysctls({ 'net.ipv4.ip_unprivileged_port_start': '0', 'net/ipv4/conf/eth0.1/forwarding': '1', 'kernel.sem': '250 32000 32 128' }, all)).toEqual([
       { key: 'net.ipv4.ip_unprivileged_port_start', path: 'net/ipv4/ip_unprivileged_port_start', value: '0', kind: 'net' },
       { key: 'net.ipv4.conf.eth0.1.forwarding', path: 'net/ipv4/conf/eth0.1/forwarding', value: '1', kind: 'net' },
       { key: 'kernel.sem', path: 'kernel/sem', value: '250 32000 32 128', kind: 'ipc' },

@@ -60,9 +60,7 @@ export function planSysctls(sysctls: Record<string, string> | undefined, kinds: 
       throw new InvalidArgumentError(`sysctl "${key}" is not namespaced and cannot be set for a pod`);
     }
     if (!kinds.has(kind)) {
-      throw new InvalidArgumentError(
-        `sysctl "${key}" belongs to the ${kind} namespace, which the pod shares with the host`,
-      );
+      throw new InvalidArgumentError(`sysctl "${key}" belongs to the ${kind} namespace, which the pod shares with the host`);
     }
     if (typeof value !== 'string' || BAD_VALUE.test(value)) {
       throw new InvalidArgumentError(`sysctl "${key}": value contains control characters`);

@@ -16,15 +16,9 @@ export const configSchema = z
       .string()
       .default('10.89.0.0/16')
       .describe('IPv4 subnet (CIDR) pod addresses are allocated from; the network and broadcast addresses and the gateway are never handed out.'),
-    gateway: z
-      .string()
-      .default('')
-      .describe("The bridge's address and the pods' default route; empty means the first address of the subnet."),
+    gateway: z.string().default('').describe("The bridge's address and the pods' default route; empty means the first address of the subnet."),
     mtu: z.number().int().min(68).max(65535).default(1500).describe('MTU of both ends of every veth pair.'),
-    state_dir: z
-      .string()
-      .default('')
-      .describe('Where allocations are kept, one file per IP naming its pod; empty means <root>/net-veth. One criod per dir.'),
+    state_dir: z.string().default('').describe('Where allocations are kept, one file per IP naming its pod; empty means <root>/net-veth. One criod per dir.'),
   })
   .superRefine((cfg, ctx) => {
     let subnet;

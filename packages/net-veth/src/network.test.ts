@@ -64,12 +64,26 @@ async function destroyNamespace(path: string): Promise<void> {
 }
 
 function podRequest(netnsPath: string): PodNetworkRequest {
-  return { podId: randomBytes(32).toString('hex'), name: 'web', namespace: 'default', uid: 'uid', netnsPath, portMappings: [], cgroupParent: '', annotations: {} };
+  return {
+    podId: randomBytes(32).toString('hex'),
+    name: 'web',
+    namespace: 'default',
+    uid: 'uid',
+    netnsPath,
+    portMappings: [],
+    cgroupParent: '',
+    annotations: {},
+  };
 }
 
 async function bridgePorts(): Promise<string[]> {
   const r = await execa('ip', ['-o', 'link', 'show', 'master', env.bridge], { reject: false });
-  return r.exitCode === 0 ? r.stdout.split('\n').filter(Boolean).map((l) => l.split(': ')[1]!.split('@')[0]!) : [];
+  return r.exitCode === 0
+    ? r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(': ')[1]!.split('@')[0]!)
+    : [];
 }
 
 const allocated = async () => (await readdir(env.config.state_dir).catch(() => [])).sort();
@@ -121,7 +135,10 @@ describe.skipIf(!canRun)('net-veth on a real bridge', () => {
     const net = await newPlugin();
     const notANamespace = join(env.dir, 'plain-file');
     await writeFile(notANamespace, '');
-    await expect(net.setUp(podRequest(notANamespace))).rejects.toMatchObject({ code: 'Internal', message: expect.stringContaining(`attaching it to bridge ${env.bridge} failed`) });
+    await expect(net.setUp(podRequest(notANamespace))).rejects.toMatchObject({
+      code: 'Internal',
+      message: expect.stringContaining(`attaching it to bridge ${env.bridge} failed`),
+    });
     await expect(net.setUp(podRequest('relative/ns'))).rejects.toMatchObject({ code: 'InvalidArgument' });
     expect(await bridgePorts()).toEqual([]);
     expect(await allocated()).toEqual([]);

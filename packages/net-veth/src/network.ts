@@ -68,7 +68,25 @@ export class VethNetwork implements NetworkPlugin {
     const { bridge, mtu, subnet } = this.o;
     try {
       // The peer is made in the pod's namespace under its final name: no rename, no window where it is on the host.
-      await this.o.ip.run(['link', 'add', veth, 'mtu', `${mtu}`, 'master', bridge, 'up', 'type', 'veth', 'peer', 'name', IF_NAME, 'mtu', `${mtu}`, 'netns', req.netnsPath]);
+      await this.o.ip.run([
+        'link',
+        'add',
+        veth,
+        'mtu',
+        `${mtu}`,
+        'master',
+        bridge,
+        'up',
+        'type',
+        'veth',
+        'peer',
+        'name',
+        IF_NAME,
+        'mtu',
+        `${mtu}`,
+        'netns',
+        req.netnsPath,
+      ]);
       await this.o.ip.batch(
         [
           ['addr', 'add', `${ip}/${subnet.prefix}`, 'dev', IF_NAME],
@@ -95,7 +113,8 @@ export class VethNetwork implements NetworkPlugin {
     });
     if (!host.includes(` master ${this.o.bridge} `)) throw new NotFoundError(`pod ${req.podId}: its veth ${veth} is not a port of bridge ${this.o.bridge}`);
     const inside = await this.o.ip.batch([['addr', 'show', 'dev', IF_NAME]], req.netnsPath);
-    if (!inside.includes(`inet ${ip}/${this.o.subnet.prefix} `)) throw new NotFoundError(`pod ${req.podId}: ${IF_NAME} in ${req.netnsPath} does not hold ${ip}`);
+    if (!inside.includes(`inet ${ip}/${this.o.subnet.prefix} `))
+      throw new NotFoundError(`pod ${req.podId}: ${IF_NAME} in ${req.netnsPath} does not hold ${ip}`);
   }
 
   /** Idempotent: the veth may be gone already (with its namespace, or by an earlier call). */

@@ -77,7 +77,16 @@ try {
     // Through the plugin: bundle + conmon + runc create, runc start, stop (waits for conmon's exit file), delete.
     const id = `bench-${tag}-c${i}`;
     made.push(id);
-    const request = { id, podId: 'bench', handler: '', spec: specFor(id, ['sleep', '600']), logPath: join(dir, 'logs', `${id}.log`), stdin: false, stdinOnce: false, tty: false };
+    const request = {
+      id,
+      podId: 'bench',
+      handler: '',
+      spec: specFor(id, ['sleep', '600']),
+      logPath: join(dir, 'logs', `${id}.log`),
+      stdin: false,
+      stdinOnce: false,
+      tty: false,
+    };
     const begin = process.hrtime.bigint();
     await timed(criod.create, () => runtime.createContainer(request));
     await timed(criod.start, () => runtime.startContainer(id));
@@ -101,7 +110,16 @@ try {
 
   const target = `bench-${tag}-exec`;
   made.push(target);
-  await runtime.createContainer({ id: target, podId: 'bench', handler: '', spec: specFor(target, ['sleep', '600']), logPath: join(dir, 'logs', 'exec.log'), stdin: false, stdinOnce: false, tty: false });
+  await runtime.createContainer({
+    id: target,
+    podId: 'bench',
+    handler: '',
+    spec: specFor(target, ['sleep', '600']),
+    logPath: join(dir, 'logs', 'exec.log'),
+    stdin: false,
+    stdinOnce: false,
+    tty: false,
+  });
   await runtime.startContainer(target);
   for (let i = 0; i < runs; i++) {
     await timed(criod.execSync, () => runtime.execSync(target, ['echo', 'hi'], 10));

@@ -32,7 +32,7 @@ export class AttachBridge {
   /** Connect to the socket; rejects with FailedPrecondition when nobody listens (conmon gone). */
   static async connect(socketPath: string, forwardStdin: boolean): Promise<AttachBridge> {
     const perl = await findExecutable('perl');
-    if (!perl) throw new FailedPreconditionError('attach needs perl to reach conmon\'s seqpacket socket: install it (Debian: apt-get install perl-base)');
+    if (!perl) throw new FailedPreconditionError("attach needs perl to reach conmon's seqpacket socket: install it (Debian: apt-get install perl-base)");
     const child = spawn(perl, [bridgeScript, dirname(socketPath), basename(socketPath), forwardStdin ? '1' : '0'], {
       stdio: [forwardStdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
     });
@@ -49,7 +49,8 @@ export class AttachBridge {
     });
     if (first === 'connected') return new AttachBridge(child);
     child.kill('SIGKILL');
-    if (/Connection refused|No such file/i.test(first)) throw new FailedPreconditionError(`attach: nothing listens on ${socketPath} (the container or exec has ended): ${first}`);
+    if (/Connection refused|No such file/i.test(first))
+      throw new FailedPreconditionError(`attach: nothing listens on ${socketPath} (the container or exec has ended): ${first}`);
     throw new InternalError(`attach to ${socketPath}: ${first || 'the bridge helper failed'}`);
   }
 

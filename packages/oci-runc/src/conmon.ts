@@ -32,22 +32,40 @@ const createTimeoutMs = 240_000;
 
 /** conmon's own diagnostics go to syslog; the container's output goes to its CRI log. */
 export function commonConmonArgs(target: ConmonTarget): string[] {
-  return ['--api-version', '1', '-r', target.runc.handler.path, ...target.runc.globalArgs().flatMap((a) => ['--runtime-arg', a]), '--log-level', 'error', '--syslog'];
+  return [
+    '--api-version',
+    '1',
+    '-r',
+    target.runc.handler.path,
+    ...target.runc.globalArgs().flatMap((a) => ['--runtime-arg', a]),
+    '--log-level',
+    'error',
+    '--syslog',
+  ];
 }
 
 export function monitorArgs(target: ConmonTarget, req: MonitorRequest): string[] {
   const { files } = req;
   return [
     ...commonConmonArgs(target),
-    '-c', req.id,
-    '-n', req.id,
-    '-u', req.id,
-    '-b', files.bundle,
-    '-p', files.pidFile,
-    '-P', files.conmonPidFile,
-    '-l', `k8s-file:${req.logPath}`,
-    '--exit-dir', req.exitsDir,
-    '--persist-dir', files.bundle,
+    '-c',
+    req.id,
+    '-n',
+    req.id,
+    '-u',
+    req.id,
+    '-b',
+    files.bundle,
+    '-p',
+    files.pidFile,
+    '-P',
+    files.conmonPidFile,
+    '-l',
+    `k8s-file:${req.logPath}`,
+    '--exit-dir',
+    req.exitsDir,
+    '--persist-dir',
+    files.bundle,
     // The attach socket lives in the bundle, so no symlink dir is needed to stay under 108 bytes.
     '--full-attach',
     ...(target.systemdCgroup ? ['--systemd-cgroup'] : []),
@@ -92,7 +110,9 @@ async function createFailure(id: string, target: ConmonTarget, message: SyncMess
   if (message?.message) return runcError(`create container ${id} with ${target.runc.handler.path}`, runcErrorMessage(message.message));
   const code = child.exitCode ?? (await new Promise<number | null>((r) => child.once('exit', (c) => r(c))));
   const output = (await stderr).trim();
-  return new InternalError(`create container ${id}: conmon (${target.conmonPath}) exited with ${code ?? 'a signal'} before runc create finished${output ? `: ${output}` : ''}`);
+  return new InternalError(
+    `create container ${id}: conmon (${target.conmonPath}) exited with ${code ?? 'a signal'} before runc create finished${output ? `: ${output}` : ''}`,
+  );
 }
 
 function collect(child: ChildProcess): Promise<string> {

@@ -137,12 +137,17 @@ export class ExecSession {
 function execArgs(target: ConmonTarget, containerId: string, sessionId: string, specPath: string, pidFile: string, backstopSeconds: number): string[] {
   return [
     ...commonConmonArgs(target),
-    '-c', containerId,
-    '-u', sessionId,
-    '-p', pidFile,
-    '-l', 'passthrough',
+    '-c',
+    containerId,
+    '-u',
+    sessionId,
+    '-p',
+    pidFile,
+    '-l',
+    'passthrough',
     '--exec',
-    '--exec-process-spec', specPath,
+    '--exec-process-spec',
+    specPath,
     // Stay our child: we reap conmon, conmon reaps the exec'd process.
     '--sync',
     ...(backstopSeconds > 0 ? ['-T', String(backstopSeconds)] : []),

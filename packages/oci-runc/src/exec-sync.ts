@@ -35,10 +35,13 @@ export async function execSync(ctx: RuntimeContext, id: string, cmd: string[], t
   let timedOut = false;
   const timer =
     timeoutSeconds > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          session.kill();
-        }, Math.max(0, timeoutSeconds * 1000 - (Date.now() - started)))
+      ? setTimeout(
+          () => {
+            timedOut = true;
+            session.kill();
+          },
+          Math.max(0, timeoutSeconds * 1000 - (Date.now() - started)),
+        )
       : undefined;
   try {
     let startFailure: string | undefined;

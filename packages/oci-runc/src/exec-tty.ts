@@ -36,15 +36,21 @@ export async function execWithTerminal(ctx: RuntimeContext, id: string, cmd: str
     ctx.conmonPath,
     [
       ...commonConmonArgs(target),
-      '-c', id,
-      '-u', session.id,
-      '-p', join(session.dir, 'pid'),
-      '-b', session.dir,
+      '-c',
+      id,
+      '-u',
+      session.id,
+      '-p',
+      join(session.dir, 'pid'),
+      '-b',
+      session.dir,
       '--full-attach',
-      '-l', 'none',
+      '-l',
+      'none',
       '--exec',
       '--exec-attach',
-      '--exec-process-spec', spec,
+      '--exec-process-spec',
+      spec,
       '--sync',
       '--terminal',
       ...(forwardStdin ? ['--stdin'] : []),
@@ -84,7 +90,8 @@ export async function execWithTerminal(ctx: RuntimeContext, id: string, cmd: str
   try {
     startPipe.write('0');
     const ready = await attachPipe.next();
-    if (!ready || ready.data < 0) throw new InternalError(`exec in container ${id}: conmon did not open the attach socket${ready?.message ? `: ${ready.message}` : ''}`);
+    if (!ready || ready.data < 0)
+      throw new InternalError(`exec in container ${id}: conmon did not open the attach socket${ready?.message ? `: ${ready.message}` : ''}`);
     bridge = await AttachBridge.connect(join(session.dir, 'attach'), forwardStdin);
     // With a tty conmon only relays runc's own messages as stderr: nothing for the user.
     bridge.stderr.resume();

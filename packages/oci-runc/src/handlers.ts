@@ -16,7 +16,9 @@ export interface ResolvedHandler {
 export async function resolveBinaries(config: OciRuncConfig, runroot: string): Promise<{ conmon: string; handlers: Map<string, ResolvedHandler> }> {
   const conmon = await findExecutable(config.conmon);
   if (!conmon) {
-    throw new Error(`conmon not found (runtime.conmon = ${JSON.stringify(config.conmon)}): install it (Debian: apt-get install conmon) or set [runtime] conmon to its path`);
+    throw new Error(
+      `conmon not found (runtime.conmon = ${JSON.stringify(config.conmon)}): install it (Debian: apt-get install conmon) or set [runtime] conmon to its path`,
+    );
   }
   const handlers = new Map<string, ResolvedHandler>();
   for (const [name, h] of Object.entries(config.handlers)) {
@@ -35,7 +37,9 @@ export async function resolveBinaries(config: OciRuncConfig, runroot: string): P
 export function selectHandler(handlers: Map<string, ResolvedHandler>, defaultHandler: string, name: string): ResolvedHandler {
   const handler = handlers.get(name || defaultHandler);
   if (!handler) {
-    throw new InvalidArgumentError(`unknown runtime handler ${JSON.stringify(name)}: configured handlers are ${[...handlers.keys()].map((n) => JSON.stringify(n)).join(', ')}`);
+    throw new InvalidArgumentError(
+      `unknown runtime handler ${JSON.stringify(name)}: configured handlers are ${[...handlers.keys()].map((n) => JSON.stringify(n)).join(', ')}`,
+    );
   }
   return handler;
 }

@@ -59,7 +59,9 @@ export class Runc {
   async run(args: string[], input?: string, timeoutMs = runcTimeoutMs): Promise<string> {
     const result = await execCommand(this.handler.path, [...this.globalArgs(), ...args], { input, timeoutMs, killSignal: 'SIGKILL' });
     if (result.exitCode !== 0) {
-      const why = result.timedOut ? `timed out after ${timeoutMs / 1000}s` : (result.error ?? (result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`));
+      const why = result.timedOut
+        ? `timed out after ${timeoutMs / 1000}s`
+        : (result.error ?? (result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`));
       throw runcError(`${this.handler.path} ${args[0] ?? ''} (handler "${this.handler.name}")`, runcErrorMessage(result.stderr) || why);
     }
     return result.stdout;
@@ -80,11 +82,26 @@ export class Runc {
    * through) and runc's messages go to `logFile`, since no pipe may outlive runc in the container.
    */
   async runDetached(id: string, bundle: string, pidFile: string, logFile: string, systemdCgroup: boolean): Promise<void> {
-    const args = [...this.globalArgs(), '--log', logFile, ...(systemdCgroup ? ['--systemd-cgroup'] : []), 'run', '--detach', '--bundle', bundle, '--pid-file', pidFile, id];
+    const args = [
+      ...this.globalArgs(),
+      '--log',
+      logFile,
+      ...(systemdCgroup ? ['--systemd-cgroup'] : []),
+      'run',
+      '--detach',
+      '--bundle',
+      bundle,
+      '--pid-file',
+      pidFile,
+      id,
+    ];
     const result = await execa(this.handler.path, args, { reject: false, timeout: runcTimeoutMs, stdio: 'ignore', cwd: bundle });
     if (result.exitCode === 0 && !result.failed) return;
     const log = await readFile(logFile, 'utf8').catch(() => '');
-    throw runcError(`${this.handler.path} run (handler "${this.handler.name}")`, runcErrorMessage(log) || result.shortMessage || `exit code ${result.exitCode}`);
+    throw runcError(
+      `${this.handler.path} run (handler "${this.handler.name}")`,
+      runcErrorMessage(log) || result.shortMessage || `exit code ${result.exitCode}`,
+    );
   }
 
   async start(id: string): Promise<void> {

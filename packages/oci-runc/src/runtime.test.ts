@@ -61,13 +61,20 @@ describe('plugin', () => {
 
   it('names a missing handler binary and its handler', async () => {
     const conmon = fakeBinary('conmon', 'conmon version 2.1.6');
-    await expect(create({ conmon, handlers: { runc: { path: join(dir, 'runc-missing') } } })).rejects.toThrow(/runtime handler "runc": binary ".*runc-missing" not found/);
+    await expect(create({ conmon, handlers: { runc: { path: join(dir, 'runc-missing') } } })).rejects.toThrow(
+      /runtime handler "runc": binary ".*runc-missing" not found/,
+    );
   });
 
   it('reports handlers, the cgroup driver and readiness from real binaries', async () => {
     const conmon = fakeBinary('conmon', 'conmon version 2.1.6');
     const runc = fakeBinary('myrunc', 'runc version 1.1.5');
-    const rt = await create({ conmon, cgroup_manager: 'systemd', default_handler: 'fast', handlers: { runc: { path: runc }, fast: { path: runc, root: '/run/fast' } } });
+    const rt = await create({
+      conmon,
+      cgroup_manager: 'systemd',
+      default_handler: 'fast',
+      handlers: { runc: { path: runc }, fast: { path: runc, root: '/run/fast' } },
+    });
     expect(rt.handlers().map((h) => h.name)).toEqual(['fast', 'runc']);
     expect(rt.cgroupDriver()).toBe('systemd');
     expect(await rt.status()).toEqual({ ready: true, reason: '', message: '' });

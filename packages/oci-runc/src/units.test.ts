@@ -27,7 +27,7 @@ describe('parseSignal', () => {
 });
 
 describe('runc errors', () => {
-  it('takes the message out of runc\'s JSON log lines', () => {
+  it("takes the message out of runc's JSON log lines", () => {
     const stderr = '{"level":"warning","msg":"ignored","time":"t"}\n{"level":"error","msg":"container does not exist","time":"t"}\n';
     expect(runcErrorMessage(stderr)).toBe('container does not exist');
     expect(runcErrorMessage('panic: boom\n')).toBe('panic: boom');

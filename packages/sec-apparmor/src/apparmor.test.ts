@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FailedPreconditionError, findExecutable, InternalError, InvalidArgumentError, silentLogger, type ContainerSecurityRequest, type Logger, type OciSpecLike } from '@criod/core';
+import {
+  FailedPreconditionError,
+  findExecutable,
+  InternalError,
+  InvalidArgumentError,
+  silentLogger,
+  type ContainerSecurityRequest,
+  type Logger,
+  type OciSpecLike,
+} from '@criod/core';
 import { builtinProfileName, defaultProfileText } from './apparmor-profile.js';
 import { configSchema, createAppArmorPlugin, loadedProfiles, type AppArmorHost } from './apparmor.js';
 
@@ -41,7 +50,11 @@ function request(fields: Partial<ContainerSecurityRequest> = {}): ContainerSecur
   return { podId: 'pod-1', containerName: 'web', privileged: false, ...fields };
 }
 
-async function profileOf(plugin: Awaited<ReturnType<typeof createAppArmorPlugin>>, req: ContainerSecurityRequest, spec: OciSpecLike = {}): Promise<string | undefined> {
+async function profileOf(
+  plugin: Awaited<ReturnType<typeof createAppArmorPlugin>>,
+  req: ContainerSecurityRequest,
+  spec: OciSpecLike = {},
+): Promise<string | undefined> {
   await plugin.applyToContainer(spec, req);
   return spec.process?.apparmorProfile;
 }

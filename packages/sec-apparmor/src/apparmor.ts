@@ -6,7 +6,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
-import { FailedPreconditionError, findExecutable, InternalError, InvalidArgumentError, type Logger, type SecurityPlugin, type SecurityProfile } from '@criod/core';
+import {
+  FailedPreconditionError,
+  findExecutable,
+  InternalError,
+  InvalidArgumentError,
+  type Logger,
+  type SecurityPlugin,
+  type SecurityProfile,
+} from '@criod/core';
 import { z } from 'zod';
 import { builtinProfileName, defaultProfileText } from './apparmor-profile.js';
 import { detectAppArmor } from './detect.js';
@@ -18,7 +26,9 @@ export const configSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/)
     .default(builtinProfileName)
-    .describe(`AppArmor profile applied for runtime/default (and to unprivileged containers that name none), a loaded profile's name (letters, digits, "_", ".", "-"); criod installs it itself when it is "${builtinProfileName}". Ignored where AppArmor is off.`),
+    .describe(
+      `AppArmor profile applied for runtime/default (and to unprivileged containers that name none), a loaded profile's name (letters, digits, "_", ".", "-"); criod installs it itself when it is "${builtinProfileName}". Ignored where AppArmor is off.`,
+    ),
 });
 
 export type AppArmorConfig = z.infer<typeof configSchema>;
@@ -55,7 +65,10 @@ export async function loadedProfiles(securityfs: string): Promise<Set<string>> {
 /** Load (or replace) a profile in the kernel; -K keeps apparmor_parser from writing its cache. */
 async function installProfile(host: AppArmorHost, name: string, text: string): Promise<void> {
   const parser = await findExecutable(host.parser);
-  if (!parser) throw new FailedPreconditionError(`AppArmor is enabled but ${host.parser} was not found: install it (apt-get install apparmor) to load the ${name} profile`);
+  if (!parser)
+    throw new FailedPreconditionError(
+      `AppArmor is enabled but ${host.parser} was not found: install it (apt-get install apparmor) to load the ${name} profile`,
+    );
   const result = await execa(parser, ['-Kr'], { input: text, reject: false });
   if (result.exitCode !== 0) {
     throw new InternalError(`${parser} -Kr failed to load AppArmor profile ${name} (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`);
@@ -78,7 +91,8 @@ function profileName(profile: SecurityProfile, config: AppArmorConfig, container
       return config.default_profile;
     case 'localhost': {
       const ref = profile.localhostRef.startsWith(localhostPrefix) ? profile.localhostRef.slice(localhostPrefix.length) : profile.localhostRef;
-      if (ref.trim() === '' || /[\n\0]/.test(ref)) throw new InvalidArgumentError(`container ${containerName}: AppArmor localhost profile name "${profile.localhostRef}" is empty or malformed`);
+      if (ref.trim() === '' || /[\n\0]/.test(ref))
+        throw new InvalidArgumentError(`container ${containerName}: AppArmor localhost profile name "${profile.localhostRef}" is empty or malformed`);
       return ref;
     }
   }
@@ -103,7 +117,10 @@ export async function createAppArmorPlugin(config: AppArmorConfig, logger: Logge
   return {
     name: appArmorPluginName,
     async status() {
-      return { enabled: host.enabled, message: host.enabled ? `AppArmor enabled, default profile ${config.default_profile}` : 'AppArmor not enabled on this host' };
+      return {
+        enabled: host.enabled,
+        message: host.enabled ? `AppArmor enabled, default profile ${config.default_profile}` : 'AppArmor not enabled on this host',
+      };
     },
     async info() {
       return { enabled: host.enabled, defaultProfile: config.default_profile };

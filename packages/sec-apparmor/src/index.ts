@@ -3,7 +3,15 @@ import { appArmorPluginName, configSchema, createAppArmorPlugin, detectAppArmorH
 
 export { detectAppArmor } from './detect.js';
 export { builtinProfileName, defaultProfileText } from './apparmor-profile.js';
-export { appArmorPluginName, configSchema, createAppArmorPlugin, detectAppArmorHost, loadedProfiles, type AppArmorConfig, type AppArmorHost } from './apparmor.js';
+export {
+  appArmorPluginName,
+  configSchema,
+  createAppArmorPlugin,
+  detectAppArmorHost,
+  loadedProfiles,
+  type AppArmorConfig,
+  type AppArmorHost,
+} from './apparmor.js';
 /** @deprecated The SELinux plugin and its helpers moved to @criod/sec-selinux; import them from there. */
 export {
   createSelinuxPlugin,

@@ -5,7 +5,11 @@ import deprecatedDefault, { plugin as deprecated } from './selinux.js';
 import { selinuxPlugin as reexported } from './index.js';
 
 function warningsLogger(warnings: string[]): Logger {
-  return { ...silentLogger, warn: (obj: object | string, msg?: string) => warnings.push(typeof obj === 'string' ? obj : (msg ?? '')), child: () => warningsLogger(warnings) };
+  return {
+    ...silentLogger,
+    warn: (obj: object | string, msg?: string) => warnings.push(typeof obj === 'string' ? obj : (msg ?? '')),
+    child: () => warningsLogger(warnings),
+  };
 }
 
 describe('the deprecated entry @criod/sec-apparmor/selinux', () => {

@@ -12,7 +12,9 @@ const deprecatedSelinuxEntry = '@criod/sec-apparmor/selinux';
 export const plugin = definePlugin({
   ...selinuxPlugin,
   async create(ctx) {
-    ctx.logger.warn(`"${deprecatedSelinuxEntry}" in [plugins] security is deprecated and goes away in the next release: select "@criod/sec-selinux" instead (same [selinux] section)`);
+    ctx.logger.warn(
+      `"${deprecatedSelinuxEntry}" in [plugins] security is deprecated and goes away in the next release: select "@criod/sec-selinux" instead (same [selinux] section)`,
+    );
     return selinuxPlugin.create(ctx);
   },
 });

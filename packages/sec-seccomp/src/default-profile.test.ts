@@ -41,9 +41,27 @@ describe('the RuntimeDefault profile', () => {
     for (const name of ['read', 'write', 'openat', 'execve', 'mkdirat', 'futex', 'epoll_pwait', 'rt_sigreturn', 'getrandom', 'bind']) {
       expect(ok, name).toContain(name);
     }
-    for (const name of ['keyctl', 'add_key', 'request_key', 'kexec_load', 'swapon', 'userfaultfd', 'mount', 'umount2', 'unshare', 'setns', 'reboot', 'init_module', 'bpf', 'chroot']) {
+    for (const name of [
+      'keyctl',
+      'add_key',
+      'request_key',
+      'kexec_load',
+      'swapon',
+      'userfaultfd',
+      'mount',
+      'umount2',
+      'unshare',
+      'setns',
+      'reboot',
+      'init_module',
+      'bpf',
+      'chroot',
+    ]) {
       expect(ok, name).not.toContain(name);
-      expect(rulesFor(render(), name).filter((s) => s.action === 'SCMP_ACT_ALLOW'), name).toEqual([]);
+      expect(
+        rulesFor(render(), name).filter((s) => s.action === 'SCMP_ACT_ALLOW'),
+        name,
+      ).toEqual([]);
     }
   });
 
@@ -78,7 +96,9 @@ describe('the RuntimeDefault profile', () => {
 
   it('allows clone without namespace flags, and answers clone3 with ENOSYS, unless CAP_SYS_ADMIN', () => {
     const plain = render();
-    expect(rulesFor(plain, 'clone')).toEqual([{ names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0x7e020000, op: 'SCMP_CMP_MASKED_EQ' }] }]);
+    expect(rulesFor(plain, 'clone')).toEqual([
+      { names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0x7e020000, op: 'SCMP_CMP_MASKED_EQ' }] },
+    ]);
     expect(rulesFor(plain, 'clone3')).toEqual([{ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }]);
 
     const admin = render(['CAP_SYS_ADMIN']);
@@ -114,7 +134,12 @@ describe('rendering', () => {
 
   it('keeps a plain OCI profile as it is', () => {
     const p = renderSeccompProfile(
-      { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], flags: ['SECCOMP_FILTER_FLAG_LOG'], syscalls: [{ name: 'mkdir', action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] },
+      {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        architectures: ['SCMP_ARCH_X86_64'],
+        flags: ['SECCOMP_FILTER_FLAG_LOG'],
+        syscalls: [{ name: 'mkdir', action: 'SCMP_ACT_ERRNO', errnoRet: 13 }],
+      },
       { arch: amd64, kernel: modernKernel, capabilities: [] },
     );
     expect(p).toEqual({

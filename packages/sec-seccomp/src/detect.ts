@@ -10,9 +10,6 @@ export interface SeccompSupport {
 export async function detectSeccomp(procRoot = '/proc'): Promise<SeccompSupport> {
   const status = await readFile(`${procRoot}/self/status`, 'utf8').catch(() => '');
   const supported = /^Seccomp:\s*\d/m.test(status);
-  const actions = (await readFile(`${procRoot}/sys/kernel/seccomp/actions_avail`, 'utf8').catch(() => ''))
-    .trim()
-    .split(/\s+/)
-    .filter(Boolean);
+  const actions = (await readFile(`${procRoot}/sys/kernel/seccomp/actions_avail`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean);
   return { supported, actions };
 }

@@ -60,7 +60,9 @@ describe('loadLocalhostProfile', () => {
 
   it('refuses a file over the size limit', async () => {
     const path = await profileFile(' '.repeat(LOCALHOST_PROFILE_MAX_BYTES + 1));
-    expect((await loadError(path)).message).toBe(`seccomp localhost profile ${path}: ${LOCALHOST_PROFILE_MAX_BYTES + 1} bytes, more than ${LOCALHOST_PROFILE_MAX_BYTES}`);
+    expect((await loadError(path)).message).toBe(
+      `seccomp localhost profile ${path}: ${LOCALHOST_PROFILE_MAX_BYTES + 1} bytes, more than ${LOCALHOST_PROFILE_MAX_BYTES}`,
+    );
   });
 
   it('never quotes the content of the file it refuses', async () => {
@@ -95,7 +97,10 @@ describe('loadLocalhostProfile', () => {
       [{ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['a'], action: 'SCMP_ACT_ALLOW', errnoRet: 1 }] }, 'syscalls.0.errnoRet'],
       [{ defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64'], archMap: [{ architecture: 'SCMP_ARCH_X86_64' }] }, 'not both'],
       [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['a'], action: 'SCMP_ACT_NOTIFY' }] }, 'listenerPath'],
-      [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['a'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 1, op: 'SCMP_CMP_EQ' }] }] }, 'syscalls.0.args.0.index'],
+      [
+        { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['a'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 1, op: 'SCMP_CMP_EQ' }] }] },
+        'syscalls.0.args.0.index',
+      ],
     ];
     for (const [profile, expected] of cases) {
       expect((await loadError(await profileFile(profile))).message).toContain(expected);

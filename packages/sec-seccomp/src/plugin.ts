@@ -17,7 +17,9 @@ export const configSchema = z.strictObject({
   default_profile: z
     .enum(['unconfined', 'runtime/default', 'docker/default'])
     .default('unconfined')
-    .describe('Profile of containers whose CRI config sets none: "unconfined" (the CRI default, no filter), or "runtime/default" / "docker/default" (criod\'s default profile). Privileged containers never get one.'),
+    .describe(
+      'Profile of containers whose CRI config sets none: "unconfined" (the CRI default, no filter), or "runtime/default" / "docker/default" (criod\'s default profile). Privileged containers never get one.',
+    ),
 });
 
 export type SeccompConfig = z.infer<typeof configSchema>;

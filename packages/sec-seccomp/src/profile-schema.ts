@@ -49,15 +49,7 @@ export const seccompFlags = [
   'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV',
 ] as const;
 
-export const seccompOperators = [
-  'SCMP_CMP_NE',
-  'SCMP_CMP_LT',
-  'SCMP_CMP_LE',
-  'SCMP_CMP_EQ',
-  'SCMP_CMP_GE',
-  'SCMP_CMP_GT',
-  'SCMP_CMP_MASKED_EQ',
-] as const;
+export const seccompOperators = ['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ'] as const;
 
 export type SeccompAction = (typeof seccompActions)[number];
 export type SeccompArchitecture = (typeof seccompArchitectures)[number];
@@ -65,11 +57,7 @@ export type SeccompFlag = (typeof seccompFlags)[number];
 export type SeccompOperator = (typeof seccompOperators)[number];
 
 /** JSON numbers are doubles: larger argument values would silently change. */
-const argumentValue = z
-  .number()
-  .int()
-  .nonnegative()
-  .max(Number.MAX_SAFE_INTEGER, 'is larger than 2^53-1 and cannot be represented exactly');
+const argumentValue = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER, 'is larger than 2^53-1 and cannot be represented exactly');
 
 const errno = z.number().int().min(0).max(4095);
 

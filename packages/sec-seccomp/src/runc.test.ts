@@ -69,7 +69,10 @@ describe('seccomp profiles under runc', () => {
     const dir = await mkdtemp(join(tmpdir(), 'criod-seccomp-profile-'));
     scratchDirs.push(dir);
     const path = join(dir, 'no-mkdir.json');
-    await writeFile(path, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] }));
+    await writeFile(
+      path,
+      JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] }),
+    );
 
     const baseline = await runWith('mkdir /tmp/x && echo made', unconfined);
     expect(baseline.stdout).toContain('made');

@@ -25,7 +25,8 @@ export function validateSelinuxOptions(options: Partial<SelinuxContext>, what: s
     const value = options[field];
     if (value && !identifier.test(value)) throw new InvalidArgumentError(`${what}: SELinux ${field} "${value}" is not a valid identifier`);
   }
-  if (options.level && !levelPattern.test(options.level)) throw new InvalidArgumentError(`${what}: SELinux level "${options.level}" is not a valid MLS level such as s0:c1,c2`);
+  if (options.level && !levelPattern.test(options.level))
+    throw new InvalidArgumentError(`${what}: SELinux level "${options.level}" is not a valid MLS level such as s0:c1,c2`);
 }
 
 /** "user:role:type:level" (the level may itself hold colons). */

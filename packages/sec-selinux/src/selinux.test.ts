@@ -108,7 +108,9 @@ describe('SELinux labels where SELinux is enabled', () => {
   });
 
   it('refuses malformed options, naming the container and field', async () => {
-    await expect(plugin().applyToContainer({}, request({ selinux: { user: '', role: '', type: 'bad:type', level: '' } }))).rejects.toThrow('container web: SELinux type "bad:type" is not a valid identifier');
+    await expect(plugin().applyToContainer({}, request({ selinux: { user: '', role: '', type: 'bad:type', level: '' } }))).rejects.toThrow(
+      'container web: SELinux type "bad:type" is not a valid identifier',
+    );
     await expect(plugin().applyToContainer({}, request({ selinux: { user: '', role: '', type: '', level: 's0:x1' } }))).rejects.toThrow(InvalidArgumentError);
     await expect(plugin().reserveLevel('pod-1', 'top-secret')).rejects.toThrow(InvalidArgumentError);
   });

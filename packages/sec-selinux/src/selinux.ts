@@ -29,10 +29,14 @@ const label = z.string().refine(
 export const selinuxConfigSchema = z.strictObject({
   process_label: label
     .default('system_u:system_r:container_t:s0')
-    .describe("SELinux label of container processes, user:role:type:level; the container's own SELinuxOption overrides parts of it and its level is replaced by the pod's. Ignored where SELinux is off."),
+    .describe(
+      "SELinux label of container processes, user:role:type:level; the container's own SELinuxOption overrides parts of it and its level is replaced by the pod's. Ignored where SELinux is off.",
+    ),
   mount_label: label
     .default('system_u:object_r:container_file_t:s0')
-    .describe("SELinux label of the container's mounts (rootfs, /dev/shm, volumes), user:role:type:level; its level is replaced by the pod's. Ignored where SELinux is off."),
+    .describe(
+      "SELinux label of the container's mounts (rootfs, /dev/shm, volumes), user:role:type:level; its level is replaced by the pod's. Ignored where SELinux is off.",
+    ),
 });
 
 export type SelinuxConfig = z.infer<typeof selinuxConfigSchema>;
@@ -108,7 +112,8 @@ export function createSelinuxPlugin(config: SelinuxConfig, logger: Logger, host:
       validateSelinuxOptions(options, `container ${req.containerName}`);
       let level = options.level;
       if (!level) {
-        if (!req.podId) throw new InternalError(`container ${req.containerName}: the SELinux plugin needs the pod id to give the container its pod's MCS level`);
+        if (!req.podId)
+          throw new InternalError(`container ${req.containerName}: the SELinux plugin needs the pod id to give the container its pod's MCS level`);
         level = levels.reserve(req.podId);
       }
       // Like container-selinux's InitLabels: user and level apply to both labels, role and type to the process only.

@@ -15,7 +15,16 @@ export function chainIds(diffIds: readonly string[]): string[] {
 
 export function imageConfig(doc: ImageConfigDocument): ImageConfig {
   const c = doc.config;
-  return { entrypoint: c.Entrypoint, cmd: c.Cmd, env: c.Env, workingDir: c.WorkingDir, user: c.User, stopSignal: c.StopSignal, volumes: c.Volumes, labels: c.Labels };
+  return {
+    entrypoint: c.Entrypoint,
+    cmd: c.Cmd,
+    env: c.Env,
+    workingDir: c.WorkingDir,
+    user: c.User,
+    stopSignal: c.StopSignal,
+    volumes: c.Volumes,
+    labels: c.Labels,
+  };
 }
 
 /** The image's default user as the CRI reports it: a numeric uid, or else a name; neither when unset. */

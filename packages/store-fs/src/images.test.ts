@@ -60,7 +60,10 @@ beforeAll(async () => {
     ],
     'zstd',
   );
-  app = buildImage({ layers: [base, changes], config: { Cmd: ['sh'], Env: ['PATH=/bin'], User: '1000:1000', Labels: { app: 'yes' }, StopSignal: 'SIGQUIT', WorkingDir: '/data' } });
+  app = buildImage({
+    layers: [base, changes],
+    config: { Cmd: ['sh'], Env: ['PATH=/bin'], User: '1000:1000', Labels: { app: 'yes' }, StopSignal: 'SIGQUIT', WorkingDir: '/data' },
+  });
   other = buildImage({ layers: [base, await buildLayer([{ path: 'other', type: 'file', content: Buffer.from('other\n') }])], config: { User: 'nobody' } });
   await push({ host: registry.host, repository: 'test/app', tag: 'v1' }, app);
   await push({ host: registry.host, repository: 'test/app', tag: 'latest' }, app);
@@ -109,7 +112,16 @@ describe('FsImageStore.pull', () => {
       uid: 1000,
       username: '',
       pinned: false,
-      config: { entrypoint: [], cmd: ['sh'], env: ['PATH=/bin'], workingDir: '/data', user: '1000:1000', stopSignal: 'SIGQUIT', volumes: [], labels: { app: 'yes' } },
+      config: {
+        entrypoint: [],
+        cmd: ['sh'],
+        env: ['PATH=/bin'],
+        workingDir: '/data',
+        user: '1000:1000',
+        stopSignal: 'SIGQUIT',
+        volumes: [],
+        labels: { app: 'yes' },
+      },
     });
     const named = await store().pull(ref('test/other'), { ...pull, pinned: true });
     expect(named).toMatchObject({ username: 'nobody', pinned: true });
@@ -121,7 +133,14 @@ describe('FsImageStore.pull', () => {
     await s.pull(ref('test/app'), pull);
     const img = await s.pull(`${registry.host}/test/app`, pull);
     expect(img.repoTags).toEqual([ref('test/app'), ref('test/app', 'latest')]);
-    for (const r of [img.id, `sha256:${img.id}`, img.id.slice(0, 12), ref('test/app'), `${registry.host}/test/app@${app.digest}`, `${registry.host}/test/app`]) {
+    for (const r of [
+      img.id,
+      `sha256:${img.id}`,
+      img.id.slice(0, 12),
+      ref('test/app'),
+      `${registry.host}/test/app@${app.digest}`,
+      `${registry.host}/test/app`,
+    ]) {
       expect((await s.resolve(r))?.id, r).toBe(img.id);
     }
     expect(await s.resolve(ref('test/app', 'v2'))).toBeUndefined();
@@ -139,7 +158,10 @@ describe('FsImageStore.pull', () => {
   });
 
   it('picks linux/amd64 out of a multi-platform index', async () => {
-    const arm = buildImage({ layers: [await buildLayer([{ path: 'arm', type: 'file', content: Buffer.from('arm\n') }])], platform: { os: 'linux', architecture: 'arm64' } });
+    const arm = buildImage({
+      layers: [await buildLayer([{ path: 'arm', type: 'file', content: Buffer.from('arm\n') }])],
+      platform: { os: 'linux', architecture: 'arm64' },
+    });
     const index = buildIndex([
       { image: arm, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
       { image: app, platform: { os: 'linux', architecture: 'amd64' } },
@@ -196,19 +218,27 @@ describe('FsImageStore.pull', () => {
       debug: () => {},
       trace: () => {},
       info: (obj: object | string, msg?: string) => lines.push(typeof obj === 'string' ? { msg: obj } : { ...obj, msg }),
-      child: (bindings) => ({ ...logger, info: (obj: object | string, msg?: string) => lines.push(typeof obj === 'string' ? { ...bindings, msg: obj } : { ...bindings, ...obj, msg }) }),
+      child: (bindings) => ({
+        ...logger,
+        info: (obj: object | string, msg?: string) => lines.push(typeof obj === 'string' ? { ...bindings, msg: obj } : { ...bindings, ...obj, msg }),
+      }),
     };
     const s = new FsImageStore(join(dir, 'images'), logger);
     stores.push(s);
     await s.pull(ref('test/app'), pull);
     for (const layer of [base, changes]) {
-      expect(lines).toContainEqual(expect.objectContaining({ image: ref('test/app'), layer: layer.digest, bytes: layer.size, total: layer.size, msg: 'pulled' }));
+      expect(lines).toContainEqual(
+        expect.objectContaining({ image: ref('test/app'), layer: layer.digest, bytes: layer.size, total: layer.size, msg: 'pulled' }),
+      );
     }
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'image pulled', id: hex(app.config.digest) }));
   });
 
   it('answers NotFound with the registry message for an unknown tag', async () => {
-    await expect(store().pull(ref('test/app', 'missing'), pull)).rejects.toMatchObject({ code: 'NotFound', message: expect.stringContaining('MANIFEST_UNKNOWN') });
+    await expect(store().pull(ref('test/app', 'missing'), pull)).rejects.toMatchObject({
+      code: 'NotFound',
+      message: expect.stringContaining('MANIFEST_UNKNOWN'),
+    });
   });
 
   it('refuses a malformed reference', async () => {

@@ -6,7 +6,18 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NotFoundError, nowNs, type FilesystemUsage, type ImageRecord, type ImageStore, type LayerUsage, type Logger, type OperationObserver, type PullOptions, type RegistryAuth } from '@criod/core';
+import {
+  NotFoundError,
+  nowNs,
+  type FilesystemUsage,
+  type ImageRecord,
+  type ImageStore,
+  type LayerUsage,
+  type Logger,
+  type OperationObserver,
+  type PullOptions,
+  type RegistryAuth,
+} from '@criod/core';
 import {
   parseReference,
   RegistryClient,
@@ -84,7 +95,8 @@ export class FsImageStore implements ImageStore {
   /** Once per process: dirs, leftovers of a crash (temp dirs, layers and blobs no image uses), the record cache. */
   private init(): Promise<void> {
     this.ready ??= (async () => {
-      for (const d of [this.layout.records, join(this.layout.blobs, 'sha256'), this.layout.layers, this.layout.links, this.layout.containers]) await mkdir(d, { recursive: true });
+      for (const d of [this.layout.records, join(this.layout.blobs, 'sha256'), this.layout.layers, this.layout.links, this.layout.containers])
+        await mkdir(d, { recursive: true });
       await rm(this.layout.tmp, { recursive: true, force: true });
       await mkdir(this.layout.tmp, { recursive: true });
       await this.records.load();
@@ -127,7 +139,9 @@ export class FsImageStore implements ImageStore {
     const images = this.records.all();
     const parsed = tryParseReference(ref);
     if (parsed) {
-      const byName = parsed.digest ? images.find((i) => i.image.repoDigests.includes(parsed.withDigest(parsed.digest!))) : images.find((i) => i.image.repoTags.includes(parsed.taggedName!));
+      const byName = parsed.digest
+        ? images.find((i) => i.image.repoDigests.includes(parsed.withDigest(parsed.digest!)))
+        : images.find((i) => i.image.repoTags.includes(parsed.taggedName!));
       if (byName) return byName;
     }
     if (hexPrefix.test(bare)) {
@@ -165,7 +179,13 @@ export class FsImageStore implements ImageStore {
   private async pullOnce(reference: ImageReference, options: PullOptions): Promise<StoredImage> {
     const logger = this.logger.child({ image: reference.toString() });
     const started = Date.now();
-    const client = new RegistryClient({ http: this.http, registries: options.registries, ...(options.auth ? { auth: options.auth } : {}), ...(this.options.platform ? { platform: this.options.platform } : {}), logger });
+    const client = new RegistryClient({
+      http: this.http,
+      registries: options.registries,
+      ...(options.auth ? { auth: options.auth } : {}),
+      ...(this.options.platform ? { platform: this.options.platform } : {}),
+      logger,
+    });
     const resolved = await client.resolve(reference);
     const chains = chainIds(resolved.config.rootfs.diff_ids);
     // Taken under the lock so a removal running now finishes before this pull looks at the layers.

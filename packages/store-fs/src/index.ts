@@ -20,7 +20,9 @@ export const configSchema = z.strictObject({
   rootfs_mode: z
     .enum(['auto', 'overlay', 'copy'])
     .default('auto')
-    .describe('How a container rootfs is made: "overlay" (overlayfs over the shared layers), "copy" (a full copy of the layers) or "auto" (overlay, copying where overlay fails).'),
+    .describe(
+      'How a container rootfs is made: "overlay" (overlayfs over the shared layers), "copy" (a full copy of the layers) or "auto" (overlay, copying where overlay fails).',
+    ),
 });
 
 export type StoreFsConfig = z.infer<typeof configSchema>;

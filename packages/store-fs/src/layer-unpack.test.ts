@@ -18,7 +18,12 @@ afterEach(async () => {
 
 /** An xattr of a file; Node has no xattr API, python3 does. */
 async function xattr(path: string, name: string): Promise<string | undefined> {
-  const r = await execa('python3', ['-c', 'import os,sys\ntry: print(os.getxattr(sys.argv[1], sys.argv[2], follow_symlinks=False).decode())\nexcept OSError: print("<none>")', path, name]);
+  const r = await execa('python3', [
+    '-c',
+    'import os,sys\ntry: print(os.getxattr(sys.argv[1], sys.argv[2], follow_symlinks=False).decode())\nexcept OSError: print("<none>")',
+    path,
+    name,
+  ]);
   return r.stdout === '<none>' ? undefined : r.stdout;
 }
 
@@ -132,7 +137,10 @@ describe('unpackLayer', () => {
   it('rejects a blob that is not a tar archive', async () => {
     await writeFile(join(dir, 'blob'), gzipSync(Buffer.alloc(2048, 7)));
     await mkdir(join(dir, 'layer'));
-    await expect(unpackLayer(join(dir, 'blob'), join(dir, 'layer'), sha256Digest('x'), 'junk')).rejects.toMatchObject({ code: 'Internal', message: expect.stringContaining('not a valid tar archive') });
+    await expect(unpackLayer(join(dir, 'blob'), join(dir, 'layer'), sha256Digest('x'), 'junk')).rejects.toMatchObject({
+      code: 'Internal',
+      message: expect.stringContaining('not a valid tar archive'),
+    });
   });
 
   it('rejects a truncated gzip stream', async () => {

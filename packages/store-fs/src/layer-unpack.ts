@@ -112,7 +112,8 @@ async function applyWhiteouts(dir: string, found: LayerWhiteouts, what: string):
   const opaqueDirs: string[] = [];
   for (const d of new Set(found.opaqueDirs)) if (['dir', 'missing'].includes(await pathKind(dir, d))) opaqueDirs.push(d);
   const whiteouts: string[] = [];
-  for (const w of new Set(found.whiteouts)) if ((await pathKind(dir, w)) === 'missing' && ['dir', 'missing'].includes(await pathKind(dir, parentOf(w)))) whiteouts.push(w);
+  for (const w of new Set(found.whiteouts))
+    if ((await pathKind(dir, w)) === 'missing' && ['dir', 'missing'].includes(await pathKind(dir, parentOf(w)))) whiteouts.push(w);
   const opaque = new Set(opaqueDirs);
   const dirs = new Set([...opaqueDirs, ...whiteouts.map(parentOf)]);
   if (dirs.size === 0) return { whiteouts, opaqueDirs };
@@ -120,7 +121,9 @@ async function applyWhiteouts(dir: string, found: LayerWhiteouts, what: string):
   const dirEntries = await Promise.all([...dirs].map((d) => dirEntry(dir, d, opaque.has(d) ? { 'trusted.overlay.opaque': 'y' } : {})));
   const entries: TarEntry[] = [...whiteouts.map((w): TarEntry => ({ path: w, type: 'chardev', devMajor: 0, devMinor: 0, mode: 0 })), ...dirEntries];
   const archive = tarArchive(entries);
-  await extract(dir, [...restoreFlags, '--xattrs-include=trusted.overlay.opaque'], `whiteouts of ${what}`, (stdin) => pipeline(Readable.from([archive]), stdin));
+  await extract(dir, [...restoreFlags, '--xattrs-include=trusted.overlay.opaque'], `whiteouts of ${what}`, (stdin) =>
+    pipeline(Readable.from([archive]), stdin),
+  );
   return { whiteouts, opaqueDirs };
 }
 
@@ -135,10 +138,14 @@ export interface UnpackedLayer extends LayerWhiteouts {
 export async function unpackLayer(blobPath: string, dir: string, expectedDiffId: string, what: string): Promise<UnpackedLayer> {
   const source = decompress(blobPath, await detectCompression(blobPath));
   const scanner = new TarScanner();
-  const [extracted, decompressed] = await Promise.allSettled([extract(dir, layerFlags, what, (stdin) => pipeline([...source.streams, scanner, stdin])), source.done]);
+  const [extracted, decompressed] = await Promise.allSettled([
+    extract(dir, layerFlags, what, (stdin) => pipeline([...source.streams, scanner, stdin])),
+    source.done,
+  ]);
   if (extracted.status === 'rejected') throw extracted.reason;
   if (decompressed.status === 'rejected') throw decompressed.reason;
   const diffId = scanner.digest();
-  if (diffId !== expectedDiffId) throw new InternalError(`${what}: uncompressed content has digest ${diffId}, the image config says ${expectedDiffId}; rejected`);
+  if (diffId !== expectedDiffId)
+    throw new InternalError(`${what}: uncompressed content has digest ${diffId}, the image config says ${expectedDiffId}; rejected`);
   return { diffId, ...(await applyWhiteouts(dir, scanner.found, what)) };
 }

@@ -21,7 +21,8 @@ export async function mountOverlay(cwd: string, lowers: string[], upper: string,
     if (/[,:]/.test(p)) throw new InternalError(`overlay path ${JSON.stringify(p)} has a comma or colon`);
   }
   const data = `lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${work}`;
-  if (data.length > maxMountData) throw new FailedPreconditionError(`${lowers.length} layers do not fit in overlay's mount options (${data.length} bytes, at most ${maxMountData})`);
+  if (data.length > maxMountData)
+    throw new FailedPreconditionError(`${lowers.length} layers do not fit in overlay's mount options (${data.length} bytes, at most ${maxMountData})`);
   try {
     await mountFilesystem({ source: 'overlay', target, fstype: 'overlay', data, cwd });
   } catch (err) {

@@ -102,7 +102,13 @@ describe('rootfs diff export and apply', () => {
     await expect(store.applyRootfsDiff('dst', { deleted: [`host${outside}/victim`] })).rejects.toMatchObject({ code: 'InvalidArgument' });
     // A symlink the archive brings and a file below it.
     const chained = join(dir, 'chained.tar');
-    await writeFile(chained, tarArchive([{ path: 'via', type: 'symlink', linkTarget: 'host' }, { path: `via${outside}/planted`, type: 'file', content: Buffer.from('x') }]));
+    await writeFile(
+      chained,
+      tarArchive([
+        { path: 'via', type: 'symlink', linkTarget: 'host' },
+        { path: `via${outside}/planted`, type: 'file', content: Buffer.from('x') },
+      ]),
+    );
     await expect(store.applyRootfsDiff('dst', { tarPath: chained, deleted: [] })).rejects.toMatchObject({ code: 'InvalidArgument' });
     expect(await readdir(outside)).toEqual(['victim']);
     expect(await readFile(join(outside, 'victim'), 'utf8')).toBe('intact\n');

@@ -66,7 +66,11 @@ async function tar(args: string[], what: string, input?: string): Promise<void> 
 export async function exportDiff(dirs: OverlayDirs, tarPath: string): Promise<{ written: boolean; deleted: string[] }> {
   const { paths, deleted } = await scanUpper(dirs);
   if (paths.length === 0) return { written: false, deleted };
-  await tar(['-c', '-f', tarPath, '-C', dirs.upper, '--no-recursion', ...keepFlags, '--null', '-T', '-'], `exporting the rootfs changes of ${dirs.merged}`, paths.map((p) => `${p}\0`).join(''));
+  await tar(
+    ['-c', '-f', tarPath, '-C', dirs.upper, '--no-recursion', ...keepFlags, '--null', '-T', '-'],
+    `exporting the rootfs changes of ${dirs.merged}`,
+    paths.map((p) => `${p}\0`).join(''),
+  );
   return { written: true, deleted };
 }
 

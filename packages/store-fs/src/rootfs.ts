@@ -151,7 +151,8 @@ export class RootfsManager {
     const record = await this.read(containerId);
     const p = this.paths(containerId);
     if (!record) throw new NotFoundError(`container ${containerId} has no rootfs (no ${p.record})`);
-    if (record.mode !== 'overlay') throw new FailedPreconditionError(`container ${containerId}'s rootfs is a copy of its image (overlay was unavailable): its changes cannot be told apart`);
+    if (record.mode !== 'overlay')
+      throw new FailedPreconditionError(`container ${containerId}'s rootfs is a copy of its image (overlay was unavailable): its changes cannot be told apart`);
     const lowers = (await this.layerInfos(record)).map((i) => join(this.layout.root, this.layers.lowerDir(i))).reverse();
     return exportDiff({ upper: p.upper, merged: await this.mount(containerId), lowers }, tarPath);
   }

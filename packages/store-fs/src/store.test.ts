@@ -29,14 +29,20 @@ describe('DirRecordStore', () => {
     await s.put(rec);
     expect(await s.get('abc')).toEqual(rec);
     expect(await s.list()).toEqual([rec]);
-    expect(JSON.parse(readFileSync(join(dir, 'pods', 'abc.json'), 'utf8'))).toMatchObject({ schemaVersion: RECORD_SCHEMA_VERSION, createdAt: '1764000000123456789' });
+    expect(JSON.parse(readFileSync(join(dir, 'pods', 'abc.json'), 'utf8'))).toMatchObject({
+      schemaVersion: RECORD_SCHEMA_VERSION,
+      createdAt: '1764000000123456789',
+    });
   });
 
   it('reads a record the previous criod wrote (no version, {"$bigint"} timestamps)', async () => {
     const s = podStore();
     const rec = pod('old');
     mkdirSync(join(dir, 'pods'));
-    writeFileSync(join(dir, 'pods', 'old.json'), JSON.stringify(rec, (_k, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v)));
+    writeFileSync(
+      join(dir, 'pods', 'old.json'),
+      JSON.stringify(rec, (_k, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v)),
+    );
     expect(await s.list()).toEqual([rec]);
   });
 

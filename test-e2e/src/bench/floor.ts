@@ -58,7 +58,9 @@ export async function makeFloor(dir: string, net: TestNetwork, cgroupParent: str
     spec.process.terminal = false;
     spec.process.args = args;
     spec.linux.cgroupsPath = `${cgroupParent}/floor-${id}`;
-    spec.linux.namespaces = (spec.linux.namespaces as { type: string }[]).map((ns) => (ns.type === 'network' ? { type: 'network', path: netns } : ns.type === 'pid' && pidns ? { type: 'pid', path: pidns } : ns));
+    spec.linux.namespaces = (spec.linux.namespaces as { type: string }[]).map((ns) =>
+      ns.type === 'network' ? { type: 'network', path: netns } : ns.type === 'pid' && pidns ? { type: 'pid', path: pidns } : ns,
+    );
     const b = join(dir, 'bundles', id);
     mkdirSync(b, { recursive: true });
     writeFileSync(join(b, 'config.json'), JSON.stringify(spec));

@@ -67,7 +67,8 @@ try {
   await waitFor('NetworkReady', async () => (await rt.status({ verbose: false })).status?.conditions.find((x) => x.type === 'NetworkReady')?.status === true);
   await settle();
   measureRss('fresh, idle');
-  for (const image of [images.busybox, images.pause]) await criod.client.image.pullImage({ image: cri.ImageSpec.fromPartial({ image }), auth: undefined, sandboxConfig: undefined });
+  for (const image of [images.busybox, images.pause])
+    await criod.client.image.pullImage({ image: cri.ImageSpec.fromPartial({ image }), auth: undefined, sandboxConfig: undefined });
 
   if (!onlyLoad) {
     const version: number[] = [];
@@ -88,7 +89,13 @@ try {
       const parallel = await inParallel(runs * 4, 4, () => podLifecycle(target, infra));
       for (const step of lifecycleSteps) {
         const f = perStep(floorTimes, step);
-        lifecycleRows.push([`${stepNames[step]}${infra ? ' (infra)' : ''}`, perStep(serial, step), perStep(parallel, step), f, ratio(perStep(serial, step), f)]);
+        lifecycleRows.push([
+          `${stepNames[step]}${infra ? ' (infra)' : ''}`,
+          perStep(serial, step),
+          perStep(parallel, step),
+          f,
+          ratio(perStep(serial, step), f),
+        ]);
       }
     }
     await settle();
@@ -101,12 +108,20 @@ try {
     const conmonPss = conmons.reduce((sum, p) => sum + pssOf(p), 0);
     await inParallel(pods.length, 4, (i) => removePod(target, pods[i]!));
 
-    tables.push(() => printTable(
-      `Pod lifecycle (${runs} runs per row at 1 in parallel, ${runs * 4} at 4; medians in ms; floor = unshare + CNI bridge + runc directly, interleaved with the 1-parallel runs)`,
-      ['operation', 'criod (1 parallel)', 'criod (4 parallel, per op)', 'floor', 'criod / floor'],
-      lifecycleRows,
-    ));
-    tables.push(() => printTable(`gRPC layer (${rpcCalls} sequential calls)`, ['call', 'p50 (µs)', 'p99 (µs)'], [['Version round trip', median(version) * 1000, quantile(version, 0.99) * 1000]]));
+    tables.push(() =>
+      printTable(
+        `Pod lifecycle (${runs} runs per row at 1 in parallel, ${runs * 4} at 4; medians in ms; floor = unshare + CNI bridge + runc directly, interleaved with the 1-parallel runs)`,
+        ['operation', 'criod (1 parallel)', 'criod (4 parallel, per op)', 'floor', 'criod / floor'],
+        lifecycleRows,
+      ),
+    );
+    tables.push(() =>
+      printTable(
+        `gRPC layer (${rpcCalls} sequential calls)`,
+        ['call', 'p50 (µs)', 'p99 (µs)'],
+        [['Version round trip', median(version) * 1000, quantile(version, 0.99) * 1000]],
+      ),
+    );
     memoryRows.push([`conmon PSS per pod (${conmons.length} conmons at ${memoryPods} pods)`, conmonPss / memoryPods, '', '', '', '']);
   }
 
@@ -130,11 +145,13 @@ try {
   ];
   await inParallel(made.length, 4, (i) => removePod(target, made[i]!));
   const loadTitle = `Calls at ${loadPods} pods with a running container each (${calls} sequential calls per row; ms; criod RSS ${rss.at(-1)!.rss.total.toFixed(1)} MB)`;
-  tables.push(() => printTable(
-    loadTitle,
-    ['call', 'p50', 'p99', 'max'],
-    loadRows.map(([call, s]) => [call, median(s), quantile(s, 0.99), Math.max(...s)]),
-  ));
+  tables.push(() =>
+    printTable(
+      loadTitle,
+      ['call', 'p50', 'p99', 'max'],
+      loadRows.map(([call, s]) => [call, median(s), quantile(s, 0.99), Math.max(...s)]),
+    ),
+  );
 
   if (!onlyLoad) {
     const growth = await timeIt(() => inParallel(lifecycles, 4, (i) => podLifecycle(target, i % 2 === 0)));
@@ -142,17 +159,33 @@ try {
     measureRss(`after ${lifecycles} more lifecycles (4 at a time, half with infra; ${(growth / 1000).toFixed(0)} s)`);
   }
   const fresh = rss[0]!.rss.total;
-  tables.push(() => printTable(
-    'Memory of criod (MB; anon = heap and other private memory, file = the node binary and libraries)',
-    ['', 'RSS', 'anon', 'file', 'vs fresh', 'load avg'],
-    [...rss.map((r) => [r.what, r.rss.total, r.rss.anon, r.rss.file, r === rss[0] ? '' : `${r.rss.total - fresh >= 0 ? '+' : ''}${(r.rss.total - fresh).toFixed(1)}`, r.load]), ...memoryRows],
-  ));
+  tables.push(() =>
+    printTable(
+      'Memory of criod (MB; anon = heap and other private memory, file = the node binary and libraries)',
+      ['', 'RSS', 'anon', 'file', 'vs fresh', 'load avg'],
+      [
+        ...rss.map((r) => [
+          r.what,
+          r.rss.total,
+          r.rss.anon,
+          r.rss.file,
+          r === rss[0] ? '' : `${r.rss.total - fresh >= 0 ? '+' : ''}${(r.rss.total - fresh).toFixed(1)}`,
+          r.load,
+        ]),
+        ...memoryRows,
+      ],
+    ),
+  );
 
   leftovers = await leftBehind(criod.client, criod.dir, net, cgroupParent);
   for (const print of tables) print();
   console.log(`\ncriod ran as: node ${criodNodeFlags.join(' ')} criod.js`);
   console.log(`load average (1 5 15 min): ${loadAtStart} at the start, ${loadAverage()} at the end`);
-  console.log(leftovers.length === 0 ? 'left behind: nothing (pods, netns, veths, IPs, runc, conmon, cgroups, mounts checked)' : `LEFT BEHIND:\n  ${leftovers.join('\n  ')}`);
+  console.log(
+    leftovers.length === 0
+      ? 'left behind: nothing (pods, netns, veths, IPs, runc, conmon, cgroups, mounts checked)'
+      : `LEFT BEHIND:\n  ${leftovers.join('\n  ')}`,
+  );
 } finally {
   await floor.cleanup();
   const remaining = await rt.listPodSandbox({ filter: undefined }).catch(() => ({ items: [] }));

@@ -12,8 +12,14 @@ export async function leftBehind(client: CriClient, dir: string, net: TestNetwor
   const left = (what: string, items: string[]) => {
     if (items.length > 0) out.push(`${what}: ${items.slice(0, 5).join(', ')}${items.length > 5 ? ` (${items.length})` : ''}`);
   };
-  left('pods', (await client.runtime.listPodSandbox({ filter: undefined })).items.map((p) => p.id));
-  left('containers', (await client.runtime.listContainers({ filter: undefined })).containers.map((c) => c.id));
+  left(
+    'pods',
+    (await client.runtime.listPodSandbox({ filter: undefined })).items.map((p) => p.id),
+  );
+  left(
+    'containers',
+    (await client.runtime.listContainers({ filter: undefined })).containers.map((c) => c.id),
+  );
   left('netns pins', readdirSync(join(dir, 'netns')));
   left('veths on the bridge', await bridgePorts(net));
   left('IPs held', allocatedIps(net));
@@ -22,6 +28,9 @@ export async function leftBehind(client: CriClient, dir: string, net: TestNetwor
   left('cgroups', leftoverCgroups(cgroupParent));
   left('pod records', existsSync(join(dir, 'root', 'pods')) ? readdirSync(join(dir, 'root', 'pods')) : []);
   left('pod mounts', mountsBelow(join(dir, 'run', 'pods')));
-  left('container mounts', mountsBelow(join(dir, 'root')).filter((m) => m.includes('containers')));
+  left(
+    'container mounts',
+    mountsBelow(join(dir, 'root')).filter((m) => m.includes('containers')),
+  );
   return out;
 }

@@ -21,7 +21,8 @@ async function validateLocation(location: string): Promise<string> {
   const path = normalize(location);
   const parent = await stat(dirname(path)).catch(() => undefined);
   if (!parent?.isDirectory()) throw new InvalidArgumentError(`location ${JSON.stringify(location)}: its directory ${dirname(path)} does not exist`);
-  if ((await stat(path).catch(() => undefined))?.isDirectory()) throw new InvalidArgumentError(`location ${JSON.stringify(location)} is a directory, not an archive path`);
+  if ((await stat(path).catch(() => undefined))?.isDirectory())
+    throw new InvalidArgumentError(`location ${JSON.stringify(location)} is a directory, not an archive path`);
   return path;
 }
 
@@ -31,7 +32,8 @@ async function validateLocation(location: string): Promise<string> {
  */
 export async function checkpointContainer(ctx: CoreContext, ref: string, location: string, timeoutSeconds: number): Promise<void> {
   if (!ref) throw new InvalidArgumentError('container_id must not be empty');
-  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0) throw new InvalidArgumentError(`timeout ${timeoutSeconds} must be a non-negative number of seconds`);
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0)
+    throw new InvalidArgumentError(`timeout ${timeoutSeconds} must be a non-negative number of seconds`);
   const archive = await validateLocation(location);
   const found = findContainer(ctx, ref);
   const runtime = await checkpointingRuntime(ctx, `checkpoint container ${found.id}`);

@@ -29,7 +29,10 @@ afterEach(async () => {
 });
 
 async function runningContainer(name = 'app'): Promise<string> {
-  const id = await svc.createContainer(podId, testContainerConfig(name, { mounts: [{ containerPath: '/data', hostPath: dir, readonly: false, selinuxRelabel: false, propagation: 'private' }] }));
+  const id = await svc.createContainer(
+    podId,
+    testContainerConfig(name, { mounts: [{ containerPath: '/data', hostPath: dir, readonly: false, selinuxRelabel: false, propagation: 'private' }] }),
+  );
   await svc.startContainer(id);
   return id;
 }
@@ -53,7 +56,14 @@ describe('CheckpointContainer', () => {
     expect(entries(archive)).toEqual(['checkpoint/', 'checkpoint/pages-1.img', 'config.dump', 'deleted.files', 'dump.log', 'rootfs-diff.tar', 'spec.dump']);
     expect(statSync(archive).mode & 0o777).toBe(0o600);
     const config = JSON.parse(readEntry(archive, 'config.dump'));
-    expect(config).toMatchObject({ id, name: 'app', rootfsImage: 'example.test/busybox:latest', rootfsImageName: 'example.test/busybox:latest', rootfsImageRef: testImage().repoDigests[0], runtime: 'runc' });
+    expect(config).toMatchObject({
+      id,
+      name: 'app',
+      rootfsImage: 'example.test/busybox:latest',
+      rootfsImageName: 'example.test/busybox:latest',
+      rootfsImageRef: testImage().repoDigests[0],
+      runtime: 'runc',
+    });
     expect(Date.parse(config.createdTime)).toBeGreaterThan(0);
     expect(Date.parse(config.checkpointedTime)).toBeGreaterThan(0);
     expect(JSON.parse(readEntry(archive, 'spec.dump'))).toEqual(plugins.runtime.containers.get(id)!.req.spec);
@@ -66,13 +76,22 @@ describe('CheckpointContainer', () => {
   it('refuses bad input with the right codes', async () => {
     const id = await runningContainer();
     await expect(svc.checkpointContainer('', join(dir, 'a.tar'), 0)).rejects.toMatchObject({ code: 'InvalidArgument' });
-    await expect(svc.checkpointContainer(id, 'relative.tar', 0)).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('absolute') });
-    await expect(svc.checkpointContainer(id, join(dir, 'no-such-dir', 'a.tar'), 0)).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('does not exist') });
+    await expect(svc.checkpointContainer(id, 'relative.tar', 0)).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: expect.stringContaining('absolute'),
+    });
+    await expect(svc.checkpointContainer(id, join(dir, 'no-such-dir', 'a.tar'), 0)).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: expect.stringContaining('does not exist'),
+    });
     await expect(svc.checkpointContainer(id, dir, 0)).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('directory') });
     await expect(svc.checkpointContainer(id, join(dir, 'a.tar'), -1)).rejects.toMatchObject({ code: 'InvalidArgument' });
     await expect(svc.checkpointContainer('0123456789abcdef', join(dir, 'a.tar'), 0)).rejects.toMatchObject({ code: 'NotFound' });
     const created = await svc.createContainer(podId, testContainerConfig('idle'));
-    await expect(svc.checkpointContainer(created, join(dir, 'a.tar'), 0)).rejects.toMatchObject({ code: 'FailedPrecondition', message: expect.stringContaining('not running') });
+    await expect(svc.checkpointContainer(created, join(dir, 'a.tar'), 0)).rejects.toMatchObject({
+      code: 'FailedPrecondition',
+      message: expect.stringContaining('not running'),
+    });
   });
 
   it('answers FailedPrecondition with the runtime reason where checkpointing cannot work', async () => {
@@ -127,11 +146,22 @@ describe('CreateContainer from a checkpoint archive', () => {
     const notCheckpoint = join(dir, 'plain.tar');
     writeFileSync(join(dir, 'hello'), 'hi');
     execFileSync('tar', ['-cf', notCheckpoint, '-C', dir, 'hello']);
-    await expect(svc.createContainer(podId, testContainerConfig('r', { image: notCheckpoint }))).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('config.dump') });
+    await expect(svc.createContainer(podId, testContainerConfig('r', { image: notCheckpoint }))).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: expect.stringContaining('config.dump'),
+    });
 
     const { archive } = await checkpointed();
     plugins.runtime.checkpoint = { available: false, reason: 'criu is not installed' };
-    await expect(svc.createContainer(podId, testContainerConfig('r', { image: archive, mounts: [{ containerPath: '/data', hostPath: dir, readonly: false, selinuxRelabel: false, propagation: 'private' }] }))).rejects.toMatchObject({
+    await expect(
+      svc.createContainer(
+        podId,
+        testContainerConfig('r', {
+          image: archive,
+          mounts: [{ containerPath: '/data', hostPath: dir, readonly: false, selinuxRelabel: false, propagation: 'private' }],
+        }),
+      ),
+    ).rejects.toMatchObject({
       code: 'FailedPrecondition',
       message: expect.stringContaining('criu is not installed'),
     });

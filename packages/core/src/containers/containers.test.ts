@@ -144,12 +144,25 @@ describe('bad input leaves nothing behind', () => {
     await expectRejected(testContainerConfig('a', { logPath: '../../etc/evil.log' }), 'InvalidArgument', 'escapes');
     await expectRejected(testContainerConfig('b', { logPath: '/etc/evil.log' }), 'InvalidArgument', 'relative');
     await expectRejected(
-      testContainerConfig('c', { mounts: [{ containerPath: '/data', hostPath: '/nonexistent/data', readonly: false, selinuxRelabel: false, propagation: 'private' }] }),
+      testContainerConfig('c', {
+        mounts: [{ containerPath: '/data', hostPath: '/nonexistent/data', readonly: false, selinuxRelabel: false, propagation: 'private' }],
+      }),
       'InvalidArgument',
       '/nonexistent/data',
     );
     const bad = testContainerConfig('d');
-    bad.linux.resources = { cpuPeriod: 0, cpuQuota: 10, cpuShares: 0, memoryLimitInBytes: -5, oomScoreAdj: 0, cpusetCpus: '', cpusetMems: '', hugepageLimits: [], unified: {}, memorySwapLimitInBytes: 0 };
+    bad.linux.resources = {
+      cpuPeriod: 0,
+      cpuQuota: 10,
+      cpuShares: 0,
+      memoryLimitInBytes: -5,
+      oomScoreAdj: 0,
+      cpusetCpus: '',
+      cpusetMems: '',
+      hugepageLimits: [],
+      unified: {},
+      memorySwapLimitInBytes: 0,
+    };
     await expectRejected(bad, 'InvalidArgument');
     plugins.store.images.images.set(testImage().id, testImage({ config: { ...testImage().config, entrypoint: [], cmd: [] } }));
     await expectRejected(testContainerConfig('e', { command: [], args: [] }), 'InvalidArgument', 'no command');
@@ -210,7 +223,15 @@ describe('the OCI spec', () => {
 
   it('puts the image env first and lets the request override it', async () => {
     plugins.store.images.images.set(testImage().id, testImage({ config: { ...testImage().config, env: ['PATH=/bin', 'A=image', 'B=image'] } }));
-    const id = await svc.createContainer(podId, testContainerConfig('a', { envs: [{ key: 'B', value: 'cri' }, { key: 'C', value: 'x=y' }] }));
+    const id = await svc.createContainer(
+      podId,
+      testContainerConfig('a', {
+        envs: [
+          { key: 'B', value: 'cri' },
+          { key: 'C', value: 'x=y' },
+        ],
+      }),
+    );
     expect(specOf(id).process.env).toEqual(['PATH=/bin', 'A=image', 'B=cri', 'C=x=y', 'HOSTNAME=web']);
   });
 
@@ -246,7 +267,18 @@ describe('the OCI spec', () => {
       (spec.process as Record<string, unknown>).noNewPrivileges = true;
     };
     const cfg = testContainerConfig('r');
-    cfg.linux.resources = { cpuPeriod: 100000, cpuQuota: 50000, cpuShares: 512, memoryLimitInBytes: 64 << 20, oomScoreAdj: 500, cpusetCpus: '0', cpusetMems: '', hugepageLimits: [], unified: {}, memorySwapLimitInBytes: 0 };
+    cfg.linux.resources = {
+      cpuPeriod: 100000,
+      cpuQuota: 50000,
+      cpuShares: 512,
+      memoryLimitInBytes: 64 << 20,
+      oomScoreAdj: 500,
+      cpusetCpus: '0',
+      cpusetMems: '',
+      hugepageLimits: [],
+      unified: {},
+      memorySwapLimitInBytes: 0,
+    };
     const spec = specOf(await svc.createContainer(podId, cfg));
     expect(spec.linux.resources.cpu).toEqual({ shares: 512, quota: 50000, period: 100000, cpus: '0' });
     expect(spec.linux.resources.memory).toEqual({ limit: 64 << 20 });

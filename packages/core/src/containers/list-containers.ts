@@ -17,5 +17,7 @@ export async function listContainers(ctx: CoreContext, filter: ContainerFilter =
     .filter((c) => !filter.podId || c.podId.startsWith(filter.podId))
     .filter((c) => matchesLabels(c.labels, filter.labelSelector));
   const fresh = await Promise.all(candidates.map((c) => refreshContainer(ctx, c)));
-  return fresh.filter((c) => filter.state === undefined || c.state === filter.state).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  return fresh
+    .filter((c) => filter.state === undefined || c.state === filter.state)
+    .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
 }

@@ -31,7 +31,12 @@ async function runtimeChange(ctx: CoreContext, c: ContainerRecord): Promise<Part
       const exitCode = st.exitCode ?? 255;
       // The exit file's mtime and our clock may disagree by a hair: never finish before starting.
       const finishedAt = st.finishedAt ?? nowNs();
-      return { state: 'exited', exitCode, finishedAt: finishedAt < c.startedAt ? c.startedAt : finishedAt, reason: exitReason(exitCode, st.oomKilled ?? false) };
+      return {
+        state: 'exited',
+        exitCode,
+        finishedAt: finishedAt < c.startedAt ? c.startedAt : finishedAt,
+        reason: exitReason(exitCode, st.oomKilled ?? false),
+      };
     }
     if (st.status === 'running' && c.state !== 'running') return { state: 'running' };
   } catch (err) {

@@ -62,7 +62,11 @@ export async function restoreContainer(ctx: CoreContext, podRef: string, request
     const config = restoredConfig(checkpoint, request, archive);
     const id = await createContainer(ctx, podRef, config, {
       imagesDir: checkpoint.imagesDir,
-      applyRootfs: (containerId) => ctx.plugins.store.images.applyRootfsDiff(containerId, { ...(checkpoint.rootfsDiff ? { tarPath: checkpoint.rootfsDiff } : {}), deleted: checkpoint.deleted }),
+      applyRootfs: (containerId) =>
+        ctx.plugins.store.images.applyRootfsDiff(containerId, {
+          ...(checkpoint.rootfsDiff ? { tarPath: checkpoint.rootfsDiff } : {}),
+          deleted: checkpoint.deleted,
+        }),
     });
     ctx.logger.info({ containerId: id, archive, checkpointed: checkpoint.config.id }, 'container created from a checkpoint');
     return id;

@@ -8,7 +8,8 @@ import { findContainer, refreshLocked } from './lookup.js';
  * Idempotent: stopping an exited container is a success.
  */
 export async function stopContainer(ctx: CoreContext, ref: string, timeoutSeconds: number): Promise<void> {
-  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0) throw new InvalidArgumentError(`timeout ${timeoutSeconds} must be a non-negative number of seconds`);
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0)
+    throw new InvalidArgumentError(`timeout ${timeoutSeconds} must be a non-negative number of seconds`);
   const found = findContainer(ctx, ref);
   await ctx.state.locks.run(found.id, () => stopLocked(ctx, found, timeoutSeconds));
 }

@@ -18,7 +18,14 @@ export async function imageStatus(ctx: CoreContext, ref: string, verbose: boolea
   const [image] = await withPinned(ctx, [found]);
   const info: Record<string, string> = {};
   if (verbose) {
-    info.info = JSON.stringify({ id: criImageId(image!.id), repoTags: image!.repoTags, repoDigests: image!.repoDigests, size: image!.size, pinned: image!.pinned, config: image!.config });
+    info.info = JSON.stringify({
+      id: criImageId(image!.id),
+      repoTags: image!.repoTags,
+      repoDigests: image!.repoDigests,
+      size: image!.size,
+      pinned: image!.pinned,
+      config: image!.config,
+    });
   }
   return { image: image!, info };
 }

@@ -23,8 +23,26 @@ function image(id: string, tags: string[]): ImageRecord {
 function container(id: string, imageId: string): ContainerRecord {
   const config = testContainerConfig(`ctr-${id}`);
   return {
-    id, podId: 'p', name: `ctr-${id}`, attempt: 0, state: 'running', createdAt: 0n, startedAt: 0n, finishedAt: 0n, exitCode: 0, reason: '', message: '',
-    image: config.image, imageRef: `sha256:${imageId}`, imageId, labels: {}, annotations: {}, logPath: '', config, stopSignal: 'SIGTERM', user: { uid: 0, gid: 0, additionalGids: [] },
+    id,
+    podId: 'p',
+    name: `ctr-${id}`,
+    attempt: 0,
+    state: 'running',
+    createdAt: 0n,
+    startedAt: 0n,
+    finishedAt: 0n,
+    exitCode: 0,
+    reason: '',
+    message: '',
+    image: config.image,
+    imageRef: `sha256:${imageId}`,
+    imageId,
+    labels: {},
+    annotations: {},
+    logPath: '',
+    config,
+    stopSignal: 'SIGTERM',
+    user: { uid: 0, gid: 0, additionalGids: [] },
   };
 }
 
@@ -37,7 +55,12 @@ beforeEach(() => {
   plugins = fakePluginSet();
   plugins.store.images.registry.set('example.test/app:v1', app);
   plugins.store.images.registry.set(pause, pauseImage);
-  images = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot: '/nonexistent', pauseImage: pause, registries: { 'example.test': { location: '', insecure: true, mirrors: [] } } }).images;
+  images = new CriService(plugins, silentLogger, {
+    runtimeVersion: 't',
+    runroot: '/nonexistent',
+    pauseImage: pause,
+    registries: { 'example.test': { location: '', insecure: true, mirrors: [] } },
+  }).images;
 });
 
 describe('PullImage', () => {
@@ -106,7 +129,10 @@ describe('RemoveImage', () => {
   it('keeps an image a container uses, naming the container', async () => {
     await images.pull('example.test/app:v1');
     await plugins.store.containers.put(container('c1', app.id));
-    await expect(images.remove('example.test/app:v1')).rejects.toMatchObject({ code: 'FailedPrecondition', message: expect.stringContaining('container c1 (ctr-c1)') });
+    await expect(images.remove('example.test/app:v1')).rejects.toMatchObject({
+      code: 'FailedPrecondition',
+      message: expect.stringContaining('container c1 (ctr-c1)'),
+    });
     await expect(images.remove(app.id)).rejects.toMatchObject({ code: 'FailedPrecondition' });
     await plugins.store.containers.delete('c1');
     await images.remove(app.id);

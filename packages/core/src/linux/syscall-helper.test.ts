@@ -47,7 +47,10 @@ describe('the syscall helper', () => {
     const uts = join(dir, 'uts');
     await Promise.all([writeFile(net, ''), writeFile(uts, '')]);
     await helper.pinNamespaces({
-      pins: [{ kind: 'net', path: net }, { kind: 'uts', path: uts }],
+      pins: [
+        { kind: 'net', path: net },
+        { kind: 'uts', path: uts },
+      ],
       loopbackUp: true,
       hostname: 'pinned-host',
       sysctls: [{ path: 'net/ipv4/ip_unprivileged_port_start', value: '80', step: 'sysctl net.ipv4.ip_unprivileged_port_start' }],
@@ -62,7 +65,11 @@ describe('the syscall helper', () => {
     const net = join(dir, 'net');
     await writeFile(net, '');
     await expect(
-      helper.pinNamespaces({ pins: [{ kind: 'net', path: net }], loopbackUp: true, sysctls: [{ path: 'net/no/such/key', value: '1', step: 'sysctl net.no.such.key' }] }),
+      helper.pinNamespaces({
+        pins: [{ kind: 'net', path: net }],
+        loopbackUp: true,
+        sysctls: [{ path: 'net/no/such/key', value: '1', step: 'sysctl net.no.such.key' }],
+      }),
     ).rejects.toMatchObject({ code: 'ENOENT', step: 'sysctl net.no.such.key' });
     expect((await statfs(net)).type).not.toBe(NSFS_MAGIC);
     await expect(helper.pinNamespaces({ pins: [{ kind: 'net', path: join(dir, 'missing') }], loopbackUp: false, sysctls: [] })).rejects.toMatchObject({

@@ -117,7 +117,10 @@ export class SyscallHelper {
 
   private start(): ChildProcessByStdio<Writable, Readable, null> {
     if (this.child) return this.child;
-    const child = spawn(this.perl, ['-e', SYSCALL_HELPER_SCRIPT, ...this.numbers.map(String)], { stdio: ['pipe', 'pipe', 'inherit'], env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+    const child = spawn(this.perl, ['-e', SYSCALL_HELPER_SCRIPT, ...this.numbers.map(String)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    });
     this.child = child;
     child.unref();
     const lines = createInterface({ input: child.stdout });

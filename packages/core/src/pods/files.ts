@@ -15,7 +15,8 @@ export function shmSizeOf(config: PodSandboxConfig): number {
   if (raw === undefined) return defaultShmSizeBytes;
   // A whole number of bytes: "100m" (0.1) is refused, not rounded up to one byte.
   const bytes = parseQuantity(raw) ?? NaN;
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new InvalidArgumentError(`annotation ${shmSizeAnnotation}=${JSON.stringify(raw)} is not a positive size like 64Mi`);
+  if (!Number.isSafeInteger(bytes) || bytes <= 0)
+    throw new InvalidArgumentError(`annotation ${shmSizeAnnotation}=${JSON.stringify(raw)} is not a positive size like 64Mi`);
   return bytes;
 }
 

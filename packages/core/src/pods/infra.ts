@@ -37,8 +37,16 @@ function infraConfig(pod: PodRecord, image: string): ContainerConfig {
     stopSignal: 'SIGKILL',
     linux: {
       resources: {
-        cpuPeriod: 0, cpuQuota: 0, cpuShares: 2, memoryLimitInBytes: 0, oomScoreAdj: infraOomScoreAdj,
-        cpusetCpus: '', cpusetMems: '', hugepageLimits: [], unified: {}, memorySwapLimitInBytes: 0,
+        cpuPeriod: 0,
+        cpuQuota: 0,
+        cpuShares: 2,
+        memoryLimitInBytes: 0,
+        oomScoreAdj: infraOomScoreAdj,
+        cpusetCpus: '',
+        cpusetMems: '',
+        hugepageLimits: [],
+        unified: {},
+        memorySwapLimitInBytes: 0,
       },
       securityContext: {
         capabilities: { add: [], drop: ['ALL'], addAmbient: [] },

@@ -13,9 +13,7 @@ export async function podSandboxStatus(ctx: CoreContext, ref: string, verbose: b
   const pod = findPod(ctx, ref);
   const info: Record<string, string> = {};
   if (verbose) {
-    const namespaces = await Promise.all(
-      pod.namespaces.map(async (ns) => ({ ...ns, state: await ctx.plugins.namespace.state(ns).catch(() => 'unknown') })),
-    );
+    const namespaces = await Promise.all(pod.namespaces.map(async (ns) => ({ ...ns, state: await ctx.plugins.namespace.state(ns).catch(() => 'unknown') })));
     info.info = JSON.stringify({
       id: pod.id,
       runtimeHandler: pod.runtimeHandler,

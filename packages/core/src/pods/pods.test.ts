@@ -82,20 +82,28 @@ describe('RunPodSandbox', () => {
     await expect(svc.runPodSandbox(podConfig(''), '')).rejects.toMatchObject({ code: 'InvalidArgument' });
     await expect(svc.runPodSandbox(podConfig('a/b'), '')).rejects.toMatchObject({ code: 'InvalidArgument' });
     await expect(svc.runPodSandbox(podConfig('ok', { hostname: 'bad host' }), '')).rejects.toMatchObject({ code: 'InvalidArgument' });
-    await expect(svc.runPodSandbox(podConfig('ok', { annotations: { 'io.kubernetes.cri-o.ShmSize': 'lots' } }), '')).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(svc.runPodSandbox(podConfig('ok', { annotations: { 'io.kubernetes.cri-o.ShmSize': 'lots' } }), '')).rejects.toMatchObject({
+      code: 'InvalidArgument',
+    });
     await expect(svc.runPodSandbox(podConfig(), 'kata')).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('kata') });
     expect(await plugins.store.pods.list()).toEqual([]);
   });
 
   it('refuses metadata that would break CNI_ARGS and log directories that climb out', async () => {
     for (const name of ['a;b', 'K8S_POD_NAME=x', 'tab\there']) {
-      await expect(svc.runPodSandbox(podConfig(name), '')).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('metadata.name') });
+      await expect(svc.runPodSandbox(podConfig(name), '')).rejects.toMatchObject({
+        code: 'InvalidArgument',
+        message: expect.stringContaining('metadata.name'),
+      });
     }
     await expect(svc.runPodSandbox(podConfig('ok', { logDirectory: '/tmp/../../etc' }), '')).rejects.toMatchObject({
       code: 'InvalidArgument',
       message: `pod log_directory "/tmp/../../etc" must not contain '..'`,
     });
-    await expect(svc.runPodSandbox(podConfig('ok', { logDirectory: 'var/log' }), '')).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('log_directory') });
+    await expect(svc.runPodSandbox(podConfig('ok', { logDirectory: 'var/log' }), '')).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: expect.stringContaining('log_directory'),
+    });
     for (const cgroupParent of ['/kubepods/../../system.slice', 'relative/path', 'not a slice']) {
       const config = podConfig('ok');
       config.linux.cgroupParent = cgroupParent;
@@ -115,7 +123,10 @@ describe('RunPodSandbox', () => {
   it('refuses run_as_group without run_as_user, as containerd does', async () => {
     const groupOnly = podConfig();
     groupOnly.linux.securityContext.runAsGroup = 1002;
-    await expect(svc.runPodSandbox(groupOnly, '')).rejects.toMatchObject({ code: 'InvalidArgument', message: 'pod sandbox: run_as_group 1002 is set without run_as_user' });
+    await expect(svc.runPodSandbox(groupOnly, '')).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: 'pod sandbox: run_as_group 1002 is set without run_as_user',
+    });
     expect(await plugins.store.pods.list()).toEqual([]);
     groupOnly.linux.securityContext.runAsUser = 1001;
     await svc.runPodSandbox(groupOnly, '');
@@ -267,7 +278,9 @@ describe('pods sharing one PID namespace', () => {
     const cfg = testContainerConfig('app');
     cfg.linux.securityContext.namespaceOptions.pid = 'pod';
     const cid = await svc.createContainer(podId, cfg);
-    const pidNs = ((plugins.runtime.containers.get(cid)!.req.spec.linux as { namespaces: { type: string; path?: string }[] }).namespaces).find((n) => n.type === 'pid');
+    const pidNs = (plugins.runtime.containers.get(cid)!.req.spec.linux as { namespaces: { type: string; path?: string }[] }).namespaces.find(
+      (n) => n.type === 'pid',
+    );
     expect(pidNs?.path).toBe(`/proc/${infra.state.pid}/ns/pid`);
     await svc.stopPodSandbox(podId);
     expect(plugins.runtime.containers.get(pod.infraContainerId!)?.state.status).toBe('stopped');
@@ -368,7 +381,18 @@ describe('security plugin state', () => {
 describe('UpdatePodSandboxResources', () => {
   it('records new pod-level resources, refusing unknown pods and bad values', async () => {
     const id = await svc.runPodSandbox(podConfig(), '');
-    const r = { cpuPeriod: 100000, cpuQuota: 200000, cpuShares: 1024, memoryLimitInBytes: 256 << 20, oomScoreAdj: 0, cpusetCpus: '', cpusetMems: '', hugepageLimits: [], unified: {}, memorySwapLimitInBytes: 0 };
+    const r = {
+      cpuPeriod: 100000,
+      cpuQuota: 200000,
+      cpuShares: 1024,
+      memoryLimitInBytes: 256 << 20,
+      oomScoreAdj: 0,
+      cpusetCpus: '',
+      cpusetMems: '',
+      hugepageLimits: [],
+      unified: {},
+      memorySwapLimitInBytes: 0,
+    };
     await svc.updatePodSandboxResources(id, undefined, r);
     expect((await plugins.store.pods.get(id))?.config.linux.resources).toEqual(r);
     await expect(svc.updatePodSandboxResources('f'.repeat(64), undefined, r)).rejects.toMatchObject({ code: 'NotFound' });

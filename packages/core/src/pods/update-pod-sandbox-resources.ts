@@ -9,7 +9,12 @@ import { findPod } from './lookup.js';
  * container's; the runtime only records the new pod-level values (VM runtimes would resize their
  * sandbox here, runc has nothing to resize).
  */
-export async function updatePodSandboxResources(ctx: CoreContext, ref: string, overhead: LinuxResources | undefined, resources: LinuxResources | undefined): Promise<void> {
+export async function updatePodSandboxResources(
+  ctx: CoreContext,
+  ref: string,
+  overhead: LinuxResources | undefined,
+  resources: LinuxResources | undefined,
+): Promise<void> {
   validateResources(overhead);
   validateResources(resources);
   const found = findPod(ctx, ref);

@@ -19,11 +19,17 @@ export function podFullName(config: PodSandboxConfig): string {
 /** Reject what kubelet would never send and what would make paths or names unsafe. */
 export function validatePodConfig(config: PodSandboxConfig): void {
   const m = config.metadata;
-  for (const [field, value] of [['name', m.name], ['namespace', m.namespace], ['uid', m.uid]] as const) {
+  for (const [field, value] of [
+    ['name', m.name],
+    ['namespace', m.namespace],
+    ['uid', m.uid],
+  ] as const) {
     if (!value) throw new InvalidArgumentError(`pod sandbox metadata.${field} must not be empty`);
     // ';' and '=' would break CNI_ARGS (K8S_POD_NAME=…;…), '/' paths, control characters logs.
     if (/[/;=\p{Cc}]/u.test(value)) {
-      throw new InvalidArgumentError(`pod sandbox metadata.${field} ${JSON.stringify(value)} contains a character that is not allowed ('/', ';', '=' or a control character)`);
+      throw new InvalidArgumentError(
+        `pod sandbox metadata.${field} ${JSON.stringify(value)} contains a character that is not allowed ('/', ';', '=' or a control character)`,
+      );
     }
     if (value.length > 253) throw new InvalidArgumentError(`pod sandbox metadata.${field} is longer than 253 characters`);
   }
@@ -49,7 +55,8 @@ export function validatePodConfig(config: PodSandboxConfig): void {
   }
   requireUserForGroup('pod sandbox', config.linux.securityContext);
   const ns = config.linux.securityContext.namespaceOptions;
-  if (ns.network === 'container' || ns.network === 'target') throw new InvalidArgumentError(`pod network namespace mode ${ns.network} is not supported (use POD or NODE)`);
+  if (ns.network === 'container' || ns.network === 'target')
+    throw new InvalidArgumentError(`pod network namespace mode ${ns.network} is not supported (use POD or NODE)`);
   if (ns.ipc === 'container' || ns.ipc === 'target') throw new InvalidArgumentError(`pod IPC namespace mode ${ns.ipc} is not supported (use POD or NODE)`);
 }
 

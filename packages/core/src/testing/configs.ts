@@ -72,8 +72,16 @@ export function testImage(overrides: Partial<ImageRecord> = {}): ImageRecord {
 }
 
 const testResources = {
-  cpuPeriod: 100000, cpuQuota: 50000, cpuShares: 512, memoryLimitInBytes: 256 << 20, oomScoreAdj: 10,
-  cpusetCpus: '0', cpusetMems: '0', hugepageLimits: [{ pageSize: '2MB', limit: 0 }], unified: { 'memory.high': 'max' }, memorySwapLimitInBytes: 256 << 20,
+  cpuPeriod: 100000,
+  cpuQuota: 50000,
+  cpuShares: 512,
+  memoryLimitInBytes: 256 << 20,
+  oomScoreAdj: 10,
+  cpusetCpus: '0',
+  cpusetMems: '0',
+  hugepageLimits: [{ pageSize: '2MB', limit: 0 }],
+  unified: { 'memory.high': 'max' },
+  memorySwapLimitInBytes: 256 << 20,
 };
 const testProfile = { type: 'localhost' as const, localhostRef: 'profile' };
 const testSelinux = { user: 'system_u', role: 'system_r', type: 'container_t', level: 's0:c1,c2' };
@@ -86,7 +94,14 @@ export function testPodRecord(overrides: Partial<PodRecord> = {}): PodRecord {
     sysctls: { 'net.ipv4.ip_forward': '1' },
     overhead: testResources,
     resources: testResources,
-    securityContext: { ...config.linux.securityContext, runAsUser: 1000, runAsGroup: 1000, seccompProfile: testProfile, apparmorProfile: testProfile, selinux: testSelinux },
+    securityContext: {
+      ...config.linux.securityContext,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      seccompProfile: testProfile,
+      apparmorProfile: testProfile,
+      selinux: testSelinux,
+    },
   };
   const id = 'd'.repeat(64);
   return {
@@ -115,7 +130,14 @@ export function testContainerRecord(overrides: Partial<ContainerRecord> = {}): C
   });
   config.linux = {
     resources: testResources,
-    securityContext: { ...config.linux.securityContext, runAsUser: 1000, runAsGroup: 1000, seccompProfile: testProfile, apparmorProfile: testProfile, selinux: testSelinux },
+    securityContext: {
+      ...config.linux.securityContext,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      seccompProfile: testProfile,
+      apparmorProfile: testProfile,
+      selinux: testSelinux,
+    },
   };
   return {
     id: 'f'.repeat(64),

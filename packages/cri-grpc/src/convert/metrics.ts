@@ -17,8 +17,7 @@ interface Value {
 }
 
 type MetricSpec = { name: string; help: string; type: MetricType; extraLabels: string[] } & (
-  | { scope: 'container'; values(c: ContainerStatsResult, fsMountpoint: string): Value[] }
-  | { scope: 'pod'; values(n: PodNetworkStats): Value[] }
+  { scope: 'container'; values(c: ContainerStatsResult, fsMountpoint: string): Value[] } | { scope: 'pod'; values(n: PodNetworkStats): Value[] }
 );
 
 const NS_PER_SECOND = 1_000_000_000n;

@@ -1,11 +1,5 @@
 import { InvalidArgumentError, type PodRecord, type PodSandboxConfig, type PortProtocol } from '@criod/core';
-import {
-  PodSandboxState,
-  Protocol,
-  type PodSandbox,
-  type PodSandboxConfig as CriPodSandboxConfig,
-  type PodSandboxStatus,
-} from '../gen/runtime/v1/api.js';
+import { PodSandboxState, Protocol, type PodSandbox, type PodSandboxConfig as CriPodSandboxConfig, type PodSandboxStatus } from '../gen/runtime/v1/api.js';
 import { namespaceOptionsFromCri, namespaceOptionsToCri, resourcesFromCri, safeNumber, securityProfileFromCri } from './common.js';
 
 const protocols: Record<number, PortProtocol> = { [Protocol.TCP]: 'tcp', [Protocol.UDP]: 'udp', [Protocol.SCTP]: 'sctp' };
@@ -18,7 +12,9 @@ export function podConfigFromCri(config: CriPodSandboxConfig | undefined): PodSa
     metadata: { ...config.metadata },
     hostname: config.hostname,
     logDirectory: config.logDirectory,
-    dnsConfig: config.dnsConfig ? { servers: [...config.dnsConfig.servers], searches: [...config.dnsConfig.searches], options: [...config.dnsConfig.options] } : undefined,
+    dnsConfig: config.dnsConfig
+      ? { servers: [...config.dnsConfig.servers], searches: [...config.dnsConfig.searches], options: [...config.dnsConfig.options] }
+      : undefined,
     portMappings: config.portMappings.map((pm) => {
       const protocol = protocols[pm.protocol];
       if (!protocol) throw new InvalidArgumentError(`port mapping has an unknown protocol ${pm.protocol}`);

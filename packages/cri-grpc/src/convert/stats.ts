@@ -28,7 +28,12 @@ export function containerStatsToCri(s: ContainerStatsResult, fsMountpoint: strin
           psi: undefined,
         }
       : undefined,
-    writableLayer: { timestamp: s.timestamp, fsId: { mountpoint: fsMountpoint }, usedBytes: u64(s.writableLayer.bytes), inodesUsed: u64(s.writableLayer.inodes) },
+    writableLayer: {
+      timestamp: s.timestamp,
+      fsId: { mountpoint: fsMountpoint },
+      usedBytes: u64(s.writableLayer.bytes),
+      inodesUsed: u64(s.writableLayer.inodes),
+    },
     swap: undefined,
     io: undefined,
   };

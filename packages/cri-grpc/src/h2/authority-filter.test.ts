@@ -22,7 +22,7 @@ interface Frame {
 
 function parseFrames(bytes: Buffer): Frame[] {
   const frames: Frame[] = [];
-  for (let o = 0; o < bytes.length; ) {
+  for (let o = 0; o < bytes.length;) {
     const length = bytes.readUIntBE(o, 3);
     frames.push({ type: bytes[o + 3]!, flags: bytes[o + 4]!, streamId: bytes.readUInt32BE(o + 5), payload: bytes.subarray(o + 9, o + 9 + length) });
     o += 9 + length;
@@ -39,7 +39,14 @@ function filtered(bytes: Buffer, chunk = bytes.length, filter = new AuthorityFil
   return all.subarray(CLIENT_PREFACE.length);
 }
 
-const request = (authority: string) => [field(':method', 'POST'), field(':scheme', 'http'), field(':path', '/runtime.v1.RuntimeService/Version'), field(':authority', authority), field('content-type', 'application/grpc'), field('te', 'trailers')];
+const request = (authority: string) => [
+  field(':method', 'POST'),
+  field(':scheme', 'http'),
+  field(':path', '/runtime.v1.RuntimeService/Version'),
+  field(':authority', authority),
+  field('content-type', 'application/grpc'),
+  field('te', 'trailers'),
+];
 
 describe('AuthorityFilter', () => {
   it('knows which authorities nghttp2 accepts', () => {

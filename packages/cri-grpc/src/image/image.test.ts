@@ -37,7 +37,16 @@ describe('image handlers', () => {
   it('map an image to the CRI Image message and an absent one to no image', async () => {
     expect(await h.imageStatus!({ image: spec('example.test/app:v1'), verbose: false })).toEqual({ image: undefined, info: {} });
     await plugins.store.images.pull('example.test/app:v1', { registries: {} });
-    const want = { id: `sha256:${img.id}`, repoTags: img.repoTags, repoDigests: img.repoDigests, size: 1234n, uid: { value: 1000n }, username: '', spec: undefined, pinned: false };
+    const want = {
+      id: `sha256:${img.id}`,
+      repoTags: img.repoTags,
+      repoDigests: img.repoDigests,
+      size: 1234n,
+      uid: { value: 1000n },
+      username: '',
+      spec: undefined,
+      pinned: false,
+    };
     expect(await h.imageStatus!({ image: spec(img.id), verbose: false })).toEqual({ image: want, info: {} });
     expect(await h.listImages!({ filter: undefined })).toEqual({ images: [want] });
     expect(await h.listImages!({ filter: { image: spec('example.test/none:v1') } })).toEqual({ images: [] });

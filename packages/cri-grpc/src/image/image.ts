@@ -22,5 +22,10 @@ export function authFromCri(auth: AuthConfig | undefined): RegistryAuth | undefi
 }
 
 export function filesystemUsageToCri(fs: FilesystemUsage): CriFilesystemUsage {
-  return { timestamp: fs.timestamp, fsId: { mountpoint: fs.mountpoint }, usedBytes: { value: BigInt(fs.usedBytes) }, inodesUsed: { value: BigInt(fs.inodesUsed) } };
+  return {
+    timestamp: fs.timestamp,
+    fsId: { mountpoint: fs.mountpoint },
+    usedBytes: { value: BigInt(fs.usedBytes) },
+    inodesUsed: { value: BigInt(fs.inodesUsed) },
+  };
 }

@@ -72,4 +72,3 @@ export function listPodSandbox(core: CriService) {
   const list = podSandboxes(core);
   return (req: ListPodSandboxRequest): ListPodSandboxResponse => ({ items: list(req) });
 }
-

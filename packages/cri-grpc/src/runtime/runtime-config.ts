@@ -1,5 +1,11 @@
 import type { CriService } from '@criod/core';
-import { CgroupDriver, type RuntimeConfigRequest, type RuntimeConfigResponse, type UpdateRuntimeConfigRequest, type UpdateRuntimeConfigResponse } from '../gen/runtime/v1/api.js';
+import {
+  CgroupDriver,
+  type RuntimeConfigRequest,
+  type RuntimeConfigResponse,
+  type UpdateRuntimeConfigRequest,
+  type UpdateRuntimeConfigResponse,
+} from '../gen/runtime/v1/api.js';
 
 export function runtimeConfig(core: CriService) {
   return (_req: RuntimeConfigRequest): RuntimeConfigResponse => ({

@@ -63,7 +63,10 @@ export function podSandboxStats(core: CriService) {
 /** Stats of the pods a filter selects, shared by ListPodSandboxStats and StreamPodSandboxStats. */
 export function podSandboxStatsList(core: CriService) {
   return async (req: { filter?: PodSandboxStatsFilter | undefined }): Promise<PodSandboxStats[]> => {
-    const [stats, mp] = await Promise.all([core.listPodSandboxStats({ id: req.filter?.id || undefined, labelSelector: req.filter?.labelSelector }), layerMountpoint(core)]);
+    const [stats, mp] = await Promise.all([
+      core.listPodSandboxStats({ id: req.filter?.id || undefined, labelSelector: req.filter?.labelSelector }),
+      layerMountpoint(core),
+    ]);
     return stats.map((s) => podStatsToCri(s, mp));
   };
 }

@@ -10,7 +10,12 @@ export function status(core: CriService) {
       runtimeHandlers: st.handlers.flatMap((h, i) => {
         const features = { recursiveReadOnlyMounts: h.recursiveReadOnlyMounts, userNamespaces: h.userNamespaces };
         // The first handler is the default one; kubelet also looks it up under the empty name.
-        return i === 0 ? [{ name: '', features }, { name: h.name, features }] : [{ name: h.name, features }];
+        return i === 0
+          ? [
+              { name: '', features },
+              { name: h.name, features },
+            ]
+          : [{ name: h.name, features }];
       }),
       features: { supplementalGroupsPolicy: false, userNamespacesHostNetwork: false },
     };

@@ -16,13 +16,7 @@ export interface ForwardChannels {
   errors: Writable;
 }
 
-export async function forwardPort(
-  backend: StreamingBackend,
-  podSandboxId: string,
-  port: number,
-  channels: ForwardChannels,
-  logger: Logger,
-): Promise<void> {
+export async function forwardPort(backend: StreamingBackend, podSandboxId: string, port: number, channels: ForwardChannels, logger: Logger): Promise<void> {
   let failure: string | undefined;
   try {
     const target = await backend.portForward(podSandboxId, port);

@@ -48,9 +48,7 @@ export function netnsPortForwarder(
       });
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
-        child.once('error', (err) =>
-          reject(new NotFoundError(`port-forward to pod ${podSandboxId}: cannot run ${nsenter}: ${err.message}`, { cause: err })),
-        );
+        child.once('error', (err) => reject(new NotFoundError(`port-forward to pod ${podSandboxId}: cannot run ${nsenter}: ${err.message}`, { cause: err })));
       });
       return new HelperConnection(child, `${podSandboxId}:${port}`);
     },

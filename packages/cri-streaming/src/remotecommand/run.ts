@@ -29,11 +29,7 @@ export interface RemoteCommandOptions {
   logger: Logger;
 }
 
-export async function runRemoteCommand(
-  channels: CommandChannels,
-  start: () => Promise<InteractiveProcess>,
-  options: RemoteCommandOptions,
-): Promise<void> {
+export async function runRemoteCommand(channels: CommandChannels, start: () => Promise<InteractiveProcess>, options: RemoteCommandOptions): Promise<void> {
   const { logger } = options;
   const lost = channels.closed.then(() => 'lost' as const);
   const starting = start();

@@ -48,8 +48,7 @@ async function sessionPair(serverOptions: { onStream?: (s: SpdyStream) => void }
     client.destroy();
     server.destroy();
   });
-  const nextStream = (): Promise<SpdyStream> =>
-    incoming.length > 0 ? Promise.resolve(incoming.shift()!) : new Promise((resolve) => waiting.push(resolve));
+  const nextStream = (): Promise<SpdyStream> => (incoming.length > 0 ? Promise.resolve(incoming.shift()!) : new Promise((resolve) => waiting.push(resolve)));
   return { client, server, nextStream };
 }
 

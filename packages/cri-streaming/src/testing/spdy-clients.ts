@@ -62,12 +62,7 @@ export interface CommandStreamsWanted {
   tty?: boolean;
 }
 
-export const ALL_SPDY_REMOTE_COMMAND_PROTOCOLS = [
-  RemoteCommandProtocol.V4,
-  RemoteCommandProtocol.V3,
-  RemoteCommandProtocol.V2,
-  RemoteCommandProtocol.V1,
-];
+export const ALL_SPDY_REMOTE_COMMAND_PROTOCOLS = [RemoteCommandProtocol.V4, RemoteCommandProtocol.V3, RemoteCommandProtocol.V2, RemoteCommandProtocol.V1];
 
 /** An exec or attach session over SPDY. */
 export class SpdyRemoteCommandClient {
@@ -89,11 +84,7 @@ export class SpdyRemoteCommandClient {
     this.stderr = drained(StreamType.Stderr) ?? endedChannel();
   }
 
-  static async connect(
-    url: string,
-    wanted: CommandStreamsWanted,
-    protocols: string[] = ALL_SPDY_REMOTE_COMMAND_PROTOCOLS,
-  ): Promise<SpdyRemoteCommandClient> {
+  static async connect(url: string, wanted: CommandStreamsWanted, protocols: string[] = ALL_SPDY_REMOTE_COMMAND_PROTOCOLS): Promise<SpdyRemoteCommandClient> {
     const { session, protocol } = await connectSpdy(url, protocols);
     const types: string[] = [StreamType.Error];
     if (wanted.stdin) types.push(StreamType.Stdin);

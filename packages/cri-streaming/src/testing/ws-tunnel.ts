@@ -23,7 +23,9 @@ export function openWebSocketTunnel(url: string, protocol: string): Promise<Dupl
       },
     });
     req.on('upgrade', (res, socket, head) => {
-      const accept = createHash('sha1').update(key + ACCEPT_GUID).digest('base64');
+      const accept = createHash('sha1')
+        .update(key + ACCEPT_GUID)
+        .digest('base64');
       if (res.headers['sec-websocket-accept'] !== accept) reject(new Error('bad Sec-WebSocket-Accept'));
       else if (res.headers['sec-websocket-protocol'] !== protocol) reject(new Error(`server chose protocol ${String(res.headers['sec-websocket-protocol'])}`));
       else resolve(new WebSocketByteStream(socket, head));

@@ -61,9 +61,7 @@ export class WebSocketChannels {
 
   /** Send one message on a channel; resolves when the WebSocket can take more. */
   send(channel: number, payload: Buffer): Promise<void> {
-    const message = this.framing.base64
-      ? String.fromCharCode(0x30 + channel) + payload.toString('base64')
-      : Buffer.concat([Buffer.from([channel]), payload]);
+    const message = this.framing.base64 ? String.fromCharCode(0x30 + channel) + payload.toString('base64') : Buffer.concat([Buffer.from([channel]), payload]);
     return new Promise((resolve, reject) => {
       const waitForSocket = this.ws.bufferedAmount >= SEND_HIGH_WATER_MARK;
       this.ws.send(message, { binary: !this.framing.base64 }, (err) => {
@@ -76,9 +74,7 @@ export class WebSocketChannels {
 
   sendCloseSignal(channel: number): Promise<void> {
     if (!this.framing.closeSignals) return Promise.resolve();
-    return new Promise((resolve, reject) =>
-      this.ws.send(Buffer.from([Channel.Close, channel]), { binary: true }, (err) => (err ? reject(err) : resolve())),
-    );
+    return new Promise((resolve, reject) => this.ws.send(Buffer.from([Channel.Close, channel]), { binary: true }, (err) => (err ? reject(err) : resolve())));
   }
 
   /** Close the WebSocket normally; messages already sent go out first. */

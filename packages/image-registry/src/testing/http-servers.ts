@@ -83,7 +83,11 @@ export function startStaticRegistry(options: { repository: string; tag: string; 
       if (options.hook?.({ kind: 'blob', ref: blob[1]!, data }, req, res)) return;
       if (data) return send(200, { 'content-type': 'application/octet-stream', 'content-length': data.byteLength }, data);
     }
-    send(404, { 'content-type': 'application/json' }, JSON.stringify({ errors: [{ code: manifest ? 'MANIFEST_UNKNOWN' : 'BLOB_UNKNOWN', message: 'unknown to the static test registry' }] }));
+    send(
+      404,
+      { 'content-type': 'application/json' },
+      JSON.stringify({ errors: [{ code: manifest ? 'MANIFEST_UNKNOWN' : 'BLOB_UNKNOWN', message: 'unknown to the static test registry' }] }),
+    );
   });
   return listen(server, requests);
 }

@@ -90,11 +90,20 @@ const layerTypes: Record<LayerCompression, Record<ManifestFormat, string>> = {
 export async function buildLayer(entries: readonly LayerEntry[], compression: LayerCompression = 'gzip', format: ManifestFormat = 'oci'): Promise<BuiltLayer> {
   const tar = tarArchive(toTarEntries(entries));
   const data = await compress(tar, compression);
-  return { mediaType: layerTypes[compression][format], digest: sha256Digest(data), size: data.byteLength, data, diffId: sha256Digest(tar), tarSize: tar.byteLength };
+  return {
+    mediaType: layerTypes[compression][format],
+    digest: sha256Digest(data),
+    size: data.byteLength,
+    data,
+    diffId: sha256Digest(tar),
+    tarSize: tar.byteLength,
+  };
 }
 
 /** A minimal root filesystem: busybox-static with its applets as symlinks, /etc, /tmp. */
-export async function busyboxEntries(applets: readonly string[] = ['sh', 'ls', 'cat', 'echo', 'sleep', 'id', 'stat', 'true', 'false', 'env']): Promise<TarEntry[]> {
+export async function busyboxEntries(
+  applets: readonly string[] = ['sh', 'ls', 'cat', 'echo', 'sleep', 'id', 'stat', 'true', 'false', 'env'],
+): Promise<TarEntry[]> {
   const busybox = await readFile('/bin/busybox');
   return [
     { path: 'bin', type: 'dir', mode: 0o755 },

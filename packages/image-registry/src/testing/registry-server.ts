@@ -12,9 +12,7 @@ import { execa, type ResultPromise } from 'execa';
 
 export const registryBinary = '/usr/bin/docker-registry';
 
-export type RegistryAuthSetup =
-  | { htpasswd: Record<string, string> }
-  | { token: { realm: string; service: string; issuer: string; certPath: string } };
+export type RegistryAuthSetup = { htpasswd: Record<string, string> } | { token: { realm: string; service: string; issuer: string; certPath: string } };
 
 export interface TestRegistry {
   /** "127.0.0.1:<port>" */

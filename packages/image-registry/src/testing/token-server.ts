@@ -45,7 +45,21 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   const dir = await mkdtemp(join(tmpdir(), 'criod-token-'));
   const keyPath = join(dir, 'key.pem');
   const certPath = join(dir, 'cert.pem');
-  await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=criod-test-token-issuer']);
+  await execa('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=criod-test-token-issuer',
+  ]);
   const key = await readFile(keyPath, 'utf8');
   const certDer = new X509Certificate(await readFile(certPath)).raw;
   const service = options.service ?? 'criod-test-registry';
@@ -88,7 +102,9 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
     requests.push({ account, scope, granted: true });
     const now = Math.floor(Date.now() / 1000);
     const header64 = b64url(JSON.stringify({ typ: 'JWT', alg: 'RS256', x5c: [certDer.toString('base64')] }));
-    const claims64 = b64url(JSON.stringify({ iss: issuer, sub: account, aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access }));
+    const claims64 = b64url(
+      JSON.stringify({ iss: issuer, sub: account, aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access }),
+    );
     const signature = b64url(sign('sha256', Buffer.from(`${header64}.${claims64}`), key));
     res.writeHead(200, { 'content-type': 'application/json' });
     const token = `${header64}.${claims64}.${signature}`;

@@ -64,7 +64,7 @@ describe('exec', () => {
     expect(await exit).toBe(137);
   });
 
-  it('reports runc\'s error for a missing binary with and without a tty', async () => {
+  it("reports runc's error for a missing binary with and without a tty", async () => {
     const id = await running('ibad', ['sleep', '600']);
     await expect(env.runtime.exec(id, ['/no/such'], { tty: false, stdin: false })).rejects.toThrow(/no such file or directory/);
     await expect(env.runtime.exec(id, ['/no/such'], { tty: true, stdin: false })).rejects.toThrow(/no such file or directory/);
@@ -73,7 +73,10 @@ describe('exec', () => {
 
 describe('attach', () => {
   it('streams the container output and feeds its stdin', async () => {
-    const id = await running('attach', ['sh', '-c', 'while read line; do echo "got:$line"; echo "e:$line" >&2; done; exit 9'], { stdin: true, stdinOnce: true });
+    const id = await running('attach', ['sh', '-c', 'while read line; do echo "got:$line"; echo "e:$line" >&2; done; exit 9'], {
+      stdin: true,
+      stdinOnce: true,
+    });
     const p = track(await env.runtime.attach(id, { tty: false, stdin: true }));
     const out = reader(p.stdout);
     const err = reader(p.stderr);

@@ -78,7 +78,7 @@ describe('create and start', () => {
     expect(existsSync(join(env.runroot, 'containers', other))).toBe(false);
   });
 
-  it('undoes a failed create and reports runc\'s message', async () => {
+  it("undoes a failed create and reports runc's message", async () => {
     const id = env.uniqueId('bad');
     const err = await env.runtime.createContainer(env.request(id, { args: ['/no/such/binary'] })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
@@ -185,7 +185,10 @@ describe('restart', () => {
     // conmon is detached from criod: not our child, in a session of its own, so it outlives us.
     const [conmon] = conmonPidsOf(id);
     const stat = readFileSync(`/proc/${conmon}/stat`, 'utf8');
-    const [ppid, , sid] = stat.slice(stat.lastIndexOf(')') + 4).split(' ').map(Number);
+    const [ppid, , sid] = stat
+      .slice(stat.lastIndexOf(')') + 4)
+      .split(' ')
+      .map(Number);
     expect(ppid).not.toBe(process.pid);
     expect(sid).toBe(conmon);
     await env.runtime.close();

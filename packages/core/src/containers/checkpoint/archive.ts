@@ -116,7 +116,8 @@ async function readJson(path: string, what: string): Promise<unknown> {
 function deletedPath(value: unknown): string {
   if (typeof value !== 'string') throw new InvalidArgumentError(`deleted.files holds ${JSON.stringify(value)}, not a path`);
   const parts = value.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.length === 0 || parts.includes('..') || value.includes('\0')) throw new InvalidArgumentError(`deleted.files names ${JSON.stringify(value)}, which is not a path inside the rootfs`);
+  if (parts.length === 0 || parts.includes('..') || value.includes('\0'))
+    throw new InvalidArgumentError(`deleted.files names ${JSON.stringify(value)}, which is not a path inside the rootfs`);
   return parts.join('/');
 }
 
@@ -126,13 +127,17 @@ function deletedPath(value: unknown): string {
  */
 export async function unpackCheckpoint(archive: string, dir: string): Promise<UnpackedCheckpoint> {
   const what = `checkpoint archive ${archive}`;
-  await tar(['-x', '-f', archive, '-C', dir, '--numeric-owner', '--same-owner', '--same-permissions', '--xattrs', '--warning=no-timestamp'], `unpacking ${what}`);
+  await tar(
+    ['-x', '-f', archive, '-C', dir, '--numeric-owner', '--same-owner', '--same-permissions', '--xattrs', '--warning=no-timestamp'],
+    `unpacking ${what}`,
+  );
   const config = checkpointConfigSchema.safeParse(await readJson(join(dir, archiveFiles.configDump), `${what}: ${archiveFiles.configDump}`));
   if (!config.success) throw new InvalidArgumentError(`${what}: ${archiveFiles.configDump} is not a criod checkpoint config: ${z.prettifyError(config.error)}`);
   const spec = await readJson(join(dir, archiveFiles.specDump), `${what}: ${archiveFiles.specDump}`);
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new InvalidArgumentError(`${what}: ${archiveFiles.specDump} is not an OCI spec`);
   const imagesDir = join(dir, archiveFiles.checkpointDir);
-  if (!(await lstat(imagesDir).catch(() => undefined))?.isDirectory()) throw new InvalidArgumentError(`${what} has no ${archiveFiles.checkpointDir}/ directory of process images`);
+  if (!(await lstat(imagesDir).catch(() => undefined))?.isDirectory())
+    throw new InvalidArgumentError(`${what} has no ${archiveFiles.checkpointDir}/ directory of process images`);
   const deletedFile = join(dir, archiveFiles.deletedFiles);
   const deletedJson = (await exists(deletedFile)) ? await readJson(deletedFile, `${what}: ${archiveFiles.deletedFiles}`) : [];
   if (!Array.isArray(deletedJson)) throw new InvalidArgumentError(`${what}: ${archiveFiles.deletedFiles} is not a list of paths`);

@@ -9,8 +9,18 @@ import type { ProcessUser } from './user.js';
 
 /** Paths hidden from unprivileged containers unless the request names its own. */
 export const defaultMaskedPaths = [
-  '/proc/acpi', '/proc/asound', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/interrupts',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
 ];
 export const defaultReadonlyPaths = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
@@ -85,7 +95,8 @@ export async function buildSpec(input: SpecInput): Promise<Record<string, unknow
       break;
     case 'target':
     case 'pod':
-      if (!input.pidNamespaceOf) throw new FailedPreconditionError(`no running process holds the PID namespace this container joins (${sc.namespaceOptions.pid})`);
+      if (!input.pidNamespaceOf)
+        throw new FailedPreconditionError(`no running process holds the PID namespace this container joins (${sc.namespaceOptions.pid})`);
       namespaces.push({ type: 'pid', path: `/proc/${input.pidNamespaceOf}/ns/pid` });
       break;
     case 'node':

@@ -42,7 +42,7 @@ describe('masks', () => {
     expect(capabilitiesInMask('0000000000001001')).toEqual(['CAP_CHOWN', 'CAP_NET_ADMIN']);
   });
 
-  it('reads this daemon\'s bounding set from /proc', async () => {
+  it("reads this daemon's bounding set from /proc", async () => {
     const set = await daemonBoundingSet();
     expect(set.length).toBeGreaterThan(0);
     expect(set).toContain('CAP_CHOWN');

@@ -48,9 +48,11 @@ export async function criDevices(devices: ContainerDevice[]): Promise<{ nodes: O
   const nodes: OciDevice[] = [];
   const rules: OciDeviceRule[] = [];
   for (const d of devices) {
-    if (!isAbsolute(d.hostPath) || !isAbsolute(d.containerPath)) throw new InvalidArgumentError(`device paths must be absolute: ${d.hostPath} → ${d.containerPath}`);
+    if (!isAbsolute(d.hostPath) || !isAbsolute(d.containerPath))
+      throw new InvalidArgumentError(`device paths must be absolute: ${d.hostPath} → ${d.containerPath}`);
     const access = d.permissions || 'rwm';
-    if (!/^[rwm]{1,3}$/.test(access)) throw new InvalidArgumentError(`device ${d.hostPath}: permissions ${JSON.stringify(d.permissions)} must be made of r, w and m`);
+    if (!/^[rwm]{1,3}$/.test(access))
+      throw new InvalidArgumentError(`device ${d.hostPath}: permissions ${JSON.stringify(d.permissions)} must be made of r, w and m`);
     const node = await deviceNode(d.hostPath, d.containerPath);
     if (!node) throw new InvalidArgumentError(`device ${d.hostPath} does not exist or is not a device node`);
     nodes.push(node);

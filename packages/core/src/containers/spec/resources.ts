@@ -14,8 +14,10 @@ export function validateResources(r: LinuxResources | undefined): void {
   for (const [field, v] of nonNegative) if (v < 0) throw new InvalidArgumentError(`resources.${field} ${v} must not be negative`);
   if (r.cpuQuota < -1) throw new InvalidArgumentError(`resources.cpu_quota ${r.cpuQuota} must be -1, 0 or positive`);
   if (r.cpuQuota > 0 && r.cpuQuota < 1000) throw new InvalidArgumentError(`resources.cpu_quota ${r.cpuQuota} is below the kernel's minimum of 1000 µs`);
-  if (r.cpuPeriod !== 0 && (r.cpuPeriod < 1000 || r.cpuPeriod > 1_000_000)) throw new InvalidArgumentError(`resources.cpu_period ${r.cpuPeriod} must be between 1000 and 1000000 µs`);
-  if (r.memoryLimitInBytes > 0 && r.memoryLimitInBytes < 4096) throw new InvalidArgumentError(`resources.memory_limit_in_bytes ${r.memoryLimitInBytes} is below one page`);
+  if (r.cpuPeriod !== 0 && (r.cpuPeriod < 1000 || r.cpuPeriod > 1_000_000))
+    throw new InvalidArgumentError(`resources.cpu_period ${r.cpuPeriod} must be between 1000 and 1000000 µs`);
+  if (r.memoryLimitInBytes > 0 && r.memoryLimitInBytes < 4096)
+    throw new InvalidArgumentError(`resources.memory_limit_in_bytes ${r.memoryLimitInBytes} is below one page`);
   if (r.oomScoreAdj < -1000 || r.oomScoreAdj > 1000) throw new InvalidArgumentError(`resources.oom_score_adj ${r.oomScoreAdj} must be between -1000 and 1000`);
   for (const set of [r.cpusetCpus, r.cpusetMems]) {
     if (set && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(set)) throw new InvalidArgumentError(`cpuset ${JSON.stringify(set)} is not a list like 0-2,4`);
@@ -39,7 +41,7 @@ export async function effectiveOomScoreAdj(requested: number, logger: Logger, co
   const capEff = BigInt(`0x${/^CapEff:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0'}`);
   const canLower = (capEff >> 24n) & 1n; // CAP_SYS_RESOURCE
   if (canLower) return requested;
-  logger.warn({ containerId, requested, applied: floor }, 'oom_score_adj below criod\'s own needs CAP_SYS_RESOURCE, which this host lacks: clamped');
+  logger.warn({ containerId, requested, applied: floor }, "oom_score_adj below criod's own needs CAP_SYS_RESOURCE, which this host lacks: clamped");
   return floor;
 }
 

@@ -86,7 +86,9 @@ describe('network conformance', () => {
 
   it('fails a tearDown() that is not idempotent', async () => {
     const results = await outcomes(networkChecks(TearsDownOnce));
-    expect(results.get('tears a pod down twice without error, after which check() fails with a CriodError')).toMatch(/^a second tearDown\(\) failed: pod \w+ has no network$/);
+    expect(results.get('tears a pod down twice without error, after which check() fails with a CriodError')).toMatch(
+      /^a second tearDown\(\) failed: pod \w+ has no network$/,
+    );
     expect(results.get('tears down a pod that was never set up without error')).toMatch(/^tearDown\(\) of a pod never set up failed/);
     expect(results.get('sets a pod up with its IPs, and check() passes after it')).toBeUndefined();
   });
@@ -107,7 +109,16 @@ describe('network conformance', () => {
 });
 
 describe('runtime conformance', () => {
-  const request = (id: string, args: string[]) => ({ id, podId: 'pod', handler: '', spec: { process: { args } }, logPath: `/fake/${id}.log`, stdin: false, stdinOnce: false, tty: false });
+  const request = (id: string, args: string[]) => ({
+    id,
+    podId: 'pod',
+    handler: '',
+    spec: { process: { args } },
+    logPath: `/fake/${id}.log`,
+    stdin: false,
+    stdinOnce: false,
+    tty: false,
+  });
 
   class UntypedNotFound extends FakeRuntime {
     override async containerState(id: string) {
@@ -129,6 +140,8 @@ describe('runtime conformance', () => {
 
   it('fails a runtime that names an unknown container with a raw Error', async () => {
     const results = await outcomes(runtimeConformance({ create: async () => new UntypedNotFound(), containerRequest: request, timeoutMs: 200 }));
-    expect(results.get('names an unknown container with NotFound')).toMatch(/^containerState\(\) of an unknown id threw Error \("no such container conformance-\w+-\d+"\), not a CriodError from @criod\/core \(NotFoundError\)$/);
+    expect(results.get('names an unknown container with NotFound')).toMatch(
+      /^containerState\(\) of an unknown id threw Error \("no such container conformance-\w+-\d+"\), not a CriodError from @criod\/core \(NotFoundError\)$/,
+    );
   });
 });

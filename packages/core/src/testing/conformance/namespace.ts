@@ -45,7 +45,10 @@ class NamespaceFixture {
     });
     const pins = await succeeds(`create(${podId}, ${JSON.stringify(this.kinds)})`, plugin.create(podId, this.kinds));
     const kinds = pins.map((p) => p.kind).sort();
-    ensure(JSON.stringify(kinds) === JSON.stringify([...this.kinds].sort()), `create() pinned ${JSON.stringify(kinds)}, asked for ${JSON.stringify(this.kinds)}`);
+    ensure(
+      JSON.stringify(kinds) === JSON.stringify([...this.kinds].sort()),
+      `create() pinned ${JSON.stringify(kinds)}, asked for ${JSON.stringify(this.kinds)}`,
+    );
     return { podId, pins };
   }
 }
@@ -62,9 +65,13 @@ export function namespaceConformance(setup: NamespaceConformanceSetup): Conforma
     namespaceCheck(setup, 'pins open namespaces where pinsFor() says, listed by list()', async (f) => {
       const plugin = await f.plugin();
       const { podId, pins } = await f.pinned(plugin);
-      for (const ns of pins) ensure((await succeeds(`state(${ns.path})`, plugin.state(ns))) === 'open', `the new ${ns.kind} namespace at ${ns.path} is not open`);
+      for (const ns of pins)
+        ensure((await succeeds(`state(${ns.path})`, plugin.state(ns))) === 'open', `the new ${ns.kind} namespace at ${ns.path} is not open`);
       const expected = plugin.pinsFor(podId).filter((p) => f.kinds.includes(p.kind));
-      ensure(JSON.stringify(paths(expected)) === JSON.stringify(paths(pins)), `pinsFor() says ${JSON.stringify(paths(expected))}, create() pinned ${JSON.stringify(paths(pins))}`);
+      ensure(
+        JSON.stringify(paths(expected)) === JSON.stringify(paths(pins)),
+        `pinsFor() says ${JSON.stringify(paths(expected))}, create() pinned ${JSON.stringify(paths(pins))}`,
+      );
       const listed = paths(await succeeds('list()', plugin.list()));
       for (const p of paths(pins)) ensure(listed.includes(p), `list() leaves out ${p}`);
     }),
@@ -103,7 +110,10 @@ export function namespaceConformance(setup: NamespaceConformanceSetup): Conforma
       const listed = paths(await succeeds('list() after the restart', plugin.list()));
       for (const ns of pins) {
         ensure(listed.includes(`${ns.kind}:${ns.path}`), `list() after the restart leaves out ${ns.kind}:${ns.path}`);
-        ensure((await succeeds('state() after the restart', plugin.state(ns))) === 'open', `the ${ns.kind} namespace at ${ns.path} is not open after the restart`);
+        ensure(
+          (await succeeds('state() after the restart', plugin.state(ns))) === 'open',
+          `the ${ns.kind} namespace at ${ns.path} is not open after the restart`,
+        );
         await succeeds('release() after the restart', plugin.release(ns));
         ensure((await succeeds('state()', plugin.state(ns))) === 'closed', `the ${ns.kind} namespace released after the restart is not closed`);
       }

@@ -224,7 +224,10 @@ export function runtimeConformance(setup: RuntimeConformanceSetup): ConformanceC
       const listed = await succeeds('listContainers() after the restart', rt.listContainers());
       ensure(listed.includes(running) && listed.includes(created), `listContainers() after the restart is ${JSON.stringify(listed)}, missing ours`);
       const r = await succeeds('execSync() after the restart', rt.execSync(running, ['sh', '-c', 'echo alive'], 0));
-      ensure(r.stdout.toString() === 'alive\n' && r.exitCode === 0, `execSync() after the restart answered ${JSON.stringify(r.stdout.toString())}, exit ${r.exitCode}`);
+      ensure(
+        r.stdout.toString() === 'alive\n' && r.exitCode === 0,
+        `execSync() after the restart answered ${JSON.stringify(r.stdout.toString())}, exit ${r.exitCode}`,
+      );
       const since = nowNs();
       await succeeds('stopContainer() after the restart', rt.stopContainer(running, 0, ''));
       ensureStopped('the container stopped after the restart', await succeeds('containerState()', rt.containerState(running)), since, 137);
