@@ -1,4 +1,4 @@
-import { statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
@@ -60,6 +60,17 @@ describe('criod over its socket', () => {
     criod = await startCriod();
     expect(await criod.stop()).toBe(0);
     expect(() => statSync(criod!.socket)).toThrow();
+    expect(criod.logs()).toContain('criod stopped');
+  });
+
+  it('shuts down on SIGTERM while a child it spawned at startup still runs', async () => {
+    // A `criu` that takes its time: its `criu check` at startup is still running at the SIGTERM.
+    criod = await startCriod();
+    mkdirSync(join(criod.dir, 'bin'), { recursive: true });
+    writeFileSync(join(criod.dir, 'bin', 'criu'), '#!/bin/sh\nexec sleep 20\n', { mode: 0o755 });
+    await criod.kill();
+    await criod.restart();
+    expect(await criod.stop()).toBe(0);
     expect(criod.logs()).toContain('criod stopped');
   });
 

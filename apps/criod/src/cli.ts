@@ -169,8 +169,10 @@ export async function main(argv: string[]): Promise<number> {
     stopRequested = true;
     if (daemon) void stop();
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  // `on`, not `once`: a library that spawned a child (execa's signal-exit) re-raises a signal it
+  // sees no other listener for, which would kill criod in the middle of its graceful shutdown.
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   try {
     daemon = await startDaemon(loaded.config, loaded.selected, logger);
   } catch (err) {
