@@ -67,7 +67,7 @@ describe('criod over its socket', () => {
     // A `criu` that takes its time: its `criu check` at startup is still running at the SIGTERM.
     criod = await startCriod();
     mkdirSync(join(criod.dir, 'bin'), { recursive: true });
-    writeFileSync(join(criod.dir, 'bin', 'criu'), '#!/bin/sh\nexec sleep 20\n', { mode: 0o755 });
+    writeFileSync(join(criod.dir, 'bin', 'criu'), "#!/bin/sh\nsleep 5 & trap 'kill $!; exit 1' TERM; wait\n", { mode: 0o755 });
     await criod.kill();
     await criod.restart();
     expect(await criod.stop()).toBe(0);
