@@ -91,13 +91,17 @@ function ensureState(what: string, state: RuntimeContainerState, status: Runtime
 }
 
 /** A stopped container: pid 0, its exit code, when it finished (after `since`). */
+/** How far a file timestamp (coarse clock) may lag nowNs() (fine clock). */
+const coarseClockSlackNs = 50_000_000n;
+
 function ensureStopped(what: string, state: RuntimeContainerState, since: bigint, exitCode?: number): void {
   ensureState(what, state, 'stopped');
   ensure(state.pid === 0, `${what}: a stopped container has pid 0, got ${state.pid}`);
   ensure(Number.isInteger(state.exitCode), `${what}: a stopped container needs its exitCode (${show(state)})`);
   if (exitCode !== undefined) ensure(state.exitCode === exitCode, `${what}: exitCode is ${state.exitCode}, expected ${exitCode}`);
   ensure(
-    typeof state.finishedAt === 'bigint' && state.finishedAt >= since && state.finishedAt <= nowNs() + 1_000_000_000n,
+    // An exit time taken from a file's mtime comes from the kernel's coarse clock, up to a tick behind the fine one.
+    typeof state.finishedAt === 'bigint' && state.finishedAt >= since - coarseClockSlackNs && state.finishedAt <= nowNs() + 1_000_000_000n,
     `${what}: finishedAt must be the nanoseconds (bigint) since the epoch at which it stopped, got ${String(state.finishedAt)}`,
   );
 }
