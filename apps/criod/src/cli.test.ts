@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { parse as parseToml } from 'smol-toml';
@@ -69,6 +70,9 @@ describe('criod command line', () => {
     expect(r.stdout).toMatch(/^### criod\n\n\| key \| type \| default \| description \|/);
     expect(r.stdout).toContain('| `metrics.port` | integer | `9090` |');
     expect(r.stdout).toContain('### `[selinux]` of @criod/sec-selinux');
+    expect(r.stdout).toContain(
+      '### `[store]` of @criod/store-fs\n\nThe records and images plugins of @criod/store-fs, the default `plugins.records` and the default `plugins.images`.',
+    );
     const misplaced = await criod('version', '--reference');
     expect(misplaced.exitCode).toBe(2);
     expect(misplaced.stderr).toContain('--reference goes with the config command');
@@ -96,10 +100,43 @@ describe('criod command line', () => {
     expect(r.stderr).toContain('plugins.runtime: cannot load plugin package "@acme/oci-missing"');
   });
 
-  it('stops on a package of the wrong kind', async () => {
-    const r = await criod('config', '--config', writeConfig('[plugins]\nruntime = "@criod/net-cni"\n'));
+  it('stops on a package of the wrong kind, naming what it exports', async () => {
+    const r = await criod('config', '--config', writeConfig('[plugins]\nimages = "@criod/net-cni"\n'));
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain('is a network plugin, not a runtime plugin');
+    expect(r.stderr).toContain('plugins.images: package "@criod/net-cni" exports no images plugin definition (it exports network plugin (default export))');
+  });
+
+  it('takes records from store-fs and images from a package installed next to the working directory', async () => {
+    // A third-party package as an operator would `npm install` it: only zod and a named export.
+    const pkgDir = join(dir, 'node_modules', '@acme', 'images-memory');
+    mkdirSync(pkgDir, { recursive: true });
+    symlinkSync(dirname(createRequire(import.meta.url).resolve('zod/package.json')), join(dir, 'node_modules', 'zod'));
+    writeFileSync(join(pkgDir, 'package.json'), JSON.stringify({ name: '@acme/images-memory', type: 'module', exports: './index.js' }));
+    writeFileSync(
+      join(pkgDir, 'index.js'),
+      "import { z } from 'zod';\n" +
+        'export const images = { kind: "images", name: "@acme/images-memory", configSection: "images_memory",\n' +
+        '  configSchema: z.strictObject({ capacity: z.number().default(10) }), create: async () => { throw new Error("unused"); } };\n',
+    );
+    const r = await execa('node', [bin, 'config', '--config', writeConfig('[plugins]\nimages = "@acme/images-memory"\n')], { cwd: dir, reject: false });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('# [store] is owned by the plugin @criod/store-fs:records\n');
+    expect(r.stdout).toContain('# [images_memory] is owned by the plugin @acme/images-memory\n');
+    const printed = parseToml(r.stdout) as Record<string, Record<string, unknown>>;
+    expect(printed.plugins).toMatchObject({ records: '@criod/store-fs', images: '@acme/images-memory' });
+    expect(printed.images_memory).toEqual({ capacity: 10 });
+  });
+
+  it('takes the deprecated plugins.store for records and images, warning with the new keys', async () => {
+    const r = await criod('config', '--config', writeConfig('[plugins]\nstore = "@criod/store-fs"\n[store]\nrootfs_mode = "copy"\n'));
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain('criod: warning: config key plugins.store is deprecated and will be removed in the next release');
+    expect(r.stdout).toContain('# [store] is owned by the plugins @criod/store-fs:records and @criod/store-fs:images\n');
+    const printed = parseToml(r.stdout) as Record<string, Record<string, unknown>>;
+    expect(printed.plugins).toMatchObject({ records: '@criod/store-fs', images: '@criod/store-fs' });
+    expect(printed.plugins).not.toHaveProperty('store');
+    expect(printed.store?.rootfs_mode).toBe('copy');
   });
 
   it('fails to start naming a missing runtime binary with an install hint', async () => {
@@ -109,5 +146,19 @@ describe('criod command line', () => {
     const r = await criod('--config', cfg);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('runtime handler "runc": binary "/nonexistent/runc" not found');
+  });
+
+  it('logs the deprecation of plugins.store when it serves', async () => {
+    const cfg = writeConfig(
+      `listen = "unix://${dir}/criod.sock"\nroot = "${dir}/root"\nrunroot = "${dir}/run"\n[plugins]\nstore = "@criod/store-fs"\n[runtime.handlers.runc]\npath = "/nonexistent/runc"\n`,
+    );
+    const r = await criod('--config', cfg);
+    expect(r.exitCode).toBe(1);
+    const warning = r.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: number; msg: string })
+      .find((entry) => entry.msg.startsWith('config key plugins.store is deprecated'));
+    expect(warning?.level).toBe(40);
   });
 });

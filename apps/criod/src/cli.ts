@@ -4,6 +4,7 @@ import {
   buildEffectiveConfig,
   ConfigError,
   defaultConfigPath,
+  deprecatedKeyWarnings,
   parsePluginsSection,
   readConfigFile,
   type ConfigOverrides,
@@ -78,8 +79,11 @@ export function parseCommandLine(argv: string[]): Parsed {
   };
 }
 
-/** Read, load plugins for, and validate the config named on the command line. */
-export async function loadConfig(parsed: Parsed): Promise<{ config: EffectiveConfig; selected: SelectedPlugin[] }> {
+/**
+ * Read, load plugins for, and validate the config named on the command line; `warnings` are about
+ * deprecated keys it uses, for the caller to log.
+ */
+export async function loadConfig(parsed: Parsed): Promise<{ config: EffectiveConfig; selected: SelectedPlugin[]; warnings: string[] }> {
   const raw = await readConfigFile(parsed.configPath, parsed.configExplicit);
   const source = Object.keys(raw).length > 0 || parsed.configExplicit ? parsed.configPath : 'built-in defaults';
   const selected = await loadPluginDefinitions(parsePluginsSection(raw, source));
@@ -89,17 +93,21 @@ export async function loadConfig(parsed: Parsed): Promise<{ config: EffectiveCon
     selected.map((s) => s.definition),
     source,
   );
-  return { config, selected };
+  return { config, selected, warnings: deprecatedKeyWarnings(raw) };
 }
 
 /** The effective config as TOML, each plugin section headed by the package that owns it. */
 export function renderConfig(config: EffectiveConfig, selected: SelectedPlugin[]): string {
-  const owners = new Map(selected.map((s) => [s.definition.configSection, s.definition.name]));
+  const owners = new Map<string, string[]>();
+  for (const { definition } of selected) {
+    const names = owners.get(definition.configSection) ?? [];
+    if (!names.includes(definition.name)) owners.set(definition.configSection, [...names, definition.name]);
+  }
   const daemonPart: Record<string, unknown> = {};
   const sections: string[] = [];
   for (const [key, value] of Object.entries(config)) {
     const owner = owners.get(key);
-    if (owner) sections.push(`# [${key}] is owned by the plugin ${owner}\n${toToml({ [key]: value })}`);
+    if (owner) sections.push(`# [${key}] is owned by the plugin${owner.length > 1 ? 's' : ''} ${owner.join(' and ')}\n${toToml({ [key]: value })}`);
     else daemonPart[key] = value;
   }
   return `# criod ${criodVersion} effective configuration\n${toToml(daemonPart)}\n\n${sections.join('\n\n')}\n`;
@@ -144,12 +152,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`criod: ${(err as Error).message}\n`);
     return 2;
   }
+  if (parsed.command === 'config') for (const warning of loaded.warnings) process.stderr.write(`criod: warning: ${warning}\n`);
   if (parsed.command === 'config' && parsed.reference) return printConfigReference(loaded.selected);
   if (parsed.command === 'config') {
     process.stdout.write(renderConfig(loaded.config, loaded.selected));
     return 0;
   }
   const logger = createLogger(loaded.config.log_level);
+  for (const warning of loaded.warnings) logger.warn(warning);
   // Signals are handled from before the socket exists: a SIGTERM during startup still shuts down
   // cleanly (socket removed, plugins closed) instead of killing the process half-started.
   let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { definePlugin, isPluginDefinition, type PluginDefinition } from '@criod/core';
+import { definePlugin, type PluginDefinition } from '@criod/core';
 import { FakeNetwork } from '@criod/core/testing';
 import { pluginsSchema } from './config.js';
 import { daemonKeyDocs, pluginKeyDocs, renderConfigReference, spliceConfigReference, type DocumentedPlugin } from './config-reference.js';
 import { staleConfigReferences } from './docs-config.js';
-import { bundledPluginPackages, documentedPlugins } from './plugins.js';
+import { bundledPluginPackages, documentedPlugins, exportedDefinitions } from './plugins.js';
 
 function networkPlugin(configSchema: z.ZodType): PluginDefinition {
   return definePlugin({
@@ -45,7 +45,7 @@ const acme = networkPlugin(
 
 describe('config reference', () => {
   it('documents every key of the daemon and of every bundled plugin', async () => {
-    const docs = [...daemonKeyDocs(), ...(await documentedPlugins([])).flatMap((p) => pluginKeyDocs(p.definition))];
+    const docs = [...daemonKeyDocs(), ...(await documentedPlugins([])).flatMap((p) => p.definitions.flatMap(pluginKeyDocs))];
     expect(docs.length).toBeGreaterThan(30);
     const undocumented = docs.filter((d) => d.description.trim() === '').map((d) => d.key);
     expect(undocumented, 'every config key needs a .describe() saying what it does, its units and accepted values').toEqual([]);
@@ -63,14 +63,15 @@ describe('config reference', () => {
     const plugins: string[] = [];
     for (const name of Object.keys(pkg.dependencies).filter((n) => n.startsWith('@criod/'))) {
       const mod = (await import(name)) as Record<string, unknown>;
-      if ([mod.default, mod.plugin].some(isPluginDefinition)) plugins.push(name);
+      if (exportedDefinitions(mod).size > 0) plugins.push(name);
     }
     expect(
       plugins.filter((p) => !bundledPluginPackages.includes(p)),
       'add it to bundledPluginPackages',
     ).toEqual([]);
     const defaults = pluginsSchema.parse({});
-    for (const p of [defaults.store, defaults.namespace, defaults.network, defaults.runtime, ...defaults.security]) expect(bundledPluginPackages).toContain(p);
+    for (const p of [defaults.records, defaults.images, defaults.namespace, defaults.network, defaults.runtime, ...defaults.security])
+      expect(bundledPluginPackages).toContain(p);
   });
 
   it('reads types, defaults and descriptions from the schema', () => {
@@ -114,14 +115,14 @@ describe('config reference', () => {
   });
 
   it('renders Markdown with escaped pipes and a heading per plugin', () => {
-    const text = renderConfigReference([{ pkg: '@acme/net-test', definition: acme }]);
+    const text = renderConfigReference([{ pkg: '@acme/net-test', definitions: [acme] }]);
     expect(text).toContain('| `log_level` |');
     expect(text).toContain('### `[network]` of @acme/net-test\n\nThe network plugin @acme/net-test, selected by `plugins.network = "@acme/net-test"`.');
     expect(text).toContain('| `network.mode` | "fast" or "safe" | `"safe"` | how \\| fast |');
   });
 
   it('splices the whole reference or one plugin table between the markers', () => {
-    const plugins: DocumentedPlugin[] = [{ pkg: '@acme/net-test', definition: acme }];
+    const plugins: DocumentedPlugin[] = [{ pkg: '@acme/net-test', definitions: [acme] }];
     const md =
       'intro\n<!-- config-reference:start @acme/net-test -->\nold\n<!-- config-reference:end -->\nprose\n<!-- config-reference:start -->\n<!-- config-reference:end -->\n';
     const out = spliceConfigReference(md, plugins);

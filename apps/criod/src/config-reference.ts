@@ -16,10 +16,10 @@ export interface ConfigKeyDoc {
   description: string;
 }
 
-/** A plugin as the reference shows it: the package that provides it and its definition. */
+/** A plugin package as the reference shows it: the package and the definitions it provides. */
 export interface DocumentedPlugin {
   pkg: string;
-  definition: PluginDefinition;
+  definitions: PluginDefinition[];
 }
 
 /** The parts of a zod 4 schema the walker reads; `_zod.def` is zod's stable introspection surface. */
@@ -153,7 +153,7 @@ export function daemonKeyDocs(): ConfigKeyDoc[] {
   return rows;
 }
 
-/** Every key of a plugin's section, prefixed with the section name. */
+/** Every key of a plugin's section, prefixed with the section name; definitions sharing a section share its schema. */
 export function pluginKeyDocs(definition: PluginDefinition): ConfigKeyDoc[] {
   const schema = definition.configSchema as unknown as Schema;
   const table = unwrap(schema)._zod.def;
@@ -191,18 +191,29 @@ function selectionNote(kind: PluginKind, pkg: string): string {
   return defaults[kind] === pkg ? `the default \`plugins.${kind}\`` : `selected by ${code(`plugins.${kind} = ${JSON.stringify(pkg)}`)}`;
 }
 
+/** A package's definitions grouped by the config section they own (definitions may share one). */
+function bySection(definitions: PluginDefinition[]): PluginDefinition[][] {
+  const groups = new Map<string, PluginDefinition[]>();
+  for (const def of definitions) groups.set(def.configSection, [...(groups.get(def.configSection) ?? []), def]);
+  return [...groups.values()];
+}
+
 /** The whole reference: the daemon's keys, then one table per plugin section. */
 export function renderConfigReference(plugins: DocumentedPlugin[]): string {
   const parts = ['### criod', '', renderKeyTable(daemonKeyDocs())];
-  for (const { pkg, definition } of plugins) {
-    parts.push(
-      '',
-      `### \`[${definition.configSection}]\` of ${pkg}`,
-      '',
-      `The ${definition.kind} plugin ${pkg}, ${selectionNote(definition.kind, pkg)}.`,
-      '',
-      renderKeyTable(pluginKeyDocs(definition)),
-    );
+  for (const { pkg, definitions } of plugins) {
+    for (const group of bySection(definitions)) {
+      const kinds = group.map((d) => d.kind);
+      const owner = kinds.length === 1 ? `The ${kinds[0]} plugin ${pkg}` : `The ${kinds.join(' and ')} plugins of ${pkg}`;
+      parts.push(
+        '',
+        `### \`[${group[0]!.configSection}]\` of ${pkg}`,
+        '',
+        `${owner}, ${kinds.map((k) => selectionNote(k, pkg)).join(' and ')}.`,
+        '',
+        renderKeyTable(pluginKeyDocs(group[0]!)),
+      );
+    }
   }
   return parts.join('\n');
 }
@@ -218,6 +229,7 @@ export function spliceConfigReference(markdown: string, plugins: DocumentedPlugi
     if (pkg === undefined) return `${start}${renderConfigReference(plugins)}\n${end}`;
     const plugin = plugins.find((p) => p.pkg === pkg);
     if (!plugin) throw new Error(`config-reference block names ${pkg}, which is not a plugin criod documents (${plugins.map((p) => p.pkg).join(', ')})`);
-    return `${start}${renderKeyTable(pluginKeyDocs(plugin.definition))}\n${end}`;
+    const tables = bySection(plugin.definitions).map((group) => renderKeyTable(pluginKeyDocs(group[0]!)));
+    return `${start}${tables.join('\n\n')}\n${end}`;
   });
 }

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { definePlugin, type PluginDefinition } from '@criod/core';
 import { FakeNetwork } from '@criod/core/testing';
 import { parse as parseToml } from 'smol-toml';
-import { buildEffectiveConfig, ConfigError, parsePluginsSection, readConfigFile } from './config.js';
+import { buildEffectiveConfig, ConfigError, deprecatedKeyWarnings, parsePluginsSection, readConfigFile } from './config.js';
 
 const network = definePlugin({
   kind: 'network',
@@ -76,6 +76,43 @@ describe('effective config', () => {
   it('reads the plugin selection first, naming bad keys in it', () => {
     expect(parsePluginsSection({ plugins: { runtime: '@acme/oci-kata' } }, 'f').runtime).toBe('@acme/oci-kata');
     expect(() => parsePluginsSection({ plugins: { runtme: 'x' } }, 'f')).toThrow('unknown config key "plugins.runtme"');
+  });
+
+  it('selects records and images separately, both store-fs by default', () => {
+    expect(parsePluginsSection({}, 'f')).toMatchObject({ records: '@criod/store-fs', images: '@criod/store-fs' });
+    expect(parsePluginsSection({ plugins: { images: '@acme/images' } }, 'f')).toMatchObject({ records: '@criod/store-fs', images: '@acme/images' });
+    expect(build('').plugins).toMatchObject({ records: '@criod/store-fs', images: '@criod/store-fs' });
+  });
+
+  it('still takes the deprecated plugins.store for both, with a warning naming the new keys', () => {
+    const raw = { plugins: { store: '@acme/store' } };
+    const plugins = parsePluginsSection(raw, 'f');
+    expect(plugins).toMatchObject({ records: '@acme/store', images: '@acme/store' });
+    expect(plugins).not.toHaveProperty('store');
+    expect(build('[plugins]\nstore = "@acme/store"\n').plugins).toMatchObject({ records: '@acme/store', images: '@acme/store' });
+    expect(deprecatedKeyWarnings(raw)).toEqual([
+      expect.stringMatching(/plugins\.store is deprecated.*set those instead \(records = "@acme\/store", images = "@acme\/store"\)/),
+    ]);
+    expect(deprecatedKeyWarnings({ plugins: { records: '@acme/store' } })).toEqual([]);
+    expect(() => parsePluginsSection({ plugins: { store: '@acme/store', images: '@acme/images' } }, 'f')).toThrow(
+      'f: bad value for config key "plugins.store": deprecated alias of plugins.records and plugins.images, which are set too: remove plugins.store',
+    );
+  });
+
+  it('lets definitions that share a schema share a section, and refuses two owners of one section', () => {
+    const schema = z.strictObject({ dir: z.string().default('') });
+    const of = (kind: 'records' | 'images', name: string, configSchema: z.ZodType): PluginDefinition => ({
+      kind,
+      name,
+      configSection: 'shared',
+      configSchema,
+      create: () => Promise.reject(new Error('unused')),
+    });
+    const shared = [of('records', '@acme/store:records', schema), of('images', '@acme/store:images', schema)];
+    expect(buildEffectiveConfig({ shared: { dir: '/x' } }, {}, shared, 'f').shared).toEqual({ dir: '/x' });
+    expect(() => buildEffectiveConfig({}, {}, [shared[0]!, of('images', '@other/images', z.strictObject({}))], 'f')).toThrow(
+      'plugin @other/images claims config section [shared], which is already taken by @acme/store:records',
+    );
   });
 });
 

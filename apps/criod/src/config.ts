@@ -28,19 +28,56 @@ const registrySchema = z.strictObject({
     .describe('Mirrors, `host[:port][/path]`, tried in order before the registry; each is insecure only by its own entry.'),
 });
 
-/** The [plugins] section: an npm package name per kind, so third-party packages can be chosen. */
-export const pluginsSchema = z.strictObject({
-  store: z.string().min(1).default('@criod/store-fs').describe('npm package of the store plugin (pod and container records, images).'),
-  namespace: z.string().min(1).default('@criod/net-netns').describe('npm package of the namespace plugin (pinned network, ipc and uts namespaces).'),
-  network: z.string().min(1).default('@criod/net-cni').describe('npm package of the network plugin (pod networking).'),
-  runtime: z.string().min(1).default('@criod/oci-runc').describe('npm package of the runtime plugin (pod sandboxes and containers).'),
-  security: z
-    .array(z.string().min(1))
-    .default(['@criod/sec-seccomp', '@criod/sec-apparmor', '@criod/sec-selinux'])
-    .describe('npm packages of the security plugins, applied to each container spec in this order; `[]` runs none.'),
-});
+const defaultStorePackage = '@criod/store-fs';
 
-export type PluginsConfig = z.infer<typeof pluginsSchema>;
+/**
+ * The [plugins] section: an npm package name per kind, so third-party packages can be chosen.
+ * `store` is the deprecated key of the time records and images were one plugin: it sets both.
+ */
+export const pluginsSchema = z
+  .strictObject({
+    // No zod default: the transform below tells an unset key (which plugins.store may set) from a set one.
+    records: z.string().min(1).optional().describe('npm package of the records plugin (pod and container records, which restore reads).'),
+    images: z.string().min(1).optional().describe('npm package of the images plugin (images, and container root filesystems made from them).'),
+    store: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Deprecated (to be removed in the next release): sets both `plugins.records` and `plugins.images`; cannot be combined with them.'),
+    namespace: z.string().min(1).default('@criod/net-netns').describe('npm package of the namespace plugin (pinned network, ipc and uts namespaces).'),
+    network: z.string().min(1).default('@criod/net-cni').describe('npm package of the network plugin (pod networking).'),
+    runtime: z.string().min(1).default('@criod/oci-runc').describe('npm package of the runtime plugin (pod sandboxes and containers).'),
+    security: z
+      .array(z.string().min(1))
+      .default(['@criod/sec-seccomp', '@criod/sec-apparmor', '@criod/sec-selinux'])
+      .describe('npm packages of the security plugins, applied to each container spec in this order; `[]` runs none.'),
+  })
+  .superRefine((p, ctx) => {
+    if (p.store !== undefined && (p.records !== undefined || p.images !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['store'],
+        message: 'deprecated alias of plugins.records and plugins.images, which are set too: remove plugins.store',
+      });
+    }
+  })
+  .transform(({ store, records, images, ...rest }) => ({
+    records: records ?? store ?? defaultStorePackage,
+    images: images ?? store ?? defaultStorePackage,
+    ...rest,
+  }));
+
+/** Warnings about deprecated keys the document uses, to log once the logger exists. */
+export function deprecatedKeyWarnings(raw: Record<string, unknown>): string[] {
+  const plugins = raw.plugins as Record<string, unknown> | undefined;
+  if (plugins?.store === undefined) return [];
+  return [
+    `config key plugins.store is deprecated and will be removed in the next release: it sets plugins.records and plugins.images, ` +
+      `set those instead (records = ${JSON.stringify(plugins.store)}, images = ${JSON.stringify(plugins.store)})`,
+  ];
+}
+
+export type PluginsConfig = z.output<typeof pluginsSchema>;
 
 /** Keys owned by the daemon itself; plugin sections are added to these at load time. */
 export const daemonShape = {
@@ -148,12 +185,16 @@ export function buildEffectiveConfig(
   source: string,
 ): EffectiveConfig {
   const shape: Record<string, z.ZodType> = { ...daemonShape };
+  const claimed = new Map<string, PluginDefinition>();
   for (const def of definitions) {
-    if (def.configSection in shape) {
-      throw new ConfigError(`plugin ${def.name} claims config section [${def.configSection}], which is already taken`);
+    const owner = claimed.get(def.configSection);
+    // Definitions of one package may share a section by sharing its schema (store-fs's [store]).
+    if (owner?.configSchema === def.configSchema) continue;
+    if (owner || def.configSection in shape) {
+      throw new ConfigError(`plugin ${def.name} claims config section [${def.configSection}], which is already taken${owner ? ` by ${owner.name}` : ''}`);
     }
-    const section = def.configSchema;
-    shape[def.configSection] = z.preprocess((v) => v ?? {}, section);
+    claimed.set(def.configSection, def);
+    shape[def.configSection] = z.preprocess((v) => v ?? {}, def.configSchema);
   }
   const merged: Record<string, unknown> = { ...raw };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) merged[k] = v;

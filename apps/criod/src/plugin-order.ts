@@ -24,7 +24,7 @@ export function inDependencyOrder(selected: readonly SelectedPlugin[]): Selected
         throw new ConfigError(`plugin ${named(p)} requires a security plugin, which cannot be required: security plugins may be many or none`);
       }
       const provider = providers.get(kind);
-      if (!provider) throw new ConfigError(`plugin ${named(p)} requires a ${kind} plugin, but none is selected: set plugins.${kind}`);
+      if (!provider) throw new ConfigError(`plugin ${named(p)} requires the ${kind} plugin, but none is selected: set plugins.${kind}`);
       return provider;
     });
 

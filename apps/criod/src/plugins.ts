@@ -1,12 +1,14 @@
 /**
  * Builds the plugin set from [plugins]: each entry is an npm package name whose module exports a
- * plugin definition (default export or `plugin`). Plugins are created in dependency order.
+ * plugin definition of that entry's kind (default export, `plugin`, or any named export); one
+ * package may export definitions of several kinds. Plugins are created in dependency order.
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   isPluginDefinition,
+  pluginKinds,
   type Logger,
   type OperationObserver,
   type PluginDefinition,
@@ -59,41 +61,87 @@ export interface SelectedPlugin {
 }
 
 /** Import a plugin package; `key` is the config key that named it, for the error message. */
-async function importPluginDefinition(key: string, pkg: string): Promise<PluginDefinition> {
-  let mod: Record<string, unknown>;
+async function importPluginPackage(key: string, pkg: string): Promise<Record<string, unknown>> {
   try {
-    mod = await importPackage(pkg);
+    return await importPackage(pkg);
   } catch (err) {
     throw new ConfigError(`${key}: cannot load plugin package "${pkg}": ${(err as Error).message.split('\n')[0]} (install it where criod can import it)`);
   }
-  const definition = [mod.default, mod.plugin].find(isPluginDefinition);
-  if (!definition) throw new ConfigError(`${key}: package "${pkg}" does not export a criod plugin definition (default export or \`plugin\`)`);
-  return definition;
 }
 
-/** Import every selected package and check it exports a definition of the expected kind. */
+/** The plugin definitions a module exports, each once, by export name: default and `plugin` first. */
+export function exportedDefinitions(mod: Record<string, unknown>): Map<PluginDefinition, string> {
+  const names = ['default', 'plugin', ...Object.keys(mod).filter((k) => k !== 'default' && k !== 'plugin')];
+  const found = new Map<PluginDefinition, string>();
+  for (const name of names) {
+    const value = mod[name];
+    if (isPluginDefinition(value) && !found.has(value)) found.set(value, name);
+  }
+  return found;
+}
+
+const describeExports = (found: Map<PluginDefinition, string>): string =>
+  [...found].map(([def, name]) => `${def.kind} plugin ${name === 'default' ? '(default export)' : `\`${name}\``}`).join(', ') || 'no criod plugin definition';
+
+/** What criod may take from a module for `kind`: its default export or `plugin` if of that kind, else every named export of that kind. */
+function candidatesOfKind(found: Map<PluginDefinition, string>, kind: PluginKind): PluginDefinition[] {
+  const ofKind = [...found].filter(([def]) => def.kind === kind);
+  const preferred = ofKind.find(([, name]) => name === 'default' || name === 'plugin');
+  return preferred ? [preferred[0]] : ofKind.map(([def]) => def);
+}
+
+/**
+ * The package's definition of `kind`: its default export or `plugin` if of that kind, else its
+ * one named export of that kind. None, or several named ones, is a config error naming the exports.
+ */
+export function definitionOfKind(key: string, pkg: string, mod: Record<string, unknown>, kind: PluginKind): PluginDefinition {
+  const found = exportedDefinitions(mod);
+  const candidates = candidatesOfKind(found, kind);
+  if (candidates.length === 1) return candidates[0]!;
+  if (candidates.length > 1) {
+    throw new ConfigError(
+      `${key}: package "${pkg}" exports several ${kind} plugin definitions (${describeExports(found)}): export the one to use as default or \`plugin\``,
+    );
+  }
+  const legacy = Object.values(mod).some((v) => (v as { kind?: unknown } | null)?.kind === 'store');
+  throw new ConfigError(
+    `${key}: package "${pkg}" exports no ${kind} plugin definition (it exports ${describeExports(found)})` +
+      (legacy ? '; it is a plugin of the former kind "store", now split into "records" and "images"' : ''),
+  );
+}
+
+/** Import every selected package and take its definition of the kind the key selects. */
 export async function loadPluginDefinitions(selection: PluginsConfig): Promise<SelectedPlugin[]> {
   const wanted: { key: string; kind: PluginKind; pkg: string }[] = [
-    { key: 'plugins.store', kind: 'store', pkg: selection.store },
+    { key: 'plugins.records', kind: 'records', pkg: selection.records },
+    { key: 'plugins.images', kind: 'images', pkg: selection.images },
     { key: 'plugins.namespace', kind: 'namespace', pkg: selection.namespace },
     { key: 'plugins.network', kind: 'network', pkg: selection.network },
     { key: 'plugins.runtime', kind: 'runtime', pkg: selection.runtime },
     ...selection.security.map((pkg, i) => ({ key: `plugins.security[${i}]`, kind: 'security' as const, pkg })),
   ];
   const out: SelectedPlugin[] = [];
-  for (const w of wanted) {
-    const definition = await importPluginDefinition(w.key, w.pkg);
-    if (definition.kind !== w.kind) throw new ConfigError(`${w.key}: package "${w.pkg}" is a ${definition.kind} plugin, not a ${w.kind} plugin`);
-    out.push({ ...w, definition });
-  }
+  for (const w of wanted) out.push({ ...w, definition: definitionOfKind(w.key, w.pkg, await importPluginPackage(w.key, w.pkg), w.kind) });
   return out;
 }
 
 /** The plugins the config reference documents: the bundled ones, then any other the config selects. */
 export async function documentedPlugins(selected: SelectedPlugin[]): Promise<DocumentedPlugin[]> {
   const out: DocumentedPlugin[] = [];
-  for (const pkg of bundledPluginPackages) out.push({ pkg, definition: await importPluginDefinition('bundled plugin', pkg) });
-  for (const { pkg, definition } of selected) if (!bundledPluginPackages.includes(pkg)) out.push({ pkg, definition });
+  for (const pkg of bundledPluginPackages) {
+    // What criod would load from it for each kind, not every definition it re-exports.
+    const mod = await importPluginPackage('bundled plugin', pkg);
+    const found = exportedDefinitions(mod);
+    const kinds = pluginKinds.filter((kind) => candidatesOfKind(found, kind).length > 0);
+    if (kinds.length === 0) throw new ConfigError(`bundled plugin: package "${pkg}" exports no criod plugin definition`);
+    out.push({ pkg, definitions: kinds.map((kind) => definitionOfKind('bundled plugin', pkg, mod, kind)) });
+  }
+  for (const { pkg, definition } of selected) {
+    if (bundledPluginPackages.includes(pkg)) continue;
+    const known = out.find((p) => p.pkg === pkg);
+    if (!known) out.push({ pkg, definitions: [definition] });
+    else if (!known.definitions.includes(definition)) known.definitions.push(definition);
+  }
   return out;
 }
 
@@ -118,7 +166,7 @@ export async function createPlugins(selected: SelectedPlugin[], config: Effectiv
           observe,
           get: <K extends PluginKind>(k: K) => {
             const p = definition.requires?.includes(k) ? created[k as Exclude<PluginKind, 'security'>] : undefined;
-            if (!p) throw new Error(`plugin ${definition.name} asked for a ${k} plugin it did not declare in requires`);
+            if (!p) throw new Error(`plugin ${definition.name} asked for the ${k} plugin, which it did not declare in requires`);
             return p as PluginInstances[K];
           },
         });
@@ -137,6 +185,6 @@ export async function createPlugins(selected: SelectedPlugin[], config: Effectiv
 }
 
 export async function closePlugins(set: PluginSet): Promise<void> {
-  const all = [set.runtime, set.network, set.namespace, set.store, ...set.security];
+  const all = [set.runtime, set.network, set.namespace, set.images, set.records, ...set.security];
   await Promise.allSettled(all.map(async (p) => p.close?.()));
 }

@@ -2,14 +2,15 @@ import type { Logger } from './logger.js';
 import type { OperationObserver } from './observe.js';
 import type { CoreState } from './state.js';
 import type { RegistriesConfig } from './types.js';
-import type { NamespacePlugin, NetworkPlugin, RuntimePlugin, SecurityPlugin, StorePlugin } from './plugins.js';
+import type { ImagePlugin, NamespacePlugin, NetworkPlugin, RecordsPlugin, RuntimePlugin, SecurityPlugin } from './plugins.js';
 
 /** The plugins a running criod uses: one of each kind, and any number of security plugins. */
 export interface PluginSet {
   runtime: RuntimePlugin;
   namespace: NamespacePlugin;
   network: NetworkPlugin;
-  store: StorePlugin;
+  records: RecordsPlugin;
+  images: ImagePlugin;
   security: SecurityPlugin[];
 }
 

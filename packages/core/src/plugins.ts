@@ -352,23 +352,27 @@ export interface ImageStore {
   applyRootfsDiff(containerId: string, diff: { tarPath?: string; deleted: string[] }): Promise<void>;
 }
 
-export interface StorePlugin extends PluginBase {
+/** Durable pod and container records: what restore rebuilds criod's state from. */
+export interface RecordsPlugin extends PluginBase {
   pods: RecordStore<PodRecord>;
   containers: RecordStore<ContainerRecord>;
-  images: ImageStore;
 }
+
+/** The images and the container root filesystems made from them. */
+export interface ImagePlugin extends PluginBase, ImageStore {}
 
 export interface PluginInstances {
   runtime: RuntimePlugin;
   namespace: NamespacePlugin;
   network: NetworkPlugin;
   security: SecurityPlugin;
-  store: StorePlugin;
+  records: RecordsPlugin;
+  images: ImagePlugin;
 }
 
 export type PluginKind = keyof PluginInstances;
 
-export const pluginKinds: readonly PluginKind[] = ['store', 'namespace', 'network', 'runtime', 'security'];
+export const pluginKinds: readonly PluginKind[] = ['records', 'images', 'namespace', 'network', 'runtime', 'security'];
 
 /** What a factory receives: its own parsed config, the daemon's dirs, and its dependencies. */
 export interface PluginContext<C> {

@@ -1,5 +1,5 @@
 /**
- * The durable form of pod and container records, for every store plugin: one JSON encoding with
+ * The durable form of pod and container records, for every records plugin: one JSON encoding with
  * a schema version, and zod schemas a record must pass on read. Timestamps (bigint) are the only
  * values JSON cannot hold; they are decoded at their known fields only, so no user-supplied map
  * (labels, annotations, sysctls) can ever be taken for one.

@@ -10,18 +10,18 @@ import { podFullName } from './pods/validate.js';
 import type { PodRecord } from './types.js';
 
 /**
- * Rebuild the in-memory state from the store after a start (graceful or after kill -9): pods
+ * Rebuild the in-memory state from the records after a start (graceful or after kill -9): pods
  * and containers come back with their names; pods a crash left half-made are cleaned up, and
  * runtime containers, rootfs and pinned namespaces no record owns are removed. What belongs to a
  * quarantined (unreadable) record is never taken for an orphan: it stays until an operator acts.
  */
 export async function restore(ctx: CoreContext): Promise<void> {
-  const { store, namespace } = ctx.plugins;
+  const { records, images, namespace } = ctx.plugins;
   const log = ctx.logger.child({ phase: 'restore' });
   let podsCleaned = 0;
   let containersCleaned = 0;
   // Every record is read before restore acts on any: a record of a newer schema refuses the start here.
-  const [pods, containers] = await Promise.all([store.pods.list(), store.containers.list()]);
+  const [pods, containers] = await Promise.all([records.pods.list(), records.containers.list()]);
   const quarantine = await quarantinedIds(ctx);
   for (const pod of pods) {
     if (pod.creating) {
@@ -33,7 +33,7 @@ export async function restore(ctx: CoreContext): Promise<void> {
     ctx.state.podNames.reserve(podFullName(pod.config), pod.id, 'pod sandbox');
     try {
       // Given back the state they returned before the restart, the plugins hold the same things again.
-      if (await reservePodSecurity(ctx, pod)) await store.pods.put(pod);
+      if (await reservePodSecurity(ctx, pod)) await records.pods.put(pod);
     } catch (err) {
       log.error({ err, podId: pod.id }, 'security plugins refused the restored pod');
     }
@@ -53,8 +53,8 @@ export async function restore(ctx: CoreContext): Promise<void> {
       log.warn({ containerId: c.id, podId: c.podId }, 'container record of a pod that no longer exists: removing it');
       containersCleaned++;
       await ctx.plugins.runtime.deleteContainer(c.id).catch(() => undefined);
-      await store.images.removeRootfs(c.id).catch(() => undefined);
-      await store.containers.delete(c.id);
+      await images.removeRootfs(c.id).catch(() => undefined);
+      await records.containers.delete(c.id);
       continue;
     }
     ctx.state.containers.set(c.id, c);
@@ -62,11 +62,10 @@ export async function restore(ctx: CoreContext): Promise<void> {
     // Containers kept running under their monitors; some may have exited meanwhile.
     await refreshContainer(ctx, c).catch((err: unknown) => log.error({ err, containerId: c.id }, 'reconciling with the runtime failed'));
     // After a reboot the overlay mounts are gone; a plain restart finds them in place.
-    if (c.state !== 'exited')
-      await store.images.mountRootfs(c.id).catch((err: unknown) => log.error({ err, containerId: c.id }, 'remounting the rootfs failed'));
+    if (c.state !== 'exited') await images.mountRootfs(c.id).catch((err: unknown) => log.error({ err, containerId: c.id }, 'remounting the rootfs failed'));
   }
   const infras = new Set([...ctx.state.pods.values()].flatMap((p) => (p.infraContainerId ? [p.infraContainerId] : [])));
-  for (const id of infras) await store.images.mountRootfs(id).catch((err: unknown) => log.error({ err, containerId: id }, 'remounting an infra rootfs failed'));
+  for (const id of infras) await images.mountRootfs(id).catch((err: unknown) => log.error({ err, containerId: id }, 'remounting an infra rootfs failed'));
   const orphan = orphanContainer(ctx, infras, quarantine, log);
   for (const id of await ctx.plugins.runtime.listContainers()) {
     if (orphan(id)) {
@@ -74,10 +73,10 @@ export async function restore(ctx: CoreContext): Promise<void> {
       await ctx.plugins.runtime.deleteContainer(id).catch((err: unknown) => log.error({ err, containerId: id }, 'deleting it failed'));
     }
   }
-  for (const id of await store.images.listRootfs()) {
+  for (const id of await images.listRootfs()) {
     if (orphan(id)) {
       log.warn({ containerId: id }, 'removing a rootfs no container owns (a crash during CreateContainer)');
-      await store.images.removeRootfs(id).catch((err: unknown) => log.error({ err, containerId: id }, 'removing it failed'));
+      await images.removeRootfs(id).catch((err: unknown) => log.error({ err, containerId: id }, 'removing it failed'));
     }
   }
   const owned = new Set([...ctx.state.pods.values()].flatMap((p) => p.namespaces.map((ns) => ns.path)));
@@ -122,8 +121,8 @@ interface Quarantine {
 }
 
 async function quarantinedIds(ctx: CoreContext): Promise<Quarantine> {
-  const { store } = ctx.plugins;
-  const [pods, containers] = await Promise.all([store.pods.quarantined(), store.containers.quarantined()]);
+  const { records } = ctx.plugins;
+  const [pods, containers] = await Promise.all([records.pods.quarantined(), records.containers.quarantined()]);
   for (const q of [...pods, ...containers]) {
     ctx.logger.error(
       { phase: 'restore', ...q },
@@ -160,7 +159,7 @@ async function cleanUpHalfMadePod(ctx: CoreContext, pod: PodRecord): Promise<voi
   }
   await removePodFiles(pod.files, { keepDir: false });
   await Promise.all(pod.namespaces.map((ns) => ctx.plugins.namespace.release(ns)));
-  await ctx.plugins.store.pods.delete(pod.id);
+  await ctx.plugins.records.pods.delete(pod.id);
 }
 
 /**

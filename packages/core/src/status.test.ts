@@ -42,7 +42,7 @@ describe('Status', () => {
 
   it('adds plugin info and the config when verbose', async () => {
     const st = await service().svc.status(true);
-    expect(Object.keys(JSON.parse(st.info.plugins ?? '{}'))).toContain('fake-network');
+    expect(Object.keys(JSON.parse(st.info.plugins ?? '{}'))).toEqual(expect.arrayContaining(['fake-network', 'memory-records', 'memory-images']));
     expect(JSON.parse(st.info.config ?? 'null')).toEqual({ root: '/r' });
   });
 

@@ -34,15 +34,15 @@ export async function status(ctx: CoreContext, verbose: boolean): Promise<Runtim
   ];
   const info: Record<string, string> = {};
   if (verbose) {
-    const all = [ctx.plugins.store, ctx.plugins.namespace, ctx.plugins.network, ctx.plugins.runtime, ...ctx.plugins.security];
+    const all = [ctx.plugins.records, ctx.plugins.images, ctx.plugins.namespace, ctx.plugins.network, ctx.plugins.runtime, ...ctx.plugins.security];
     const plugins: Record<string, unknown> = {};
     for (const p of all) {
       plugins[p.name] = p.info ? await p.info().catch((err: unknown) => ({ error: errorMessage(err) })) : {};
     }
     info.plugins = JSON.stringify(plugins);
     // Unreadable records, set aside at restore until an operator repairs or deletes them.
-    const { store } = ctx.plugins;
-    const quarantined = await Promise.all([store.pods.quarantined(), store.containers.quarantined()]).then(
+    const { records } = ctx.plugins;
+    const quarantined = await Promise.all([records.pods.quarantined(), records.containers.quarantined()]).then(
       ([pods, containers]) => ({ pods, containers }),
       (err: unknown) => ({ error: errorMessage(err) }),
     );

@@ -70,7 +70,7 @@ describe('pod network stats and CRI metrics', () => {
   });
 
   it('lists pod and container metrics matching their descriptors, the same in the stream', async () => {
-    plugins.store.images.images.set(testImage().id, testImage());
+    plugins.images.images.set(testImage().id, testImage());
     plugins.namespace.interfaces = [{ name: 'eth0', rxBytes: 2048n, rxErrors: 1n, txBytes: 1024n, txErrors: 0n }];
     const pod = await core.runPodSandbox(testPodConfig('metrics'), '');
     try {

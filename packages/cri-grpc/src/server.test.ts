@@ -61,7 +61,7 @@ describe('CRI gRPC server', () => {
   });
 
   it('checkpoints a running container into the archive asked for, and maps its refusals', async () => {
-    plugins.store.images.images.set(testImage().id, testImage());
+    plugins.images.images.set(testImage().id, testImage());
     const podSandboxId = await core.runPodSandbox(testPodConfig('checkpointed', { logDirectory: join(dir, 'logs') }), '');
     const containerId = await core.createContainer(podSandboxId, testContainerConfig('counter'));
     await core.startContainer(containerId);
@@ -112,7 +112,7 @@ describe('CRI gRPC server', () => {
   });
 
   it('streams container events with the pod and container statuses', async () => {
-    plugins.store.images.images.set(testImage().id, testImage());
+    plugins.images.images.set(testImage().id, testImage());
     const stream = client.raw.runtime.getContainerEvents({});
     const events: { type: number; id: string; pod?: string; containers: number }[] = [];
     stream.on('data', (e: { containerEventType: number; containerId: string; podSandboxStatus?: { id: string }; containersStatuses: unknown[] }) =>

@@ -34,7 +34,7 @@ function collect<T>(stream: ClientReadableStream<T>): Promise<T[]> {
 
 describe('Stream* list calls', () => {
   it('answer what the unary list calls answer for the same filter', async () => {
-    plugins.store.images.images.set(testImage().id, testImage());
+    plugins.images.images.set(testImage().id, testImage());
     const a = await core.runPodSandbox(testPodConfig('a'), '');
     const b = await core.runPodSandbox(testPodConfig('b'), '');
     const ca = await core.createContainer(a, testContainerConfig('one'));

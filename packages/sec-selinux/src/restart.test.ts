@@ -30,7 +30,7 @@ async function containerLevel(podId: string, name: string): Promise<string> {
 beforeEach(async () => {
   runroot = await mkdtemp(join(tmpdir(), 'criod-selinux-restart-'));
   plugins = fakePluginSet();
-  plugins.store.images.images.set(testImage().id, testImage());
+  plugins.images.images.set(testImage().id, testImage());
   await start();
 });
 
@@ -46,7 +46,7 @@ describe('MCS levels across a criod restart', () => {
     const podId = await svc.runPodSandbox(config, '');
     const level = await containerLevel(podId, 'before');
     expect(level).toMatch(/^s0:c\d+,c\d+$/);
-    expect((await plugins.store.pods.get(podId))?.securityState).toEqual({ [selinuxPluginName]: { level } });
+    expect((await plugins.records.pods.get(podId))?.securityState).toEqual({ [selinuxPluginName]: { level } });
 
     await start();
     expect(await containerLevel(podId, 'after')).toBe(level);

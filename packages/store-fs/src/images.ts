@@ -11,7 +11,7 @@ import {
   nowNs,
   type FilesystemUsage,
   type ImageRecord,
-  type ImageStore,
+  type ImagePlugin,
   type LayerUsage,
   type Logger,
   type OperationObserver,
@@ -65,7 +65,8 @@ function authKey(auth: RegistryAuth | undefined): string {
   return auth ? createHash('sha256').update(JSON.stringify(auth)).digest('hex') : '';
 }
 
-export class FsImageStore implements ImageStore {
+export class FsImageStore implements ImagePlugin {
+  readonly name = '@criod/store-fs:images';
   readonly layout: ImageLayout;
   private readonly records: ImageRecords;
   private readonly layers: LayerStore;
@@ -307,6 +308,10 @@ export class FsImageStore implements ImageStore {
   async applyRootfsDiff(containerId: string, diff: { tarPath?: string; deleted: string[] }): Promise<void> {
     await this.init();
     await this.rootfs.applyDiff(containerId, diff);
+  }
+
+  async info(): Promise<Record<string, unknown>> {
+    return { dir: this.dir, rootfsMode: this.options.rootfsMode ?? 'auto' };
   }
 
   /** Close the registry connection pools. */

@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RECORD_SCHEMA_VERSION, podRecordSchema, silentLogger, type PluginInstances, type PodRecord } from '@criod/core';
+import { RECORD_SCHEMA_VERSION, podRecordSchema, silentLogger, type PluginContext, type PluginInstances, type PodRecord } from '@criod/core';
 import { testPodRecord } from '@criod/core/testing';
-import { DirRecordStore, plugin } from './index.js';
+import { configSchema, DirRecordStore, images, records } from './index.js';
 
 let dir: string;
 beforeEach(() => {
@@ -98,22 +98,39 @@ describe('DirRecordStore', () => {
   });
 });
 
-describe('plugin', () => {
-  it('creates the store under the daemon root by default', async () => {
-    const store = await plugin.create({
-      config: plugin.configSchema.parse({}),
-      root: dir,
-      runroot: dir,
-      logger: silentLogger,
-      get: <K extends keyof PluginInstances>(): PluginInstances[K] => {
-        throw new Error('no deps');
-      },
-    });
+describe('plugins', () => {
+  const context = <C>(config: C): PluginContext<C> => ({
+    config,
+    root: dir,
+    runroot: dir,
+    logger: silentLogger,
+    get: <K extends keyof PluginInstances>(): PluginInstances[K] => {
+      throw new Error('no deps');
+    },
+  });
+
+  it('keeps the records under the daemon root by default', async () => {
+    const store = await records.create(context(configSchema.parse({})));
     await store.pods.put(pod('p1'));
     expect(readdirSync(join(dir, 'pods'))).toEqual(['p1.json']);
     mkdirSync(join(dir, 'containers'));
     writeFileSync(join(dir, 'containers', 'c1.json'), '{');
     expect(await store.containers.list()).toEqual([]);
     expect((await store.containers.quarantined()).map((q) => q.path)).toEqual([join(dir, 'quarantine', 'containers', 'c1.json')]);
+  });
+
+  it('shares the [store] section: both keep to its dir, images under <dir>/images', async () => {
+    const config = configSchema.parse({ dir: join(dir, 'shared'), rootfs_mode: 'copy' });
+    expect(records.configSection).toBe(images.configSection);
+    const recordStore = await records.create(context(config));
+    const imageStore = await images.create(context(config));
+    try {
+      expect(await recordStore.info?.()).toEqual({ dir: join(dir, 'shared') });
+      expect(await imageStore.info?.()).toEqual({ dir: join(dir, 'shared', 'images'), rootfsMode: 'copy' });
+      expect(await imageStore.list()).toEqual([]);
+      expect(readdirSync(join(dir, 'shared'))).toEqual(['images']);
+    } finally {
+      await imageStore.close?.();
+    }
   });
 });

@@ -51,7 +51,7 @@ export async function checkpointContainer(ctx: CoreContext, ref: string, locatio
         workDir: dir,
         timeoutSeconds: timeoutSeconds || defaultTimeoutSeconds,
         whileFrozen: async () => {
-          const diff = await ctx.plugins.store.images.exportRootfsDiff(c.id, join(dir, archiveFiles.rootfsDiff));
+          const diff = await ctx.plugins.images.exportRootfsDiff(c.id, join(dir, archiveFiles.rootfsDiff));
           if (diff.deleted.length > 0) await writeArchiveJson(dir, archiveFiles.deletedFiles, diff.deleted);
         },
       });

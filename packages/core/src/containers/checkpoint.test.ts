@@ -18,7 +18,7 @@ beforeEach(async () => {
   runroot = join(dir, 'run');
   mkdirSync(runroot);
   plugins = fakePluginSet();
-  plugins.store.images.images.set(testImage().id, testImage());
+  plugins.images.images.set(testImage().id, testImage());
   svc = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
   podId = await svc.runPodSandbox(testPodConfig('web', { logDirectory: join(dir, 'logs') }), '');
 });
@@ -49,7 +49,7 @@ function readEntry(archive: string, name: string): string {
 describe('CheckpointContainer', () => {
   it('writes one archive in the checkpointctl layout: images, spec, config, rootfs diff and deletions', async () => {
     const id = await runningContainer();
-    plugins.store.images.rootfsChanges.set(id, { files: { 'tmp/state': 'counted to 7' }, deleted: ['etc/motd'] });
+    plugins.images.rootfsChanges.set(id, { files: { 'tmp/state': 'counted to 7' }, deleted: ['etc/motd'] });
     const archive = join(dir, 'app.tar');
     await svc.checkpointContainer(id, archive, 0);
 
@@ -108,7 +108,7 @@ describe('CheckpointContainer', () => {
 describe('CreateContainer from a checkpoint archive', () => {
   async function checkpointed(): Promise<{ id: string; archive: string }> {
     const id = await runningContainer();
-    plugins.store.images.rootfsChanges.set(id, { files: { 'tmp/state': 'counted to 7' }, deleted: ['etc/motd'] });
+    plugins.images.rootfsChanges.set(id, { files: { 'tmp/state': 'counted to 7' }, deleted: ['etc/motd'] });
     const archive = join(dir, 'app.tar');
     await svc.checkpointContainer(id, archive, 0);
     return { id, archive };
@@ -124,7 +124,7 @@ describe('CreateContainer from a checkpoint archive', () => {
     const fake = plugins.runtime.containers.get(id)!;
     expect(fake.restoredImages).toEqual({ 'pages-1.img': `memory of ${original}` });
     expect((fake.req.spec as { process: { args: string[] } }).process.args).toEqual(['/bin/sh', '-c', 'sleep 3600']);
-    expect(plugins.store.images.rootfsChanges.get(id)).toEqual({ files: { 'tmp/state': 'counted to 7' }, deleted: ['etc/motd'] });
+    expect(plugins.images.rootfsChanges.get(id)).toEqual({ files: { 'tmp/state': 'counted to 7' }, deleted: ['etc/motd'] });
     await svc.startContainer(id);
     expect((await svc.containerStatus(id, false)).container.state).toBe('running');
     expect(readdirSync(join(runroot, 'checkpoints'))).toEqual([]);

@@ -18,7 +18,7 @@ let podId: string;
 beforeEach(async () => {
   runroot = mkdtempSync(join(tmpdir(), 'criod-ctr-'));
   plugins = fakePluginSet();
-  plugins.store.images.images.set(testImage().id, testImage());
+  plugins.images.images.set(testImage().id, testImage());
   svc = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
   podId = await svc.runPodSandbox(testPodConfig('web', { logDirectory: join(runroot, 'logs') }), '');
 });
@@ -48,15 +48,15 @@ describe('container lifecycle', () => {
     expect(plugins.runtime.deleted.get(id)?.signals).toEqual(['SIGTERM']);
     // Exited: gone from the runtime and its rootfs unmounted at once; the writable layer stays until removal.
     expect(plugins.runtime.containers.has(id)).toBe(false);
-    expect(plugins.store.images.unmounted.has(id)).toBe(true);
-    expect(plugins.store.images.rootfs.has(id)).toBe(true);
+    expect(plugins.images.unmounted.has(id)).toBe(true);
+    expect(plugins.images.rootfs.has(id)).toBe(true);
     expect((await svc.containerStatus(id, false)).container).toMatchObject({ state: 'exited', exitCode: 137 });
     await svc.stopContainer(id, 10); // idempotent
     await svc.removeContainer(id);
     await svc.removeContainer(id); // idempotent
     await expect(svc.containerStatus(id, false)).rejects.toMatchObject({ code: 'NotFound' });
-    expect(plugins.store.images.rootfs.has(id)).toBe(false);
-    expect(await plugins.store.containers.list()).toEqual([]);
+    expect(plugins.images.rootfs.has(id)).toBe(false);
+    expect(await plugins.records.containers.list()).toEqual([]);
   });
 
   it('reports Completed and OOMKilled from the runtime', async () => {
@@ -70,11 +70,11 @@ describe('container lifecycle', () => {
     expect((await svc.containerStatus(b, false)).container).toMatchObject({ state: 'exited', reason: 'OOMKilled' });
     // An exit nobody asked for releases the runtime's state and the rootfs mount just the same.
     expect([plugins.runtime.containers.has(a), plugins.runtime.containers.has(b)]).toEqual([false, false]);
-    expect([...plugins.store.images.unmounted].sort()).toEqual([a, b].sort());
+    expect([...plugins.images.unmounted].sort()).toEqual([a, b].sort());
   });
 
   it('uses the image STOPSIGNAL, then a CRI stop signal over it; timeout 0 kills now', async () => {
-    plugins.store.images.images.set(testImage().id, testImage({ config: { ...testImage().config, stopSignal: 'SIGQUIT' } }));
+    plugins.images.images.set(testImage().id, testImage({ config: { ...testImage().config, stopSignal: 'SIGQUIT' } }));
     const a = await svc.createContainer(podId, testContainerConfig('a'));
     const b = await svc.createContainer(podId, testContainerConfig('b', { stopSignal: 'SIGUSR1' }));
     const k = await svc.createContainer(podId, testContainerConfig('k'));
@@ -106,8 +106,8 @@ describe('bad input leaves nothing behind', () => {
   async function expectRejected(config: ContainerConfig, code: string, message?: string, pod = podId) {
     await expect(svc.createContainer(pod, config)).rejects.toMatchObject({ code, ...(message ? { message: expect.stringContaining(message) } : {}) });
     expect(plugins.runtime.containers.size).toBe(0);
-    expect(plugins.store.images.rootfs.size).toBe(0);
-    expect(await plugins.store.containers.list()).toEqual([]);
+    expect(plugins.images.rootfs.size).toBe(0);
+    expect(await plugins.records.containers.list()).toEqual([]);
   }
 
   it('answers NotFound for an unknown pod and an unknown image', async () => {
@@ -164,7 +164,7 @@ describe('bad input leaves nothing behind', () => {
       memorySwapLimitInBytes: 0,
     };
     await expectRejected(bad, 'InvalidArgument');
-    plugins.store.images.images.set(testImage().id, testImage({ config: { ...testImage().config, entrypoint: [], cmd: [] } }));
+    plugins.images.images.set(testImage().id, testImage({ config: { ...testImage().config, entrypoint: [], cmd: [] } }));
     await expectRejected(testContainerConfig('e', { command: [], args: [] }), 'InvalidArgument', 'no command');
   });
 
@@ -182,8 +182,8 @@ describe('bad input leaves nothing behind', () => {
   it('undoes the rootfs when the runtime refuses the container', async () => {
     plugins.runtime.failNextCreate = new Error('runc create failed: oops');
     await expect(svc.createContainer(podId, testContainerConfig())).rejects.toThrow('oops');
-    expect(plugins.store.images.rootfs.size).toBe(0);
-    expect(await plugins.store.containers.list()).toEqual([]);
+    expect(plugins.images.rootfs.size).toBe(0);
+    expect(await plugins.records.containers.list()).toEqual([]);
     // The name is free again.
     await svc.createContainer(podId, testContainerConfig());
   });
@@ -212,7 +212,7 @@ describe('the OCI spec', () => {
   });
 
   it('follows the Kubernetes command and args rules against the image', async () => {
-    plugins.store.images.images.set(testImage().id, testImage({ config: { ...testImage().config, entrypoint: ['/entry'], cmd: ['default'] } }));
+    plugins.images.images.set(testImage().id, testImage({ config: { ...testImage().config, entrypoint: ['/entry'], cmd: ['default'] } }));
     const only = await svc.createContainer(podId, testContainerConfig('a', { command: [], args: [] }));
     const args = await svc.createContainer(podId, testContainerConfig('b', { command: [], args: ['x'] }));
     const cmd = await svc.createContainer(podId, testContainerConfig('c', { command: ['/bin/true'], args: ['y'] }));
@@ -222,7 +222,7 @@ describe('the OCI spec', () => {
   });
 
   it('puts the image env first and lets the request override it', async () => {
-    plugins.store.images.images.set(testImage().id, testImage({ config: { ...testImage().config, env: ['PATH=/bin', 'A=image', 'B=image'] } }));
+    plugins.images.images.set(testImage().id, testImage({ config: { ...testImage().config, env: ['PATH=/bin', 'A=image', 'B=image'] } }));
     const id = await svc.createContainer(
       podId,
       testContainerConfig('a', {
@@ -326,14 +326,14 @@ describe('listing, stats and restore', () => {
     await svc.startContainer(b);
     plugins.runtime.exit(b, 3);
     await plugins.runtime.createContainer({ id: 'stray', podId, handler: '', spec: {}, logPath: '', stdin: false, stdinOnce: false, tty: false });
-    await plugins.store.images.createRootfs('stray-rootfs', testImage().id);
+    await plugins.images.createRootfs('stray-rootfs', testImage().id);
     const again = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
     await again.restore();
     expect((await again.containerStatus(a, false)).container.state).toBe('running');
     expect((await again.containerStatus(b, false)).container).toMatchObject({ state: 'exited', exitCode: 3, reason: 'Error' });
     expect(plugins.runtime.containers.has('stray')).toBe(false);
-    expect(plugins.store.images.rootfs.has('stray-rootfs')).toBe(false);
-    expect(plugins.store.images.rootfs.has(a)).toBe(true);
+    expect(plugins.images.rootfs.has('stray-rootfs')).toBe(false);
+    expect(plugins.images.rootfs.has(a)).toBe(true);
     await expect(again.createContainer(podId, testContainerConfig('a'))).rejects.toMatchObject({ code: 'AlreadyExists' });
     svc = again;
   });
@@ -343,18 +343,18 @@ describe('listing, stats and restore', () => {
     await svc.startContainer(a);
     // Stands in for the pod's infra container, which only the unreadable pod record names.
     await plugins.runtime.createContainer({ id: 'infra', podId, handler: '', spec: {}, logPath: '', stdin: false, stdinOnce: false, tty: false });
-    await plugins.store.images.createRootfs('infra', testImage().id);
-    const pod = (await plugins.store.pods.get(podId))!;
+    await plugins.images.createRootfs('infra', testImage().id);
+    const pod = (await plugins.records.pods.get(podId))!;
     const pins = pod.namespaces;
-    plugins.store.pods.records.delete(podId);
+    plugins.records.pods.records.delete(podId);
     const quarantined = { id: podId, path: `/root/quarantine/pods/${podId}.json`, error: 'Unexpected end of JSON input' };
-    plugins.store.pods.quarantine.push(quarantined);
+    plugins.records.pods.quarantine.push(quarantined);
     const again = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
     await again.restore();
     expect(plugins.runtime.containers.get(a)?.state.status).toBe('running');
     expect(plugins.runtime.containers.has('infra')).toBe(true);
-    expect([...plugins.store.images.rootfs.keys()].sort()).toEqual([a, 'infra'].sort());
-    expect(await plugins.store.containers.get(a)).toBeDefined();
+    expect([...plugins.images.rootfs.keys()].sort()).toEqual([a, 'infra'].sort());
+    expect(await plugins.records.containers.get(a)).toBeDefined();
     expect(pins.map((ns) => plugins.namespace.open.has(ns.path))).toEqual([true, true, true]);
     expect(plugins.network.attached.has(podId)).toBe(true);
     // Not served: kubelet must not act on what criod cannot describe.
@@ -362,8 +362,8 @@ describe('listing, stats and restore', () => {
     expect(await again.listContainers()).toEqual([]);
     expect(JSON.parse((await again.status(true)).info.quarantinedRecords ?? '')).toEqual({ pods: [quarantined], containers: [] });
     // The operator puts the repaired record back: the next start restores the pod whole.
-    plugins.store.pods.quarantine.length = 0;
-    await plugins.store.pods.put(pod);
+    plugins.records.pods.quarantine.length = 0;
+    await plugins.records.pods.put(pod);
     svc = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
     await svc.restore();
     expect(svc.listPodSandbox().map((p) => p.id)).toEqual([podId]);
@@ -373,13 +373,13 @@ describe('listing, stats and restore', () => {
   it("spares a quarantined container's runtime container and rootfs, and still removes true orphans", async () => {
     const a = await svc.createContainer(podId, testContainerConfig('a'));
     await svc.startContainer(a);
-    plugins.store.containers.records.delete(a);
-    plugins.store.containers.quarantine.push({ id: a, path: `/root/quarantine/containers/${a}.json`, error: 'createdAt: a decimal integer' });
+    plugins.records.containers.records.delete(a);
+    plugins.records.containers.quarantine.push({ id: a, path: `/root/quarantine/containers/${a}.json`, error: 'createdAt: a decimal integer' });
     await plugins.runtime.createContainer({ id: 'stray', podId, handler: '', spec: {}, logPath: '', stdin: false, stdinOnce: false, tty: false });
     const again = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
     await again.restore();
     expect(plugins.runtime.containers.get(a)?.state.status).toBe('running');
-    expect(plugins.store.images.rootfs.has(a)).toBe(true);
+    expect(plugins.images.rootfs.has(a)).toBe(true);
     expect(plugins.runtime.containers.has('stray')).toBe(false);
     expect(again.listPodSandbox().map((p) => p.id)).toEqual([podId]);
     expect(await again.listContainers()).toEqual([]);
@@ -388,14 +388,14 @@ describe('listing, stats and restore', () => {
 
   it('refuses to restore past a record of a newer schema, before touching anything', async () => {
     const a = await svc.createContainer(podId, testContainerConfig('a'));
-    const pod = (await plugins.store.pods.get(podId))!;
-    await plugins.store.pods.put({ ...pod, creating: true }); // would be cleaned up
-    plugins.store.containers.list = async () => {
+    const pod = (await plugins.records.pods.get(podId))!;
+    await plugins.records.pods.put({ ...pod, creating: true }); // would be cleaned up
+    plugins.records.containers.list = async () => {
       throw new NewerRecordError('/root/containers/x.json', 3);
     };
     const again = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
     await expect(again.restore()).rejects.toThrow('/root/containers/x.json has schema version 3');
-    expect((await plugins.store.pods.get(podId))?.creating).toBe(true);
+    expect((await plugins.records.pods.get(podId))?.creating).toBe(true);
     expect(plugins.runtime.containers.has(a)).toBe(true);
     expect(plugins.namespace.open.size).toBe(3);
   });
@@ -470,7 +470,7 @@ describe('stats reads shared for a short while', () => {
   it('reads cgroups once a second and writable layers every 10 s, shared by concurrent and back-to-back calls', async () => {
     await runningContainers(2);
     const cgroups = vi.spyOn(plugins.runtime, 'stats');
-    const layers = vi.spyOn(plugins.store.images, 'rootfsUsage');
+    const layers = vi.spyOn(plugins.images, 'rootfsUsage');
     await Promise.all([svc.listContainerStats(), svc.listContainerStats(), svc.listPodSandboxStats()]);
     await svc.listContainerStats();
     expect([cgroups.mock.calls.length, layers.mock.calls.length]).toEqual([2, 2]);
@@ -581,7 +581,7 @@ describe('status, list and stats racing an exit and a removal', () => {
     park.release();
     await Promise.allSettled(calls);
     expect(events).toEqual(['stopped', 'deleted']);
-    expect(await plugins.store.containers.list()).toEqual([]);
+    expect(await plugins.records.containers.list()).toEqual([]);
     const again = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
     await again.restore();
     expect(await again.listContainers()).toEqual([]);

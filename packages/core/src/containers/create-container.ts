@@ -88,7 +88,7 @@ export async function createContainer(ctx: CoreContext, podRef: string, config: 
   const pod = findPod(ctx, podRef);
   return ctx.state.locks.run(pod.id, async () => {
     if (pod.state !== 'ready') throw new FailedPreconditionError(`pod sandbox ${pod.id} is not ready: it was stopped`);
-    const image = await ctx.plugins.store.images.resolve(config.image);
+    const image = await ctx.plugins.images.resolve(config.image);
     if (!image) throw new NotFoundError(`image ${config.image} not found: pull it first`);
     const id = newId();
     const nameKey = containerNameKey(pod.id, config.metadata.name, config.metadata.attempt);
@@ -98,8 +98,8 @@ export async function createContainer(ctx: CoreContext, podRef: string, config: 
     undo.push('release name', async () => ctx.state.containerNames.release(nameKey, id));
     try {
       const logPath = containerLogPath(ctx, pod, id, config.logPath);
-      const rootfs = await ctx.plugins.store.images.createRootfs(id, image.id);
-      undo.push('remove rootfs', () => ctx.plugins.store.images.removeRootfs(id));
+      const rootfs = await ctx.plugins.images.createRootfs(id, image.id);
+      undo.push('remove rootfs', () => ctx.plugins.images.removeRootfs(id));
       if (restore) await restore.applyRootfs(id);
       const sc = config.linux.securityContext;
       const user = await resolveUser(rootfs, {
@@ -139,7 +139,7 @@ export async function createContainer(ctx: CoreContext, podRef: string, config: 
         resources: config.linux.resources,
         user,
       };
-      await ctx.plugins.store.containers.put(record);
+      await ctx.plugins.records.containers.put(record);
       ctx.state.containers.set(id, record);
       emitContainerEvent(ctx, record, 'created');
       log.info('container created');

@@ -91,7 +91,7 @@ export async function refreshLocked(ctx: CoreContext, c: ContainerRecord): Promi
   if (change) {
     if (change.state === 'unknown') ctx.logger.warn({ containerId: c.id }, 'the runtime no longer knows this container');
     Object.assign(c, change);
-    await ctx.plugins.store.containers.put(c);
+    await ctx.plugins.records.containers.put(c);
     if (change.state === 'exited') {
       emitContainerEvent(ctx, c, 'stopped');
       await releaseExited(ctx, c);
@@ -109,7 +109,7 @@ export async function refreshLocked(ctx: CoreContext, c: ContainerRecord): Promi
 async function releaseExited(ctx: CoreContext, c: ContainerRecord): Promise<void> {
   try {
     await ctx.plugins.runtime.deleteContainer(c.id);
-    await ctx.plugins.store.images.unmountRootfs(c.id);
+    await ctx.plugins.images.unmountRootfs(c.id);
   } catch (err) {
     ctx.logger.warn({ err, containerId: c.id }, 'releasing an exited container failed; RemoveContainer retries');
   }

@@ -6,8 +6,8 @@ import { containerNameKey } from './lookup.js';
 /** Everything a container holds, released in order: runtime state, rootfs, record, name. Idempotent. */
 export async function removeContainerResources(ctx: CoreContext, c: ContainerRecord): Promise<void> {
   await ctx.plugins.runtime.deleteContainer(c.id);
-  await ctx.plugins.store.images.removeRootfs(c.id);
-  await ctx.plugins.store.containers.delete(c.id);
+  await ctx.plugins.images.removeRootfs(c.id);
+  await ctx.plugins.records.containers.delete(c.id);
   ctx.state.containers.delete(c.id);
   ctx.state.stateChecks.forget(c.id);
   ctx.state.containerNames.release(containerNameKey(c.podId, c.name, c.attempt), c.id);

@@ -63,7 +63,7 @@ export async function restoreContainer(ctx: CoreContext, podRef: string, request
     const id = await createContainer(ctx, podRef, config, {
       imagesDir: checkpoint.imagesDir,
       applyRootfs: (containerId) =>
-        ctx.plugins.store.images.applyRootfsDiff(containerId, {
+        ctx.plugins.images.applyRootfsDiff(containerId, {
           ...(checkpoint.rootfsDiff ? { tarPath: checkpoint.rootfsDiff } : {}),
           deleted: checkpoint.deleted,
         }),

@@ -15,7 +15,7 @@ export async function startContainer(ctx: CoreContext, ref: string): Promise<voi
     await ctx.plugins.runtime.startContainer(c.id);
     c.state = 'running';
     c.startedAt = startedAt;
-    await ctx.plugins.store.containers.put(c);
+    await ctx.plugins.records.containers.put(c);
     emitContainerEvent(ctx, c, 'started');
     ctx.logger.info({ containerId: c.id }, 'container started');
   });

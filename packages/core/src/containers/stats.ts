@@ -29,7 +29,7 @@ async function statsOf(ctx: CoreContext, c: ContainerRecord): Promise<ContainerS
     cache.layers
       .get(c.id, async () => {
         const timestamp = nowNs();
-        return { ...(await ctx.plugins.store.images.rootfsUsage(c.id)), timestamp };
+        return { ...(await ctx.plugins.images.rootfsUsage(c.id)), timestamp };
       })
       .catch(() => ({ bytes: 0, inodes: 0, timestamp: nowNs() })),
   ]);

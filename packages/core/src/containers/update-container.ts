@@ -14,7 +14,7 @@ export async function updateContainerResources(ctx: CoreContext, ref: string, re
     if (c.state !== 'running' && c.state !== 'created') throw new FailedPreconditionError(`container ${c.id} is ${c.state}: its resources cannot change`);
     await ctx.plugins.runtime.updateResources(c.id, resources);
     c.resources = resources;
-    await ctx.plugins.store.containers.put(c);
+    await ctx.plugins.records.containers.put(c);
   });
 }
 

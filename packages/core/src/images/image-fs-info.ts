@@ -9,6 +9,6 @@ export interface ImageFsInfoResult {
 
 /** ImageFsInfo: bytes and inodes the image store uses. */
 export async function imageFsInfo(ctx: CoreContext): Promise<ImageFsInfoResult> {
-  const usage = await ctx.plugins.store.images.fsInfo();
+  const usage = await ctx.plugins.images.fsInfo();
   return { imageFilesystems: [usage], containerFilesystems: [usage] };
 }

@@ -13,7 +13,7 @@ export interface ImageStatusResult {
 /** ImageStatus: the image by id, id prefix, tag, digest or short reference. */
 export async function imageStatus(ctx: CoreContext, ref: string, verbose: boolean): Promise<ImageStatusResult> {
   if (ref === '') throw new InvalidArgumentError('ImageStatus needs an image reference');
-  const found = await ctx.plugins.store.images.resolve(ref);
+  const found = await ctx.plugins.images.resolve(ref);
   if (!found) return { info: {} };
   const [image] = await withPinned(ctx, [found]);
   const info: Record<string, string> = {};

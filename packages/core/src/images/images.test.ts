@@ -53,8 +53,8 @@ const pauseImage = image('b', [pause]);
 
 beforeEach(() => {
   plugins = fakePluginSet();
-  plugins.store.images.registry.set('example.test/app:v1', app);
-  plugins.store.images.registry.set(pause, pauseImage);
+  plugins.images.registry.set('example.test/app:v1', app);
+  plugins.images.registry.set(pause, pauseImage);
   images = new CriService(plugins, silentLogger, {
     runtimeVersion: 't',
     runroot: '/nonexistent',
@@ -66,8 +66,8 @@ beforeEach(() => {
 describe('PullImage', () => {
   it('pulls through the store with the registries config and the auth', async () => {
     const seen: PullOptions[] = [];
-    const pull = plugins.store.images.pull.bind(plugins.store.images);
-    plugins.store.images.pull = (ref, options) => {
+    const pull = plugins.images.pull.bind(plugins.images);
+    plugins.images.pull = (ref, options) => {
       seen.push(options);
       return pull(ref, options);
     };
@@ -101,7 +101,7 @@ describe('ImageStatus', () => {
   });
 
   it('shows the pause image pinned however it was pulled', async () => {
-    await plugins.store.images.pull(pause, { registries: {} });
+    await plugins.images.pull(pause, { registries: {} });
     expect((await images.status(pause, false)).image?.pinned).toBe(true);
     expect((await images.list()).find((i) => i.id === pauseImage.id)?.pinned).toBe(true);
   });
@@ -128,13 +128,13 @@ describe('RemoveImage', () => {
 
   it('keeps an image a container uses, naming the container', async () => {
     await images.pull('example.test/app:v1');
-    await plugins.store.containers.put(container('c1', app.id));
+    await plugins.records.containers.put(container('c1', app.id));
     await expect(images.remove('example.test/app:v1')).rejects.toMatchObject({
       code: 'FailedPrecondition',
       message: expect.stringContaining('container c1 (ctr-c1)'),
     });
     await expect(images.remove(app.id)).rejects.toMatchObject({ code: 'FailedPrecondition' });
-    await plugins.store.containers.delete('c1');
+    await plugins.records.containers.delete('c1');
     await images.remove(app.id);
     expect(await images.list()).toEqual([]);
   });

@@ -12,6 +12,6 @@ export function criImageId(id: string): string {
  */
 export async function withPinned(ctx: CoreContext, images: ImageRecord[]): Promise<ImageRecord[]> {
   const pause = ctx.options.pauseImage;
-  const pauseId = pause ? (await ctx.plugins.store.images.resolve(pause).catch(() => undefined))?.id : undefined;
+  const pauseId = pause ? (await ctx.plugins.images.resolve(pause).catch(() => undefined))?.id : undefined;
   return images.map((img) => (img.pinned || img.id !== pauseId ? img : { ...img, pinned: true }));
 }

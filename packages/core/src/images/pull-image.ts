@@ -13,7 +13,7 @@ export async function pullImage(ctx: CoreContext, ref: string, auth?: RegistryAu
   const pinned = ctx.options.pauseImage !== undefined && ref === ctx.options.pauseImage;
   ctx.logger.info({ image: ref }, 'pulling image');
   const image = await timed(
-    () => ctx.plugins.store.images.pull(ref, { registries: ctx.options.registries ?? {}, ...(auth ? { auth } : {}), pinned }),
+    () => ctx.plugins.images.pull(ref, { registries: ctx.options.registries ?? {}, ...(auth ? { auth } : {}), pinned }),
     (ok, seconds) => ctx.options.observe?.({ type: 'image_pull', ok, seconds }),
   );
   const [marked] = await withPinned(ctx, [image]);

@@ -12,7 +12,7 @@ const infraOomScoreAdj = -998;
 async function pauseImage(ctx: CoreContext): Promise<ImageRecord> {
   const ref = ctx.options.pauseImage;
   if (!ref) throw new FailedPreconditionError('this pod shares one PID namespace, which needs an infra container, but [image] pause_image is not set');
-  const images = ctx.plugins.store.images;
+  const images = ctx.plugins.images;
   return (await images.resolve(ref)) ?? images.pull(ref, { registries: ctx.options.registries ?? {}, pinned: true });
 }
 
@@ -71,9 +71,9 @@ function infraConfig(pod: PodRecord, image: string): ContainerConfig {
 export async function startInfra(ctx: CoreContext, pod: PodRecord, undo: UndoStack): Promise<void> {
   const image = await pauseImage(ctx);
   const id = newId();
-  const { runtime, store } = ctx.plugins;
-  const rootfs = await store.images.createRootfs(id, image.id);
-  undo.push('remove infra rootfs', () => store.images.removeRootfs(id));
+  const { runtime, images } = ctx.plugins;
+  const rootfs = await images.createRootfs(id, image.id);
+  undo.push('remove infra rootfs', () => images.removeRootfs(id));
   const config = infraConfig(pod, ctx.options.pauseImage ?? '');
   await createRuntimeContainer(
     ctx,
@@ -101,5 +101,5 @@ export async function stopInfra(ctx: CoreContext, pod: PodRecord): Promise<void>
 export async function removeInfra(ctx: CoreContext, pod: PodRecord): Promise<void> {
   if (!pod.infraContainerId) return;
   await ctx.plugins.runtime.deleteContainer(pod.infraContainerId);
-  await ctx.plugins.store.images.removeRootfs(pod.infraContainerId);
+  await ctx.plugins.images.removeRootfs(pod.infraContainerId);
 }

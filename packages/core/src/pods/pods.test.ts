@@ -39,7 +39,7 @@ describe('RunPodSandbox', () => {
     expect(pod.ips).toEqual(plugins.network.attached.get(id));
     expect(pod.namespaces.map((n) => n.kind).sort()).toEqual(['ipc', 'net', 'uts']);
     expect(plugins.namespace.open.size).toBe(3);
-    expect((await plugins.store.pods.get(id))?.creating).toBe(false);
+    expect((await plugins.records.pods.get(id))?.creating).toBe(false);
     expect(readFileSync(pod.files.resolvConf, 'utf8')).toBe('search default.svc.cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n');
     expect(readFileSync(pod.files.hosts, 'utf8')).toContain(`${pod.ips[0]}\tweb\n`);
     expect(readFileSync(pod.files.hostname, 'utf8')).toBe('web\n');
@@ -55,7 +55,7 @@ describe('RunPodSandbox', () => {
     plugins.network.failNextSetUp = new Error('CNI plugin bridge failed (ADD): boom');
     await expect(svc.runPodSandbox(podConfig(), '')).rejects.toThrow('boom');
     expect(plugins.namespace.open.size).toBe(0);
-    expect(await plugins.store.pods.list()).toEqual([]);
+    expect(await plugins.records.pods.list()).toEqual([]);
     expect(svc.listPodSandbox()).toEqual([]);
     expect(existsSync(join(runroot, 'pods')) ? readdirSync(join(runroot, 'pods')) : []).toEqual([]);
     const id = await svc.runPodSandbox(podConfig(), '');
@@ -65,7 +65,7 @@ describe('RunPodSandbox', () => {
   it('leaves nothing behind when namespace creation fails', async () => {
     plugins.namespace.failNextCreate = new Error('unshare failed');
     await expect(svc.runPodSandbox(podConfig(), '')).rejects.toThrow('unshare failed');
-    expect(await plugins.store.pods.list()).toEqual([]);
+    expect(await plugins.records.pods.list()).toEqual([]);
     expect(plugins.network.attached.size).toBe(0);
   });
 
@@ -86,7 +86,7 @@ describe('RunPodSandbox', () => {
       code: 'InvalidArgument',
     });
     await expect(svc.runPodSandbox(podConfig(), 'kata')).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('kata') });
-    expect(await plugins.store.pods.list()).toEqual([]);
+    expect(await plugins.records.pods.list()).toEqual([]);
   });
 
   it('refuses metadata that would break CNI_ARGS and log directories that climb out', async () => {
@@ -109,7 +109,7 @@ describe('RunPodSandbox', () => {
       config.linux.cgroupParent = cgroupParent;
       await expect(svc.runPodSandbox(config, '')).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('cgroup_parent') });
     }
-    expect(await plugins.store.pods.list()).toEqual([]);
+    expect(await plugins.records.pods.list()).toEqual([]);
   });
 
   it('keeps p_q/r and p/q_r apart: two pods, two names', async () => {
@@ -127,7 +127,7 @@ describe('RunPodSandbox', () => {
       code: 'InvalidArgument',
       message: 'pod sandbox: run_as_group 1002 is set without run_as_user',
     });
-    expect(await plugins.store.pods.list()).toEqual([]);
+    expect(await plugins.records.pods.list()).toEqual([]);
     groupOnly.linux.securityContext.runAsUser = 1001;
     await svc.runPodSandbox(groupOnly, '');
   });
@@ -174,7 +174,7 @@ describe('StopPodSandbox and RemovePodSandbox', () => {
     await svc.removePodSandbox(id);
     await expect(svc.podSandboxStatus(id, false)).rejects.toMatchObject({ code: 'NotFound' });
     expect(existsSync(pod.files.dir)).toBe(false);
-    expect(await plugins.store.pods.list()).toEqual([]);
+    expect(await plugins.records.pods.list()).toEqual([]);
     // The name is free again.
     await svc.runPodSandbox(podConfig(), '');
   });
@@ -186,7 +186,7 @@ describe('StopPodSandbox and RemovePodSandbox', () => {
 
   it('removes a ready pod directly, stopping it first and killing its containers', async () => {
     const id = await svc.runPodSandbox(podConfig(), '');
-    plugins.store.images.images.set(testImage().id, testImage());
+    plugins.images.images.set(testImage().id, testImage());
     const cid = await svc.createContainer(id, testContainerConfig());
     await svc.startContainer(cid);
     await svc.removePodSandbox(id);
@@ -248,13 +248,13 @@ describe('restore', () => {
 
   it('cleans up a pod a crash left half-made, and namespaces no pod owns', async () => {
     const id = await svc.runPodSandbox(podConfig(), '');
-    const rec = (await plugins.store.pods.get(id))!;
-    await plugins.store.pods.put({ ...rec, creating: true, state: 'notready' });
+    const rec = (await plugins.records.pods.get(id))!;
+    await plugins.records.pods.put({ ...rec, creating: true, state: 'notready' });
     await plugins.namespace.create('orphan', ['net']);
     const again = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
     await again.restore();
     expect(again.listPodSandbox()).toEqual([]);
-    expect(await plugins.store.pods.list()).toEqual([]);
+    expect(await plugins.records.pods.list()).toEqual([]);
     expect(plugins.namespace.open.size).toBe(0);
     expect(plugins.network.attached.size).toBe(0);
     expect(await isMountPoint(rec.files.shm)).toBe(false);
@@ -265,8 +265,8 @@ describe('restore', () => {
 describe('pods sharing one PID namespace', () => {
   it('run an infra container from the pause image that containers join, and remove it with the pod', async () => {
     const pause = testImage({ id: 'c'.repeat(64), repoTags: ['registry.example/pause:1'], config: { ...testImage().config, entrypoint: ['/pause'], cmd: [] } });
-    plugins.store.images.registry.set('registry.example/pause:1', pause);
-    plugins.store.images.images.set(testImage().id, testImage());
+    plugins.images.registry.set('registry.example/pause:1', pause);
+    plugins.images.images.set(testImage().id, testImage());
     svc = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot, pauseImage: 'registry.example/pause:1' });
     const shared = podConfig('shared');
     shared.linux.securityContext.namespaceOptions.pid = 'pod';
@@ -286,7 +286,7 @@ describe('pods sharing one PID namespace', () => {
     expect(plugins.runtime.containers.get(pod.infraContainerId!)?.state.status).toBe('stopped');
     await svc.removePodSandbox(podId);
     expect(plugins.runtime.containers.size).toBe(0);
-    expect(plugins.store.images.rootfs.size).toBe(0);
+    expect(plugins.images.rootfs.size).toBe(0);
   });
 
   it('confines the infra container with every security plugin, by the pod-level security context', async () => {
@@ -302,7 +302,7 @@ describe('pods sharing one PID namespace', () => {
     };
     plugins.security.push(confining);
     const pause = testImage({ id: 'c'.repeat(64), repoTags: ['registry.example/pause:1'], config: { ...testImage().config, entrypoint: ['/pause'], cmd: [] } });
-    plugins.store.images.registry.set('registry.example/pause:1', pause);
+    plugins.images.registry.set('registry.example/pause:1', pause);
     svc = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot, pauseImage: 'registry.example/pause:1' });
     const shared = podConfig('confined');
     shared.linux.securityContext.namespaceOptions.pid = 'pod';
@@ -327,7 +327,7 @@ describe('pods sharing one PID namespace', () => {
   });
 
   it('refuses a pod-shared PID namespace container in a pod without one', async () => {
-    plugins.store.images.images.set(testImage().id, testImage());
+    plugins.images.images.set(testImage().id, testImage());
     const podId = await svc.runPodSandbox(podConfig(), '');
     const cfg = testContainerConfig('app');
     cfg.linux.securityContext.namespaceOptions.pid = 'pod';
@@ -357,7 +357,7 @@ describe('security plugin state', () => {
     plugins.security = [before];
     const podId = await svc.runPodSandbox(podConfig(), '');
     expect(before.given.get(podId)).toBeUndefined();
-    expect((await plugins.store.pods.get(podId))?.securityState).toEqual({ tokens: { token: 'first-0' } });
+    expect((await plugins.records.pods.get(podId))?.securityState).toEqual({ tokens: { token: 'first-0' } });
 
     // A restart: a fresh plugin instance, the same store.
     const after = new TokenSecurity('second');
@@ -365,16 +365,16 @@ describe('security plugin state', () => {
     svc = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
     await svc.restore();
     expect(after.given.get(podId)).toEqual({ token: 'first-0' });
-    expect((await plugins.store.pods.get(podId))?.securityState).toEqual({ tokens: { token: 'first-0' } });
+    expect((await plugins.records.pods.get(podId))?.securityState).toEqual({ tokens: { token: 'first-0' } });
   });
 
   it('records the state a plugin gives a pod restored from a record without any', async () => {
     const podId = await svc.runPodSandbox(podConfig(), '');
-    expect((await plugins.store.pods.get(podId))?.securityState).toBeUndefined();
+    expect((await plugins.records.pods.get(podId))?.securityState).toBeUndefined();
     plugins.security = [new TokenSecurity('late')];
     svc = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
     await svc.restore();
-    expect((await plugins.store.pods.get(podId))?.securityState).toEqual({ tokens: { token: 'late-0' } });
+    expect((await plugins.records.pods.get(podId))?.securityState).toEqual({ tokens: { token: 'late-0' } });
   });
 });
 
@@ -394,7 +394,7 @@ describe('UpdatePodSandboxResources', () => {
       memorySwapLimitInBytes: 0,
     };
     await svc.updatePodSandboxResources(id, undefined, r);
-    expect((await plugins.store.pods.get(id))?.config.linux.resources).toEqual(r);
+    expect((await plugins.records.pods.get(id))?.config.linux.resources).toEqual(r);
     await expect(svc.updatePodSandboxResources('f'.repeat(64), undefined, r)).rejects.toMatchObject({ code: 'NotFound' });
     await expect(svc.updatePodSandboxResources(id, undefined, { ...r, cpuShares: -1 })).rejects.toMatchObject({ code: 'InvalidArgument' });
   });

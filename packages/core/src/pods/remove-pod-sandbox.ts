@@ -26,7 +26,7 @@ export async function removePodSandbox(ctx: CoreContext, ref: string): Promise<v
     await removeInfra(ctx, pod);
     await removePodFiles(pod.files, { keepDir: false });
     await releasePodSecurity(ctx, pod.id);
-    await ctx.plugins.store.pods.delete(pod.id);
+    await ctx.plugins.records.pods.delete(pod.id);
     ctx.state.pods.delete(pod.id);
     ctx.state.podNames.release(podFullName(pod.config), pod.id);
     ctx.logger.info({ podId: pod.id }, 'pod sandbox removed');

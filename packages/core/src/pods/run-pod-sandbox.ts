@@ -68,7 +68,7 @@ async function adoptAbandonedCreation(ctx: CoreContext, name: string): Promise<s
 }
 
 async function createPod(ctx: CoreContext, id: string, name: string, config: PodSandboxConfig, runtimeHandler: string): Promise<void> {
-  const { store, namespace } = ctx.plugins;
+  const { records, namespace } = ctx.plugins;
   const log = ctx.logger.child({ podId: id, pod: name });
   const undo = new UndoStack(log);
   const nsOptions = config.linux.securityContext.namespaceOptions;
@@ -89,8 +89,8 @@ async function createPod(ctx: CoreContext, id: string, name: string, config: Pod
   undo.push('release name', async () => ctx.state.podNames.release(name, id));
   try {
     // Recorded first, marked creating: a crash from here on is cleaned up at restore.
-    await store.pods.put(pod);
-    undo.push('delete record', () => store.pods.delete(id));
+    await records.pods.put(pod);
+    undo.push('delete record', () => records.pods.delete(id));
     await reservePodSecurity(ctx, pod);
     undo.push('release pod security', () => releasePodSecurity(ctx, id));
 
@@ -126,7 +126,7 @@ async function createPod(ctx: CoreContext, id: string, name: string, config: Pod
 
     pod.creating = false;
     pod.state = 'ready';
-    await store.pods.put(pod);
+    await records.pods.put(pod);
     ctx.state.pods.set(id, pod);
     log.info({ ips: pod.ips }, 'pod sandbox ready');
   } catch (err) {

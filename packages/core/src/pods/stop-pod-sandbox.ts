@@ -36,7 +36,7 @@ export async function stopPod(ctx: CoreContext, pod: PodRecord): Promise<void> {
   if (pod.state !== 'notready' || pod.namespaces.length > 0) {
     pod.state = 'notready';
     pod.namespaces = [];
-    await ctx.plugins.store.pods.put(pod);
+    await ctx.plugins.records.pods.put(pod);
     log.info('pod sandbox stopped');
   }
 }

@@ -23,6 +23,6 @@ export async function updatePodSandboxResources(
     if (!pod || pod.state !== 'ready') throw new FailedPreconditionError(`pod sandbox ${found.id} is not ready`);
     if (overhead) pod.config.linux.overhead = overhead;
     if (resources) pod.config.linux.resources = resources;
-    await ctx.plugins.store.pods.put(pod);
+    await ctx.plugins.records.pods.put(pod);
   });
 }

@@ -11,7 +11,7 @@ import type {
   CheckpointSupport,
   ContainerStatsSample,
   ExecSyncResult,
-  ImageStore,
+  ImagePlugin,
   InteractiveProcess,
   InterfaceStats,
   NetworkStatsSample,
@@ -24,10 +24,10 @@ import type {
   PodNetworkRequest,
   PodNetworkStatus,
   QuarantinedRecord,
+  RecordsPlugin,
   RecordStore,
   RuntimePlugin,
   SecurityPlugin,
-  StorePlugin,
 } from '../plugins.js';
 import type {
   CgroupDriver,
@@ -307,7 +307,8 @@ export class MemoryRecordStore<T extends { id: string }> implements RecordStore<
 }
 
 /** An image store whose "registry" is a map of references to images tests put there. */
-export class MemoryImageStore implements ImageStore {
+export class MemoryImageStore implements ImagePlugin {
+  readonly name = 'memory-images';
   readonly images = new Map<string, ImageRecord>();
   /** What pull() can find: reference → image. */
   readonly registry = new Map<string, ImageRecord>();
@@ -390,18 +391,18 @@ export class MemoryImageStore implements ImageStore {
   }
 }
 
-export class MemoryStore implements StorePlugin {
-  readonly name = 'memory-store';
+export class MemoryRecords implements RecordsPlugin {
+  readonly name = 'memory-records';
   readonly pods = new MemoryRecordStore<PodRecord>();
   readonly containers = new MemoryRecordStore<ContainerRecord>();
-  readonly images = new MemoryImageStore();
 }
 
 export interface FakePluginSet extends PluginSet {
   runtime: FakeRuntime;
   namespace: FakeNamespaces;
   network: FakeNetwork;
-  store: MemoryStore;
+  records: MemoryRecords;
+  images: MemoryImageStore;
 }
 
 export function fakePluginSet(): FakePluginSet {
@@ -409,7 +410,8 @@ export function fakePluginSet(): FakePluginSet {
     runtime: new FakeRuntime(),
     namespace: new FakeNamespaces(),
     network: new FakeNetwork(),
-    store: new MemoryStore(),
+    records: new MemoryRecords(),
+    images: new MemoryImageStore(),
     security: [new FakeSecurity()],
   };
 }

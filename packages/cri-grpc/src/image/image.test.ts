@@ -20,15 +20,15 @@ const spec = (image: string) => ({ image, annotations: {}, userSpecifiedImage: '
 
 beforeEach(() => {
   plugins = fakePluginSet();
-  plugins.store.images.registry.set('example.test/app:v1', img);
+  plugins.images.registry.set('example.test/app:v1', img);
   h = imageHandlers(new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot: '/nonexistent' }));
 });
 
 describe('image handlers', () => {
   it('answer PullImage with the sha256: id and pass the AuthConfig on', async () => {
     const seen: PullOptions[] = [];
-    const pull = plugins.store.images.pull.bind(plugins.store.images);
-    plugins.store.images.pull = (ref, options) => (seen.push(options), pull(ref, options));
+    const pull = plugins.images.pull.bind(plugins.images);
+    plugins.images.pull = (ref, options) => (seen.push(options), pull(ref, options));
     const auth = { username: 'u', password: 'p', auth: '', serverAddress: 'example.test', identityToken: '', registryToken: 'rt' };
     expect(await h.pullImage!({ image: spec('example.test/app:v1'), auth, sandboxConfig: undefined })).toEqual({ imageRef: `sha256:${img.id}` });
     expect(seen[0]?.auth).toEqual(auth);
@@ -36,7 +36,7 @@ describe('image handlers', () => {
 
   it('map an image to the CRI Image message and an absent one to no image', async () => {
     expect(await h.imageStatus!({ image: spec('example.test/app:v1'), verbose: false })).toEqual({ image: undefined, info: {} });
-    await plugins.store.images.pull('example.test/app:v1', { registries: {} });
+    await plugins.images.pull('example.test/app:v1', { registries: {} });
     const want = {
       id: `sha256:${img.id}`,
       repoTags: img.repoTags,

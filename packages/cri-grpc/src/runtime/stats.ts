@@ -24,7 +24,7 @@ const mountpoints = new WeakMap<CriService, Promise<string>>();
 export function layerMountpoint(core: CriService): Promise<string> {
   let mountpoint = mountpoints.get(core);
   if (!mountpoint) {
-    mountpoint = core.ctx.plugins.store.images.fsInfo().then((fs) => fs.mountpoint);
+    mountpoint = core.ctx.plugins.images.fsInfo().then((fs) => fs.mountpoint);
     mountpoint.catch(() => mountpoints.delete(core));
     mountpoints.set(core, mountpoint);
   }
