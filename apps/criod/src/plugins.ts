@@ -21,7 +21,27 @@ import { ConfigError, type EffectiveConfig, type PluginsConfig } from './config.
 import type { DocumentedPlugin } from './config-reference.js';
 import { inDependencyOrder } from './plugin-order.js';
 
+/**
+ * Plugin packages that ship with criod (its dependencies), selected or not: `criod config
+ * --reference` documents them all, plus any other package the config selects. Imported by
+ * literal name so the bundle (scripts/bundle.mjs) carries each as a chunk loaded when selected.
+ */
+const bundledPlugins: Readonly<Record<string, () => Promise<Record<string, unknown>>>> = {
+  '@criod/store-fs': () => import('@criod/store-fs'),
+  '@criod/net-netns': () => import('@criod/net-netns'),
+  '@criod/net-cni': () => import('@criod/net-cni'),
+  '@criod/net-veth': () => import('@criod/net-veth'),
+  '@criod/oci-runc': () => import('@criod/oci-runc'),
+  '@criod/sec-seccomp': () => import('@criod/sec-seccomp'),
+  '@criod/sec-apparmor': () => import('@criod/sec-apparmor'),
+  '@criod/sec-selinux': () => import('@criod/sec-selinux'),
+};
+
+export const bundledPluginPackages: readonly string[] = Object.keys(bundledPlugins);
+
 async function importPackage(name: string): Promise<Record<string, unknown>> {
+  const bundled = bundledPlugins[name];
+  if (bundled) return bundled();
   try {
     return (await import(name)) as Record<string, unknown>;
   } catch (first) {
@@ -35,21 +55,6 @@ async function importPackage(name: string): Promise<Record<string, unknown>> {
     }
   }
 }
-
-/**
- * Plugin packages that ship with criod (its dependencies), selected or not: `criod config
- * --reference` documents them all, plus any other package the config selects.
- */
-export const bundledPluginPackages: readonly string[] = [
-  '@criod/store-fs',
-  '@criod/net-netns',
-  '@criod/net-cni',
-  '@criod/net-veth',
-  '@criod/oci-runc',
-  '@criod/sec-seccomp',
-  '@criod/sec-apparmor',
-  '@criod/sec-selinux',
-];
 
 export interface SelectedPlugin {
   /** Config key that selected it, e.g. "plugins.runtime" or "plugins.security[1]". */

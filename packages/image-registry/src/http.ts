@@ -163,7 +163,8 @@ export class RegistryHttp {
   }
 
   private loadUndici(): Promise<Undici> {
-    this.undici ??= import('undici').then(({ Agent, fetch }) => {
+    // Through the CommonJS module's default export: a bundle's chunk of a CommonJS package has no named ones.
+    this.undici ??= import('undici').then(({ default: { Agent, fetch } }) => {
       const connect = { timeout: Math.min(this.options.connectTimeoutMs, this.options.noProgressTimeoutMs) };
       // Timeouts are the watchdog's job, so undici's own header and body timeouts are off.
       return {

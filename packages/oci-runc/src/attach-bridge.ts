@@ -1,11 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { basename, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { FailedPreconditionError, findExecutable, InternalError } from '@criod/core';
 
-/** Shipped next to dist/ and src/ in the package (see "files" in package.json). */
-const bridgeScript = fileURLToPath(new URL('../bridge/attach-bridge.pl', import.meta.url));
+/**
+ * Shipped in the package (see "files" and "exports" in package.json); found through the package's
+ * name, not this file's place, so it is found from criod's bundle too.
+ */
+const bridgeScript = createRequire(import.meta.url).resolve('@criod/oci-runc/bridge/attach-bridge.pl');
 
 /**
  * A connection to a conmon attach socket. conmon only offers SOCK_SEQPACKET, which Node's net
