@@ -6,23 +6,29 @@
  * list/status/stats calls kubelet makes all the time at 100 pods; the Version round trip. Ends
  * with a check that nothing is left behind (exit code 1 if something is).
  *
+ * With BENCH_CONTAINERD=1 a private containerd (the distribution's 1.6, `apt-get install
+ * containerd`; bench/containerd.ts) runs beside criod and gets every measure criod gets, in the
+ * same run: its lifecycle runs interleaved with criod's and the floor's, its calls at 100 pods,
+ * its RSS and its shims' PSS per pod, and its own leftovers check. Without the binary the bench
+ * says so in one line and measures criod alone.
+ *
  * Knobs: BENCH_RUNS (lifecycles per row and parallelism, 10), BENCH_LIFECYCLES (for the growth
  * measure, 200), BENCH_PODS (the load part, 100), BENCH_CALLS (sequential calls per list/stats
  * row, 200), BENCH_RPC_CALLS (Version round trips, 2000), BENCH_NODE_ARGS (node flags of criod,
- * those of scripts/up.sh by default). `pnpm bench load` runs the load part only.
+ * those of scripts/up.sh by default), BENCH_CONTAINERD (1: measure containerd too). `pnpm bench
+ * load` runs the load part only.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { cri } from '@criod/cri-grpc';
-import { conmonsMentioning, removeCgroupParent } from '../containers.js';
-import { startCriod, uniqueName, waitFor } from '../harness.js';
+import { status } from '@grpc/grpc-js';
 import { startTestImages } from '../images.js';
-import { deleteBridge, writeBridgeNetwork } from '../network.js';
-import { makeFloor } from './floor.js';
-import { leftBehind } from './leftovers.js';
+import { containerdMissing, startContainerdTarget } from './containerd.js';
+import { startCriodTarget } from './criod.js';
+import { makeFloor, type Floor } from './floor.js';
 import { inParallel, lifecycleSteps, podLifecycle, removePod, startPod, type LifecycleStep, type LifecycleTimes } from './lifecycle.js';
-import { pssOf, rssOf, type Rss } from './memory.js';
+import { MemoryTable, pssOf } from './memory.js';
 import { loadAverage, median, printTable, quantile, ratio, timeIt } from './stats.js';
+import { pullImages, waitNetworkReady, type BenchTarget } from './target.js';
 
 const knob = (name: string, fallback: number) => Math.max(1, Number(process.env[name] ?? fallback));
 const runs = knob('BENCH_RUNS', 10);
@@ -30,6 +36,7 @@ const lifecycles = knob('BENCH_LIFECYCLES', 200);
 const loadPods = knob('BENCH_PODS', 100);
 const calls = knob('BENCH_CALLS', 200);
 const rpcCalls = knob('BENCH_RPC_CALLS', 2000);
+const withContainerd = process.env.BENCH_CONTAINERD === '1';
 const memoryPods = 20;
 /** The node flags scripts/up.sh starts criod with; BENCH_NODE_ARGS="" measures V8's defaults. */
 const criodNodeFlags = (process.env.BENCH_NODE_ARGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
@@ -47,152 +54,198 @@ const perStep = (times: LifecycleTimes[], step: LifecycleStep) => median(times.m
 /** Idle long enough for the timers of the last calls to run and a GC to follow. */
 const settle = () => new Promise((r) => setTimeout(r, 3000));
 
+type Pod = Awaited<ReturnType<typeof startPod>>;
+/** The calls kubelet makes all the time, timed at BENCH_PODS pods. */
+const loadCalls: [string, (t: BenchTarget, pod: Pod) => Promise<unknown>][] = [
+  ['ListPodSandbox', (t) => t.client.runtime.listPodSandbox({ filter: undefined })],
+  ['ListContainers', (t) => t.client.runtime.listContainers({ filter: undefined })],
+  ['ListContainerStats', (t) => t.client.runtime.listContainerStats({ filter: undefined })],
+  ['ListPodSandboxStats', (t) => t.client.runtime.listPodSandboxStats({ filter: undefined })],
+  ['PodSandboxStatus', (t, pod) => t.client.runtime.podSandboxStatus({ podSandboxId: pod.podSandboxId, verbose: false })],
+  ['ContainerStatus', (t, pod) => t.client.runtime.containerStatus({ containerId: pod.containerId, verbose: false })],
+];
+
+/** `calls` sequential timings of `fn` after one untimed call, or undefined when the runtime does not implement it. */
+async function sample(fn: (i: number) => Promise<unknown>): Promise<number[] | undefined> {
+  try {
+    await fn(0);
+  } catch (err) {
+    if ((err as { code?: number }).code === status.UNIMPLEMENTED) return undefined;
+    throw err;
+  }
+  const out: number[] = [];
+  for (let i = 0; i < calls; i++) out.push(await timeIt(() => fn(i)));
+  return out;
+}
+
+/** The lifecycle table's rows for pods with or without an infra container: each target interleaved with the floor, then each at 4 in parallel. */
+async function lifecycleRows(criod: BenchTarget, others: BenchTarget[], floor: Floor, infra: boolean): Promise<(string | number)[][]> {
+  const targets = [criod, ...others];
+  for (const t of targets) await podLifecycle(t, infra); // warm: page cache, first CNI and runc runs
+  await floor.lifecycle(-1, infra);
+  const serial = new Map<BenchTarget, LifecycleTimes[]>(targets.map((t) => [t, []]));
+  const floorTimes: LifecycleTimes[] = [];
+  // Interleaved, so that load from elsewhere on the machine hits all alike.
+  for (let i = 0; i < runs; i++) {
+    for (const t of targets) serial.get(t)!.push(await podLifecycle(t, infra));
+    floorTimes.push(await floor.lifecycle(i, infra));
+  }
+  const parallel = new Map<BenchTarget, LifecycleTimes[]>();
+  for (const t of targets) parallel.set(t, await inParallel(runs * 4, 4, () => podLifecycle(t, infra)));
+  return lifecycleSteps.map((step) => {
+    const one = (t: BenchTarget) => perStep(serial.get(t)!, step);
+    const f = perStep(floorTimes, step);
+    return [
+      `${stepNames[step]}${infra ? ' (infra)' : ''}`,
+      one(criod),
+      perStep(parallel.get(criod)!, step),
+      f,
+      ratio(one(criod), f),
+      ...others.flatMap((o) => [one(o), perStep(parallel.get(o)!, step), ratio(one(criod), one(o))]),
+    ];
+  });
+}
+
 const loadAtStart = loadAverage();
 const images = await startTestImages();
-const criod = await startCriod({ config: { log_level: 'warn', image: { pause_image: images.pause } }, nodeArgs: criodNodeFlags });
-const net = writeBridgeNetwork(criod.dir);
-const cgroupParent = `/${uniqueName('criod-bench-')}`;
-const floorDir = join(criod.dir, 'floor');
-mkdirSync(floorDir);
-const floor = await makeFloor(floorDir, net, cgroupParent);
-const rt = criod.client.runtime;
-const pid = criod.pid()!;
-const target = { client: criod.client, image: images.busybox, logRoot: join(criod.dir, 'logs'), cgroupParent };
-const rss: { what: string; rss: Rss; load: string }[] = [];
-const measureRss = (what: string) => rss.push({ what, rss: rssOf(pid), load: loadAverage().split(' ')[0]! });
-const tables: (() => void)[] = [];
-const memoryRows: (string | number)[][] = [];
+const targets: BenchTarget[] = [];
+let floor: Floor | undefined;
 let leftovers: string[] = [];
 try {
-  await waitFor('NetworkReady', async () => (await rt.status({ verbose: false })).status?.conditions.find((x) => x.type === 'NetworkReady')?.status === true);
+  const criod = await startCriodTarget(images, criodNodeFlags);
+  targets.push(criod);
+  if (withContainerd) {
+    const missing = await containerdMissing();
+    if (missing) console.log(`BENCH_CONTAINERD=1: ${missing}; measuring criod alone`);
+    else targets.push(await startContainerdTarget(criod.dir, images));
+  }
+  const others = targets.slice(1);
+  const floorDir = join(criod.dir, 'floor');
+  mkdirSync(floorDir);
+  floor = await makeFloor(floorDir, criod.net, criod.cgroupParent);
+  const memory = new MemoryTable();
+  const tables: (() => void)[] = [];
+
+  for (const t of targets) await waitNetworkReady(t.client);
   await settle();
-  measureRss('fresh, idle');
-  for (const image of [images.busybox, images.pause])
-    await criod.client.image.pullImage({ image: cri.ImageSpec.fromPartial({ image }), auth: undefined, sandboxConfig: undefined });
+  memory.measure('fresh, idle', targets);
+  for (const t of targets) await pullImages(t.client, [images.busybox, images.pause]);
 
   if (!onlyLoad) {
-    const version: number[] = [];
-    for (let i = 0; i < 200; i++) await rt.version({ version: '0.1.0' });
-    for (let i = 0; i < rpcCalls; i++) version.push(await timeIt(() => rt.version({ version: '0.1.0' })));
-
-    const lifecycleRows: (string | number)[][] = [];
-    for (const infra of [true, false]) {
-      await podLifecycle(target, infra); // warm: page cache, first CNI and runc runs
-      await floor.lifecycle(-1, infra);
-      const serial: LifecycleTimes[] = [];
-      const floorTimes: LifecycleTimes[] = [];
-      // Interleaved, so that load from elsewhere on the machine hits both alike.
-      for (let i = 0; i < runs; i++) {
-        serial.push(await podLifecycle(target, infra));
-        floorTimes.push(await floor.lifecycle(i, infra));
-      }
-      const parallel = await inParallel(runs * 4, 4, () => podLifecycle(target, infra));
-      for (const step of lifecycleSteps) {
-        const f = perStep(floorTimes, step);
-        lifecycleRows.push([
-          `${stepNames[step]}${infra ? ' (infra)' : ''}`,
-          perStep(serial, step),
-          perStep(parallel, step),
-          f,
-          ratio(perStep(serial, step), f),
-        ]);
-      }
+    const version = new Map<BenchTarget, number[]>();
+    for (const t of targets) {
+      const rt = t.client.runtime;
+      for (let i = 0; i < 200; i++) await rt.version({ version: '0.1.0' });
+      const times: number[] = [];
+      for (let i = 0; i < rpcCalls; i++) times.push(await timeIt(() => rt.version({ version: '0.1.0' })));
+      version.set(t, times);
     }
-    await settle();
-    measureRss('after the lifecycle rows');
 
-    const pods = await inParallel(memoryPods, 4, () => startPod(target, false));
+    const rows = [...(await lifecycleRows(criod, others, floor, true)), ...(await lifecycleRows(criod, others, floor, false))];
     await settle();
-    measureRss(`with ${memoryPods} pods`);
-    const conmons = conmonsMentioning(criod.dir);
-    const conmonPss = conmons.reduce((sum, p) => sum + pssOf(p), 0);
-    await inParallel(pods.length, 4, (i) => removePod(target, pods[i]!));
+    memory.measure('after the lifecycle rows', targets);
+
+    // One runtime at a time holds the pods, so that each RSS is measured with its own pods only.
+    const perPod: { t: BenchTarget; pss: number; count: number }[] = [];
+    for (const t of targets) {
+      const pods = await inParallel(memoryPods, 4, () => startPod(t, false));
+      await settle();
+      memory.measure(`with ${memoryPods} pods`, [t]);
+      const monitors = t.monitors();
+      perPod.push({ t, pss: monitors.reduce((sum, p) => sum + pssOf(p), 0) / memoryPods, count: monitors.length });
+      await inParallel(pods.length, 4, (i) => removePod(t, pods[i]!));
+    }
+    const perPodWhat = `PSS per pod of ${perPod.map(({ t, count }) => `${t.name}'s ${count} ${t.monitorName}`).join(', ')} at ${memoryPods} pods`;
+    for (const { t, pss } of perPod) memory.figure(perPodWhat, t.name, pss);
 
     tables.push(() =>
       printTable(
-        `Pod lifecycle (${runs} runs per row at 1 in parallel, ${runs * 4} at 4; medians in ms; floor = unshare + CNI bridge + runc directly, interleaved with the 1-parallel runs)`,
-        ['operation', 'criod (1 parallel)', 'criod (4 parallel, per op)', 'floor', 'criod / floor'],
-        lifecycleRows,
+        `Pod lifecycle (${runs} runs per row at 1 in parallel, ${runs * 4} at 4; medians in ms; floor = unshare + CNI bridge + runc directly, interleaved with the 1-parallel runs${others.length > 0 ? ` of ${targets.map((t) => t.name).join(' and ')}` : ''})`,
+        [
+          'operation',
+          'criod (1 parallel)',
+          'criod (4 parallel, per op)',
+          'floor',
+          'criod / floor',
+          ...others.flatMap((o) => [`${o.name} (1 parallel)`, `${o.name} (4 parallel)`, `criod / ${o.name}`]),
+        ],
+        rows,
       ),
     );
     tables.push(() =>
       printTable(
         `gRPC layer (${rpcCalls} sequential calls)`,
         ['call', 'p50 (µs)', 'p99 (µs)'],
-        [['Version round trip', median(version) * 1000, quantile(version, 0.99) * 1000]],
+        targets.map((t) => [`Version round trip, ${t.name}`, median(version.get(t)!) * 1000, quantile(version.get(t)!, 0.99) * 1000]),
       ),
     );
-    memoryRows.push([`conmon PSS per pod (${conmons.length} conmons at ${memoryPods} pods)`, conmonPss / memoryPods, '', '', '', '']);
   }
 
-  const made = await inParallel(loadPods, 4, () => startPod(target, false));
-  await settle();
-  measureRss(`with ${loadPods} pods`);
-  const pick = (i: number) => made[i % made.length]!;
-  const sample = async (fn: (i: number) => Promise<unknown>) => {
-    await fn(0);
-    const out: number[] = [];
-    for (let i = 0; i < calls; i++) out.push(await timeIt(() => fn(i)));
-    return out;
-  };
-  const loadRows: [string, number[]][] = [
-    ['ListPodSandbox', await sample(() => rt.listPodSandbox({ filter: undefined }))],
-    ['ListContainers', await sample(() => rt.listContainers({ filter: undefined }))],
-    ['ListContainerStats', await sample(() => rt.listContainerStats({ filter: undefined }))],
-    ['ListPodSandboxStats', await sample(() => rt.listPodSandboxStats({ filter: undefined }))],
-    ['PodSandboxStatus', await sample((i) => rt.podSandboxStatus({ podSandboxId: pick(i).podSandboxId, verbose: false }))],
-    ['ContainerStatus', await sample((i) => rt.containerStatus({ containerId: pick(i).containerId, verbose: false }))],
-  ];
-  await inParallel(made.length, 4, (i) => removePod(target, made[i]!));
-  const loadTitle = `Calls at ${loadPods} pods with a running container each (${calls} sequential calls per row; ms; criod RSS ${rss.at(-1)!.rss.total.toFixed(1)} MB)`;
+  const withLoadPods = `with ${loadPods} pods, for the calls`;
+  const loadSamples = new Map<BenchTarget, (number[] | undefined)[]>();
+  for (const t of targets) {
+    const made = await inParallel(loadPods, 4, () => startPod(t, false));
+    await settle();
+    memory.measure(withLoadPods, [t]);
+    const samples: (number[] | undefined)[] = [];
+    for (const [, call] of loadCalls) samples.push(await sample((i) => call(t, made[i % made.length]!)));
+    loadSamples.set(t, samples);
+    await inParallel(made.length, 4, (i) => removePod(t, made[i]!));
+  }
+  const loadTitle = `Calls at ${loadPods} pods with a running container each (${calls} sequential calls per row; ms; RSS with the pods: ${targets.map((t) => `${t.name} ${memory.rss(withLoadPods, t.name).toFixed(1)} MB`).join(', ')})`;
   tables.push(() =>
     printTable(
       loadTitle,
-      ['call', 'p50', 'p99', 'max'],
-      loadRows.map(([call, s]) => [call, median(s), quantile(s, 0.99), Math.max(...s)]),
+      ['call', ...targets.flatMap((t) => [`${t.name} p50`, 'p99', 'max'])],
+      loadCalls.map(([name], row) => [
+        name,
+        ...targets.flatMap((t): (string | number)[] => {
+          const s = loadSamples.get(t)![row];
+          return s ? [median(s), quantile(s, 0.99), Math.max(...s)] : ['n/a', 'n/a', 'n/a'];
+        }),
+      ]),
     ),
   );
 
   if (!onlyLoad) {
-    const growth = await timeIt(() => inParallel(lifecycles, 4, (i) => podLifecycle(target, i % 2 === 0)));
+    const took: string[] = [];
+    for (const t of targets) {
+      const growth = await timeIt(() => inParallel(lifecycles, 4, (i) => podLifecycle(t, i % 2 === 0)));
+      took.push(`${targets.length > 1 ? `${t.name} ` : ''}${(growth / 1000).toFixed(0)} s`);
+    }
     await settle();
-    measureRss(`after ${lifecycles} more lifecycles (4 at a time, half with infra; ${(growth / 1000).toFixed(0)} s)`);
+    memory.measure(`after ${lifecycles} more lifecycles (4 at a time, half with infra; ${took.join(', ')})`, targets);
   }
-  const fresh = rss[0]!.rss.total;
   tables.push(() =>
-    printTable(
-      'Memory of criod (MB; anon = heap and other private memory, file = the node binary and libraries)',
-      ['', 'RSS', 'anon', 'file', 'vs fresh', 'load avg'],
-      [
-        ...rss.map((r) => [
-          r.what,
-          r.rss.total,
-          r.rss.anon,
-          r.rss.file,
-          r === rss[0] ? '' : `${r.rss.total - fresh >= 0 ? '+' : ''}${(r.rss.total - fresh).toFixed(1)}`,
-          r.load,
-        ]),
-        ...memoryRows,
-      ],
+    memory.print(
+      'Memory (MB; RSS of each daemon: anon = heap and other private memory, file = its binary and libraries; 1-minute load average at the measure)',
+      targets.map((t) => t.name),
     ),
   );
 
-  leftovers = await leftBehind(criod.client, criod.dir, net, cgroupParent);
+  const checked: string[] = [];
+  for (const t of targets) {
+    const left = await t.leftBehind();
+    checked.push(`${t.name}: ${left.checked.join(', ')}`);
+    leftovers.push(...left.found.map((f) => `${t.name} ${f}`));
+  }
   for (const print of tables) print();
   console.log(`\ncriod ran as: node ${criodNodeFlags.join(' ')} criod.js`);
+  for (const t of targets) {
+    const v = await t.client.runtime.version({ version: '0.1.0' });
+    console.log(`${t.name} answers Version with ${v.runtimeName} ${v.runtimeVersion} (CRI ${v.runtimeApiVersion})`);
+  }
   console.log(`load average (1 5 15 min): ${loadAtStart} at the start, ${loadAverage()} at the end`);
-  console.log(
-    leftovers.length === 0
-      ? 'left behind: nothing (pods, netns, veths, IPs, runc, conmon, cgroups, mounts checked)'
-      : `LEFT BEHIND:\n  ${leftovers.join('\n  ')}`,
-  );
+  console.log(leftovers.length === 0 ? `left behind: nothing (checked ${checked.join('; ')})` : `LEFT BEHIND:\n  ${leftovers.join('\n  ')}`);
 } finally {
-  await floor.cleanup();
-  const remaining = await rt.listPodSandbox({ filter: undefined }).catch(() => ({ items: [] }));
-  for (const p of remaining.items) await rt.removePodSandbox({ podSandboxId: p.id }).catch(() => undefined);
-  await criod.cleanup();
-  await deleteBridge(net);
-  removeCgroupParent(cgroupParent);
+  await floor?.cleanup();
+  // containerd's dir is inside criod's: it goes first.
+  for (const t of [...targets].reverse()) {
+    await t.cleanup().catch((err: unknown) => {
+      console.error(`cleanup of ${t.name} failed:`, err);
+      leftovers = [...leftovers, `${t.name} cleanup failed`];
+    });
+  }
   await images.stop();
 }
 if (leftovers.length > 0) process.exitCode = 1;
