@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './logger.js';
 export * from './types.js';
 export * from './plugins.js';
+export type * from './oci/spec.js';
 export * from './context.js';
 export * from './service.js';
 export { RECORD_SCHEMA_VERSION, NewerRecordError, containerRecordSchema, decodeRecord, encodeRecord, podRecordSchema } from './records.js';
@@ -28,7 +29,6 @@ export {
   capabilityNames,
   defaultCapabilities,
   type CapabilityRequest,
-  type OciCapabilities,
 } from './containers/spec/capabilities.js';
 export type { StreamRequest } from './containers/streaming.js';
 export { writeFileAtomic, type AtomicWriteOptions } from './util/atomic.js';

@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { Logger } from './logger.js';
+import type { OciSpec } from './oci/spec.js';
 import type { OperationObserver } from './observe.js';
 import type {
   CgroupDriver,
@@ -42,8 +43,13 @@ export interface RuntimeContainerRequest {
   podId: string;
   /** RuntimeClass handler; "" = the default one. */
   handler: string;
-  /** The complete OCI runtime spec (config.json); `root.path` is the rootfs. */
-  spec: Record<string, unknown>;
+  /**
+   * The complete OCI runtime spec (config.json); `root.path` is the rootfs. `linux.cgroupsPath`
+   * is left to the runtime, which places the container under `cgroupParent` its own way.
+   */
+  spec: OciSpec;
+  /** The pod's cgroup parent from its config (kubelet's; "" = the runtime's default). */
+  cgroupParent: string;
   /** Absolute path of the CRI log file the container's output goes to. */
   logPath: string;
   stdin: boolean;
@@ -56,8 +62,8 @@ export interface RuntimeContainerRequest {
   restoreFrom?: string;
   /**
    * The pod's infra container: it only holds the pod's PID namespace, has no log nor stdio, and
-   * nobody asks for its exit status. A runtime may run it without a monitor and start it at once
-   * (startContainer is then a no-op).
+   * nobody asks for its exit status. A runtime may run it without the log and exit-status keeping of
+   * app containers and start it at once (startContainer is then a no-op).
    */
   infra?: boolean;
 }
@@ -152,12 +158,12 @@ export interface RuntimePlugin extends PluginBase {
   status(): Promise<Readiness>;
   handlers(): RuntimeHandlerInfo[];
   cgroupDriver(): CgroupDriver;
-  /** Create the container under its monitor (not started); undo with deleteContainer. */
+  /** Create the container, ready to start but not started; undo with deleteContainer. */
   createContainer(req: RuntimeContainerRequest): Promise<RuntimeContainerState>;
   startContainer(id: string): Promise<void>;
   /** Send stopSignal, wait timeoutSeconds, then SIGKILL; 0 = SIGKILL now. Idempotent. */
   stopContainer(id: string, timeoutSeconds: number, stopSignal: string): Promise<void>;
-  /** Current state, reconciled from the monitor's exit file and the runtime. */
+  /** Current state as the runtime knows it now: a container whose process ended is 'stopped', with its exit code and time. */
   containerState(id: string): Promise<RuntimeContainerState>;
   /** Tell `listener` (best effort) when a container may have exited; returns the unsubscribe. */
   watchExits?(listener: (containerId: string) => void): () => void;
@@ -167,7 +173,7 @@ export interface RuntimePlugin extends PluginBase {
   execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncResult>;
   exec(id: string, cmd: string[], options: InteractiveOptions): Promise<InteractiveProcess>;
   attach(id: string, options: InteractiveOptions): Promise<InteractiveProcess>;
-  /** Make the monitor reopen the container's log file (after kubelet rotated it). */
+  /** Reopen the container's log file at its path (kubelet rotated it): further output goes to the new file. */
   reopenLog(id: string): Promise<void>;
   updateResources(id: string, resources: LinuxResources): Promise<void>;
   stats(id: string): Promise<ContainerStatsSample>;
@@ -176,7 +182,7 @@ export interface RuntimePlugin extends PluginBase {
   /** Whether checkpoint/restore works here; a runtime without it leaves this and checkpointContainer out. */
   checkpointSupport?(): Promise<CheckpointSupport>;
   /** Checkpoint a running container's processes, which keep running; returns the OCI spec it runs with. */
-  checkpointContainer?(id: string, req: CheckpointRequest): Promise<{ spec: Record<string, unknown> }>;
+  checkpointContainer?(id: string, req: CheckpointRequest): Promise<{ spec: OciSpec }>;
 }
 
 export interface NamespaceCreateOptions {
@@ -243,13 +249,6 @@ export interface NetworkPlugin extends PluginBase {
   updatePodCidrs?(cidrs: string[]): Promise<void>;
 }
 
-/** The minimal shape of an OCI runtime spec that security plugins edit. */
-export interface OciSpecLike {
-  process?: { noNewPrivileges?: boolean; apparmorProfile?: string; selinuxLabel?: string; [k: string]: unknown };
-  linux?: { seccomp?: unknown; mountLabel?: string; [k: string]: unknown };
-  [k: string]: unknown;
-}
-
 export interface ContainerSecurityRequest {
   /** The pod the container belongs to (SELinux: containers share their pod's level). */
   podId: string;
@@ -272,7 +271,8 @@ export interface PodSecurityReservation {
 
 export interface SecurityPlugin extends PluginBase {
   status(): Promise<{ enabled: boolean; message: string }>;
-  applyToContainer(spec: OciSpecLike, req: ContainerSecurityRequest): Promise<void>;
+  /** Confine the container: edit its spec in place (process labels, linux.seccomp, linux.mountLabel). */
+  applyToContainer(spec: OciSpec, req: ContainerSecurityRequest): Promise<void>;
   /** RunPodSandbox: refuse a pod-level setting this plugin cannot honour (InvalidArgument), before anything is made. */
   validatePod?(security: LinuxPodSecurity): Promise<void>;
   /**

@@ -59,7 +59,7 @@ export async function restore(ctx: CoreContext): Promise<void> {
     }
     ctx.state.containers.set(c.id, c);
     ctx.state.containerNames.reserve(containerNameKey(c.podId, c.name, c.attempt), c.id, 'container');
-    // Containers kept running under their monitors; some may have exited meanwhile.
+    // Containers kept running while criod was down; some may have exited meanwhile.
     await refreshContainer(ctx, c).catch((err: unknown) => log.error({ err, containerId: c.id }, 'reconciling with the runtime failed'));
     // After a reboot the overlay mounts are gone; a plain restart finds them in place.
     if (c.state !== 'exited') await images.mountRootfs(c.id).catch((err: unknown) => log.error({ err, containerId: c.id }, 'remounting the rootfs failed'));

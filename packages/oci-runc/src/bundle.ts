@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { AlreadyExistsError, InternalError, NotFoundError } from '@criod/core';
+import { AlreadyExistsError, InternalError, NotFoundError, type OciProcess, type OciSpec } from '@criod/core';
 import { writeFileAtomic } from '@criod/core';
 import { readIfExists } from './files.js';
 import type { ContainerFiles } from './layout.js';
@@ -33,7 +33,7 @@ const metaSchema = z.object({
 export type ContainerMeta = z.infer<typeof metaSchema>;
 
 /** Make the bundle dir with config.json and our meta file; an existing bundle means the id is taken. */
-export async function createBundle(id: string, files: ContainerFiles, spec: Record<string, unknown>, meta: ContainerMeta): Promise<void> {
+export async function createBundle(id: string, files: ContainerFiles, spec: OciSpec, meta: ContainerMeta): Promise<void> {
   await mkdir(dirname(files.bundle), { recursive: true, mode: 0o700 });
   try {
     await mkdir(files.bundle, { mode: 0o700 });
@@ -70,12 +70,17 @@ export async function requireMeta(id: string, files: ContainerFiles): Promise<Co
 }
 
 /** The process section of the container's spec, the base of every exec. */
-export async function readProcessSpec(id: string, files: ContainerFiles): Promise<Record<string, unknown>> {
-  const text = await readIfExists(files.config);
-  if (text === undefined) throw new NotFoundError(`container ${id} is not known to the runtime (no ${files.config})`);
-  const spec = JSON.parse(text) as { process?: Record<string, unknown> };
+export async function readProcessSpec(id: string, files: ContainerFiles): Promise<OciProcess> {
+  const spec = await readSpec(id, files);
   if (!spec.process) throw new InternalError(`container ${id}: ${files.config} has no process`);
   return spec.process;
+}
+
+/** The config.json this runtime wrote for the container. */
+export async function readSpec(id: string, files: ContainerFiles): Promise<OciSpec> {
+  const text = await readIfExists(files.config);
+  if (text === undefined) throw new NotFoundError(`container ${id} is not known to the runtime (no ${files.config})`);
+  return JSON.parse(text) as OciSpec;
 }
 
 export async function removeBundle(files: ContainerFiles): Promise<void> {

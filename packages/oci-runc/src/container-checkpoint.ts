@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import type { CheckpointRequest } from '@criod/core';
-import { requireMeta } from './bundle.js';
+import type { CheckpointRequest, OciSpec } from '@criod/core';
+import { readSpec, requireMeta } from './bundle.js';
 import type { RuntimeContext } from './runtime-context.js';
 
 /**
@@ -8,11 +7,11 @@ import type { RuntimeContext } from './runtime-context.js';
  * only after `whileFrozen`, so what the caller captures then (its rootfs changes) matches the
  * process images, as CRI-O does it.
  */
-export async function checkpointContainer(ctx: RuntimeContext, id: string, req: CheckpointRequest): Promise<{ spec: Record<string, unknown> }> {
+export async function checkpointContainer(ctx: RuntimeContext, id: string, req: CheckpointRequest): Promise<{ spec: OciSpec }> {
   const files = ctx.layout.container(id);
   const meta = await requireMeta(id, files);
   const runc = ctx.runc(meta.handler);
-  const spec = JSON.parse(await readFile(files.config, 'utf8')) as Record<string, unknown>;
+  const spec = await readSpec(id, files);
   await runc.pause(id);
   try {
     await runc.checkpoint(id, req.imagesDir, req.workDir, req.timeoutSeconds * 1000);

@@ -1,7 +1,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
-import { InternalError, InvalidArgumentError, type RuntimeContainerRequest, type RuntimeContainerState } from '@criod/core';
+import { InternalError, InvalidArgumentError, type OciSpec, type RuntimeContainerRequest, type RuntimeContainerState } from '@criod/core';
 import { createBundle, writeMeta, type ContainerMeta } from './bundle.js';
+import { cgroupsPath } from './cgroup-path.js';
 import { readProcCgroups } from './cgroups.js';
 import { startMonitor } from './conmon.js';
 import { removeContainer } from './container-delete.js';
@@ -11,9 +12,8 @@ import type { ContainerFiles } from './layout.js';
 import type { RuntimeContext } from './runtime-context.js';
 
 /** A `pid` namespace entry without a path: runc makes a new one for the container. */
-function hasOwnPidNamespace(spec: RuntimeContainerRequest['spec']): boolean {
-  const namespaces = (spec.linux as { namespaces?: { type?: string; path?: string }[] } | undefined)?.namespaces ?? [];
-  return namespaces.some((ns) => ns.type === 'pid' && !ns.path);
+function hasOwnPidNamespace(spec: OciSpec): boolean {
+  return (spec.linux?.namespaces ?? []).some((ns) => ns.type === 'pid' && !ns.path);
 }
 
 /**
@@ -38,7 +38,9 @@ export async function createContainer(ctx: RuntimeContext, req: RuntimeContainer
     unmonitored: req.infra === true,
     started: req.infra === true,
   };
-  await createBundle(req.id, files, req.spec, meta);
+  // The container's cgroup, in the form of the driver runc is run with (--systemd-cgroup or not).
+  const spec: OciSpec = { ...req.spec, linux: { ...req.spec.linux, cgroupsPath: cgroupsPath(ctx.config.cgroup_manager, req.cgroupParent, req.id) } };
+  await createBundle(req.id, files, spec, meta);
   try {
     if (req.restoreFrom) {
       await mkdir(dirname(req.logPath), { recursive: true });

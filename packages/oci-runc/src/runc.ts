@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { mayExist } from './files.js';
-import { execCommand, FailedPreconditionError, InternalError, NotFoundError, type CriodError } from '@criod/core';
+import { execCommand, FailedPreconditionError, InternalError, NotFoundError, type CriodError, type OciLinuxResources } from '@criod/core';
 import type { ResolvedHandler } from './handlers.js';
 
 export type RuncStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
@@ -128,7 +128,7 @@ export class Runc {
   }
 
   /** Apply an OCI LinuxResources object to a running container. */
-  async update(id: string, resources: Record<string, unknown>): Promise<void> {
+  async update(id: string, resources: OciLinuxResources): Promise<void> {
     await this.run(['update', '--resources', '-', id], JSON.stringify(resources));
   }
 

@@ -10,6 +10,7 @@ import {
   type InteractiveProcess,
   type LinuxResources,
   type Logger,
+  type OciSpec,
   type Readiness,
   type RuntimeContainerRequest,
   type RuntimeContainerState,
@@ -154,7 +155,7 @@ export class OciRuncRuntime implements RuntimePlugin {
     return (this.criu ??= detectCriu());
   }
 
-  async checkpointContainer(id: string, req: CheckpointRequest): Promise<{ spec: Record<string, unknown> }> {
+  async checkpointContainer(id: string, req: CheckpointRequest): Promise<{ spec: OciSpec }> {
     return this.lifecycle.run(id, () => checkpointContainer(this.ctx, id, req));
   }
 

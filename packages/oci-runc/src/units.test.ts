@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError } from '@criod/core';
+import { cgroupsPath } from './cgroup-path.js';
 import { parseCgroupMounts, parseFlatKeyed, parseProcCgroups, unifiedDir, v1ControllerDir } from './cgroups.js';
 import { ExitWatcher } from './exit-watcher.js';
 import { assertContainerId, RuntimeLayout } from './layout.js';
@@ -87,6 +88,13 @@ describe('cgroups', () => {
   it('finds the unified dir when /sys/fs/cgroup is cgroup2', () => {
     const mounts = parseCgroupMounts('30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate');
     expect(unifiedDir(mounts, parseProcCgroups('0::/kubepods/c2\n'))).toBe('/sys/fs/cgroup/kubepods/c2');
+  });
+
+  it("names the container's cgroup under the pod's parent in the form of each driver", () => {
+    expect(cgroupsPath('cgroupfs', '/kubepods/burstable/pod1', 'c1')).toBe('/kubepods/burstable/pod1/criod-c1');
+    expect(cgroupsPath('cgroupfs', '', 'c1')).toBe('/criod/criod-c1');
+    expect(cgroupsPath('systemd', 'kubepods-burstable-pod1.slice', 'c1')).toBe('kubepods-burstable-pod1.slice:criod:c1');
+    expect(cgroupsPath('systemd', '', 'c1')).toBe('system.slice:criod:c1');
   });
 
   it('parses flat keyed files', () => {

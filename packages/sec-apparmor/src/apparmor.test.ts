@@ -12,7 +12,8 @@ import {
   silentLogger,
   type ContainerSecurityRequest,
   type Logger,
-  type OciSpecLike,
+  type OciProcess,
+  type OciSpec,
 } from '@criod/core';
 import { builtinProfileName, defaultProfileText } from './apparmor-profile.js';
 import { configSchema, createAppArmorPlugin, loadedProfiles, type AppArmorHost } from './apparmor.js';
@@ -46,6 +47,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A container's spec as far as AppArmor looks at it: its process. */
+function specOf(process: Partial<OciProcess> = {}): OciSpec {
+  return { ociVersion: '1.0.2', process: { user: { uid: 0, gid: 0 }, cwd: '/', ...process } };
+}
+
 function request(fields: Partial<ContainerSecurityRequest> = {}): ContainerSecurityRequest {
   return { podId: 'pod-1', containerName: 'web', privileged: false, ...fields };
 }
@@ -53,7 +59,7 @@ function request(fields: Partial<ContainerSecurityRequest> = {}): ContainerSecur
 async function profileOf(
   plugin: Awaited<ReturnType<typeof createAppArmorPlugin>>,
   req: ContainerSecurityRequest,
-  spec: OciSpecLike = {},
+  spec: OciSpec = specOf(),
 ): Promise<string | undefined> {
   await plugin.applyToContainer(spec, req);
   return spec.process?.apparmorProfile;
@@ -84,9 +90,9 @@ describe('AppArmor where it is enabled', () => {
   it('leaves privileged containers that set none, and unconfined ones, without a profile', async () => {
     const plugin = await createAppArmorPlugin(configSchema.parse({}), silentLogger, host);
     expect(await profileOf(plugin, request({ privileged: true }))).toBeUndefined();
-    const spec: OciSpecLike = { process: { apparmorProfile: 'criod-default', args: ['sh'] } };
+    const spec = specOf({ apparmorProfile: 'criod-default', args: ['sh'] });
     await plugin.applyToContainer(spec, request({ apparmor: { type: 'unconfined', localhostRef: '' } }));
-    expect(spec.process).toEqual({ args: ['sh'] });
+    expect(spec).toEqual(specOf({ args: ['sh'] }));
   });
 
   it('applies a loaded localhost profile, named with or without the localhost/ prefix', async () => {
@@ -97,16 +103,18 @@ describe('AppArmor where it is enabled', () => {
 
   it('refuses a localhost profile that is not loaded, naming it', async () => {
     const plugin = await createAppArmorPlugin(configSchema.parse({}), silentLogger, host);
-    const err = await plugin.applyToContainer({}, request({ apparmor: { type: 'localhost', localhostRef: 'localhost/my-app' } })).catch((e: unknown) => e);
+    const err = await plugin
+      .applyToContainer(specOf(), request({ apparmor: { type: 'localhost', localhostRef: 'localhost/my-app' } }))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FailedPreconditionError);
     expect((err as Error).message).toBe('container web: AppArmor profile my-app is not loaded on this node (load it with apparmor_parser -r)');
-    await expect(plugin.applyToContainer({}, request({ apparmor: { type: 'localhost', localhostRef: '' } }))).rejects.toThrow(InvalidArgumentError);
+    await expect(plugin.applyToContainer(specOf(), request({ apparmor: { type: 'localhost', localhostRef: '' } }))).rejects.toThrow(InvalidArgumentError);
   });
 
   it('requires a configured default profile of its own to be loaded, without installing anything', async () => {
     const plugin = await createAppArmorPlugin(configSchema.parse({ default_profile: 'site-default' }), silentLogger, host);
     expect(await exists(join(dir, 'parser-args'))).toBe(false);
-    await expect(plugin.applyToContainer({}, request())).rejects.toThrow(/AppArmor profile site-default is not loaded/);
+    await expect(plugin.applyToContainer(specOf(), request())).rejects.toThrow(/AppArmor profile site-default is not loaded/);
     await writeFile(profilesFile(), 'site-default (enforce)\n', { flag: 'a' });
     expect(await profileOf(plugin, request())).toBe('site-default');
   });
@@ -135,9 +143,9 @@ describe('AppArmor where it is not enabled', () => {
     const logger: Logger = { ...silentLogger, info: record, warn: record, child: () => logger };
     const plugin = await createAppArmorPlugin(configSchema.parse({}), logger, { ...host, enabled: false });
     for (const apparmor of [undefined, { type: 'runtimeDefault' as const, localhostRef: '' }, { type: 'localhost' as const, localhostRef: 'missing' }]) {
-      const spec: OciSpecLike = { process: {} };
+      const spec = specOf();
       await plugin.applyToContainer(spec, request({ apparmor }));
-      expect(spec).toEqual({ process: {} });
+      expect(spec).toEqual(specOf());
     }
     expect(said).toEqual(['AppArmor is not enabled on this host: AppArmor profiles in requests are ignored']);
     expect(await exists(join(dir, 'parser-args'))).toBe(false);

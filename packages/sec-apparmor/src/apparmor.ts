@@ -133,7 +133,8 @@ export async function createAppArmorPlugin(config: AppArmorConfig, logger: Logge
         return;
       }
       await requireLoaded(name, req.containerName);
-      spec.process = { ...spec.process, apparmorProfile: name };
+      // A spec without a process runs nothing there is to confine.
+      if (spec.process) spec.process.apparmorProfile = name;
     },
   };
 }

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger, type PluginInstances } from '@criod/core';
+import { silentLogger, type OciSpec, type PluginInstances } from '@criod/core';
 import { detectAppArmor } from './detect.js';
 import { configSchema, plugin } from './index.js';
 
@@ -42,10 +42,10 @@ describe('plugin on this host (no AppArmor)', () => {
     });
     const enabled = await detectAppArmor();
     expect((await sec.status()).enabled).toBe(enabled);
-    const spec = { process: {} };
+    const spec: OciSpec = { ociVersion: '1.0.2', process: { user: { uid: 0, gid: 0 }, cwd: '/' } };
     if (!enabled) {
       await sec.applyToContainer(spec, { podId: 'p', containerName: 'c', privileged: false, apparmor: { type: 'runtimeDefault', localhostRef: '' } });
-      expect(spec).toEqual({ process: {} });
+      expect(spec.process).toEqual({ user: { uid: 0, gid: 0 }, cwd: '/' });
     }
   });
 });

@@ -1,22 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { runtimeDefaultProfile } from './default-profile.js';
-import { seccompProfileSourceSchema, type LinuxSeccomp } from './profile-schema.js';
+import type { OciSeccomp } from '@criod/core';
+import { seccompProfileSourceSchema } from './profile-schema.js';
 import { hostArchitecture, parseKernelVersion, renderSeccompProfile, type HostArchitecture } from './render.js';
 
 const amd64 = hostArchitecture('x64') as HostArchitecture;
 const arm64 = hostArchitecture('arm64') as HostArchitecture;
 const modernKernel = [6, 1, 0];
 
-function render(capabilities: string[] = [], arch = amd64, kernel = modernKernel): LinuxSeccomp {
+function render(capabilities: string[] = [], arch = amd64, kernel = modernKernel): OciSeccomp {
   return renderSeccompProfile(runtimeDefaultProfile, { arch, kernel, capabilities });
 }
 
 /** Names allowed whatever their arguments. */
-function allowed(profile: LinuxSeccomp): Set<string> {
+function allowed(profile: OciSeccomp): Set<string> {
   return new Set((profile.syscalls ?? []).filter((s) => s.action === 'SCMP_ACT_ALLOW' && !s.args).flatMap((s) => s.names));
 }
 
-function rulesFor(profile: LinuxSeccomp, name: string) {
+function rulesFor(profile: OciSeccomp, name: string) {
   return (profile.syscalls ?? []).filter((s) => s.names.includes(name));
 }
 

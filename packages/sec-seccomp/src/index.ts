@@ -9,9 +9,6 @@ export { normalizeSeccompProfile, seccompProfileFromName } from './profile-names
 export { hostArchitecture, parseKernelVersion, renderSeccompProfile, type HostArchitecture, type RenderTarget } from './render.js';
 export {
   seccompProfileSourceSchema,
-  type LinuxSeccomp,
-  type LinuxSeccompArg,
-  type LinuxSyscall,
   type SeccompAction,
   type SeccompArchitecture,
   type SeccompProfileSource,

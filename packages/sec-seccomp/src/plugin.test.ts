@@ -2,9 +2,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, silentLogger, type ContainerSecurityRequest, type LinuxPodSecurity, type OciSpecLike, type SecurityProfile } from '@criod/core';
+import {
+  InvalidArgumentError,
+  silentLogger,
+  type ContainerSecurityRequest,
+  type LinuxPodSecurity,
+  type OciProcess,
+  type OciSeccomp,
+  type OciSpec,
+  type SecurityProfile,
+} from '@criod/core';
 import { seccompProfileFromName } from './profile-names.js';
-import type { LinuxSeccomp } from './profile-schema.js';
 import { configSchema, createSeccompPlugin, type SeccompHost } from './plugin.js';
 import { hostArchitecture } from './render.js';
 
@@ -24,12 +32,21 @@ function request(fields: Partial<ContainerSecurityRequest> = {}): ContainerSecur
 
 const runtimeDefault: SecurityProfile = { type: 'runtimeDefault', localhostRef: '' };
 
-async function applied(p: ReturnType<typeof plugin>, req: ContainerSecurityRequest, spec: OciSpecLike = {}): Promise<LinuxSeccomp | undefined> {
-  await p.applyToContainer(spec, req);
-  return spec.linux?.seccomp as LinuxSeccomp | undefined;
+/** A spec as far as the test needs it. */
+function spec(fields: Omit<OciSpec, 'ociVersion'> = {}): OciSpec {
+  return { ociVersion: '1.0.2', ...fields };
 }
 
-function isRuntimeDefault(profile: LinuxSeccomp | undefined): boolean {
+function processWith(bounding: string[]): OciProcess {
+  return { user: { uid: 0, gid: 0 }, cwd: '/', capabilities: { bounding } };
+}
+
+async function applied(p: ReturnType<typeof plugin>, req: ContainerSecurityRequest, into: OciSpec = spec()): Promise<OciSeccomp | undefined> {
+  await p.applyToContainer(into, req);
+  return into.linux?.seccomp;
+}
+
+function isRuntimeDefault(profile: OciSeccomp | undefined): boolean {
   return profile?.defaultAction === 'SCMP_ACT_ERRNO' && profile.defaultErrnoRet === 1 && (profile.syscalls?.length ?? 0) > 10;
 }
 
@@ -48,21 +65,21 @@ describe('profile selection', () => {
     expect(await applied(plugin(), request({ privileged: true, seccomp: runtimeDefault }))).toBeUndefined();
     // critest's "ignore a seccomp profile that blocks setting hostname when privileged": the file is not even read.
     const blocksHostname = { type: 'localhost', localhostRef: 'localhost//nonexistent/block-host-name.json' } as const;
-    const spec: OciSpecLike = { linux: { seccomp: { defaultAction: 'SCMP_ACT_KILL' } } };
-    expect(await applied(plugin(), request({ privileged: true, seccomp: blocksHostname }), spec)).toBeUndefined();
+    const confined = spec({ linux: { seccomp: { defaultAction: 'SCMP_ACT_KILL' } } });
+    expect(await applied(plugin(), request({ privileged: true, seccomp: blocksHostname }), confined)).toBeUndefined();
   });
 
   it('removes a filter already in the spec for an unconfined container', async () => {
-    const spec: OciSpecLike = { linux: { seccomp: { defaultAction: 'SCMP_ACT_KILL' }, namespaces: [] } };
-    await plugin().applyToContainer(spec, request({ seccomp: { type: 'unconfined', localhostRef: '' } }));
-    expect(spec.linux).toEqual({ namespaces: [] });
+    const confined = spec({ linux: { seccomp: { defaultAction: 'SCMP_ACT_KILL' }, namespaces: [] } });
+    await plugin().applyToContainer(confined, request({ seccomp: { type: 'unconfined', localhostRef: '' } }));
+    expect(confined.linux).toEqual({ namespaces: [] });
   });
 
   it('keeps the rest of linux when it adds the filter', async () => {
-    const spec: OciSpecLike = { linux: { namespaces: [{ type: 'pid' }] } };
-    await plugin().applyToContainer(spec, request({ seccomp: runtimeDefault }));
-    expect(spec.linux?.namespaces).toEqual([{ type: 'pid' }]);
-    expect(isRuntimeDefault(spec.linux?.seccomp as LinuxSeccomp)).toBe(true);
+    const withPid = spec({ linux: { namespaces: [{ type: 'pid' }] } });
+    await plugin().applyToContainer(withPid, request({ seccomp: runtimeDefault }));
+    expect(withPid.linux?.namespaces).toEqual([{ type: 'pid' }]);
+    expect(isRuntimeDefault(withPid.linux?.seccomp)).toBe(true);
   });
 
   it('reads legacy names that arrive as a localhost reference', async () => {
@@ -85,7 +102,7 @@ describe('profile selection', () => {
   it('fails CreateContainer with InvalidArgument naming a missing Localhost profile', async () => {
     const path = '/nonexistent/criod/profile.json';
     const err = await plugin()
-      .applyToContainer({}, request({ seccomp: { type: 'localhost', localhostRef: path } }))
+      .applyToContainer(spec(), request({ seccomp: { type: 'localhost', localhostRef: path } }))
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidArgumentError);
     expect((err as Error).message).toContain(path);
@@ -93,10 +110,10 @@ describe('profile selection', () => {
   });
 
   it('renders capability rules from the bounding set core put in the spec', async () => {
-    const allowsMount = (p: LinuxSeccomp | undefined) => p?.syscalls?.some((s) => s.names.includes('mount') && s.action === 'SCMP_ACT_ALLOW') ?? false;
-    const admin: OciSpecLike = { process: { capabilities: { bounding: ['CAP_SYS_ADMIN'] } } };
+    const allowsMount = (p: OciSeccomp | undefined) => p?.syscalls?.some((s) => s.names.includes('mount') && s.action === 'SCMP_ACT_ALLOW') ?? false;
+    const admin = spec({ process: processWith(['CAP_SYS_ADMIN']) });
     expect(allowsMount(await applied(plugin(), request({ seccomp: runtimeDefault }), admin))).toBe(true);
-    const plain: OciSpecLike = { process: { capabilities: { bounding: ['CAP_CHOWN'] } } };
+    const plain = spec({ process: processWith(['CAP_CHOWN']) });
     expect(allowsMount(await applied(plugin(), request({ seccomp: runtimeDefault }), plain))).toBe(false);
   });
 

@@ -3,7 +3,7 @@
  * own, else the configured fallback), renders it for the container's capabilities and the host,
  * and puts it in `linux.seccomp` of the OCI spec.
  */
-import type { ContainerSecurityRequest, Logger, OciSpecLike, SecurityPlugin, SecurityProfile } from '@criod/core';
+import type { ContainerSecurityRequest, Logger, OciSpec, SecurityPlugin, SecurityProfile } from '@criod/core';
 import { z } from 'zod';
 import { runtimeDefaultProfile } from './default-profile.js';
 import { detectSeccomp, type SeccompSupport } from './detect.js';
@@ -47,9 +47,8 @@ export function selectSeccompProfile(req: ContainerSecurityRequest, config: Secc
 }
 
 /** The container's bounding capabilities, which core puts in the spec before security plugins run. */
-function boundingCapabilities(spec: OciSpecLike): string[] {
-  const caps = spec.process?.capabilities as { bounding?: unknown } | undefined;
-  return Array.isArray(caps?.bounding) ? caps.bounding.filter((c): c is string => typeof c === 'string') : [];
+function boundingCapabilities(spec: OciSpec): string[] {
+  return spec.process?.capabilities?.bounding ?? [];
 }
 
 export function createSeccompPlugin(config: SeccompConfig, logger: Logger, host: SeccompHost): SecurityPlugin {

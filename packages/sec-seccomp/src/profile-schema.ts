@@ -3,8 +3,9 @@
  * files are written in: the OCI LinuxSeccomp object plus the conditions Docker-style profiles
  * use (`archMap`, per-rule `includes`/`excludes` on capabilities, architectures and kernel
  * version, `comment`, the old single `name`). Rendering a source for one container gives the
- * plain OCI LinuxSeccomp that lands in the spec.
+ * plain OciSeccomp that lands in the spec.
  */
+import type { OciSeccompAction, OciSeccompArch, OciSeccompFlag, OciSeccompOperator } from '@criod/core';
 import { z } from 'zod';
 
 export const seccompActions = [
@@ -17,7 +18,7 @@ export const seccompActions = [
   'SCMP_ACT_ALLOW',
   'SCMP_ACT_LOG',
   'SCMP_ACT_NOTIFY',
-] as const;
+] as const satisfies readonly OciSeccompAction[];
 
 export const seccompArchitectures = [
   'SCMP_ARCH_X86',
@@ -40,21 +41,27 @@ export const seccompArchitectures = [
   'SCMP_ARCH_PARISC64',
   'SCMP_ARCH_RISCV64',
   'SCMP_ARCH_LOONGARCH64',
-] as const;
+] as const satisfies readonly OciSeccompArch[];
 
 export const seccompFlags = [
   'SECCOMP_FILTER_FLAG_TSYNC',
   'SECCOMP_FILTER_FLAG_LOG',
   'SECCOMP_FILTER_FLAG_SPEC_ALLOW',
   'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV',
-] as const;
+] as const satisfies readonly OciSeccompFlag[];
 
-export const seccompOperators = ['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ'] as const;
+export const seccompOperators = [
+  'SCMP_CMP_NE',
+  'SCMP_CMP_LT',
+  'SCMP_CMP_LE',
+  'SCMP_CMP_EQ',
+  'SCMP_CMP_GE',
+  'SCMP_CMP_GT',
+  'SCMP_CMP_MASKED_EQ',
+] as const satisfies readonly OciSeccompOperator[];
 
 export type SeccompAction = (typeof seccompActions)[number];
 export type SeccompArchitecture = (typeof seccompArchitectures)[number];
-export type SeccompFlag = (typeof seccompFlags)[number];
-export type SeccompOperator = (typeof seccompOperators)[number];
 
 /** JSON numbers are doubles: larger argument values would silently change. */
 const argumentValue = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER, 'is larger than 2^53-1 and cannot be represented exactly');
@@ -131,30 +138,3 @@ export const seccompProfileSourceSchema = z
 
 export type SeccompProfileSource = z.input<typeof seccompProfileSourceSchema>;
 export type SeccompSyscallRule = z.input<typeof syscallRuleSchema>;
-
-/** OCI runtime-spec LinuxSeccompArg. */
-export interface LinuxSeccompArg {
-  index: number;
-  value: number;
-  valueTwo?: number;
-  op: SeccompOperator;
-}
-
-/** OCI runtime-spec LinuxSyscall. */
-export interface LinuxSyscall {
-  names: string[];
-  action: SeccompAction;
-  errnoRet?: number;
-  args?: LinuxSeccompArg[];
-}
-
-/** OCI runtime-spec LinuxSeccomp: what `linux.seccomp` of config.json holds. */
-export interface LinuxSeccomp {
-  defaultAction: SeccompAction;
-  defaultErrnoRet?: number;
-  architectures?: SeccompArchitecture[];
-  flags?: SeccompFlag[];
-  listenerPath?: string;
-  listenerMetadata?: string;
-  syscalls?: LinuxSyscall[];
-}

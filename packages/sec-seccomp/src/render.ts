@@ -1,11 +1,11 @@
 /**
  * Rendering a profile source for one container: the conditions of each rule are evaluated
  * against the host's architecture and kernel and the container's capabilities, leaving the
- * plain OCI LinuxSeccomp runc loads.
+ * plain OciSeccomp the runtime loads.
  */
 import { release } from 'node:os';
-import { InvalidArgumentError } from '@criod/core';
-import type { LinuxSeccomp, LinuxSyscall, SeccompArchitecture, SeccompProfileSource, SeccompSyscallRule } from './profile-schema.js';
+import { InvalidArgumentError, type OciSeccomp, type OciSyscall } from '@criod/core';
+import type { SeccompArchitecture, SeccompProfileSource, SeccompSyscallRule } from './profile-schema.js';
 
 /** A native architecture: its name in profiles (Go's GOARCH) and its seccomp arch. */
 export interface HostArchitecture {
@@ -78,15 +78,15 @@ function architecturesFor(source: SeccompProfileSource, arch: HostArchitecture):
   return [...(source.architectures ?? [])];
 }
 
-function renderRule(rule: SeccompSyscallRule): LinuxSyscall {
-  const out: LinuxSyscall = { names: rule.names && rule.names.length > 0 ? [...rule.names] : [rule.name ?? ''], action: rule.action };
+function renderRule(rule: SeccompSyscallRule): OciSyscall {
+  const out: OciSyscall = { names: rule.names && rule.names.length > 0 ? [...rule.names] : [rule.name ?? ''], action: rule.action };
   if (rule.errnoRet !== undefined) out.errnoRet = rule.errnoRet;
   if (rule.args && rule.args.length > 0) out.args = rule.args.map((a) => ({ ...a }));
   return out;
 }
 
-export function renderSeccompProfile(source: SeccompProfileSource, target: RenderTarget): LinuxSeccomp {
-  const out: LinuxSeccomp = { defaultAction: source.defaultAction };
+export function renderSeccompProfile(source: SeccompProfileSource, target: RenderTarget): OciSeccomp {
+  const out: OciSeccomp = { defaultAction: source.defaultAction };
   if (source.defaultErrnoRet !== undefined) out.defaultErrnoRet = source.defaultErrnoRet;
   const architectures = architecturesFor(source, target.arch);
   if (architectures.length > 0) out.architectures = architectures;

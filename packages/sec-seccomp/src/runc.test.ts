@@ -6,10 +6,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger, type ContainerSecurityRequest, type OciSpecLike, type SecurityProfile } from '@criod/core';
+import { silentLogger, type ContainerSecurityRequest, type SecurityProfile } from '@criod/core';
 import { capabilityMask, daemonBoundingSet as readBoundingSet, resolveCapabilities, type CapabilityRequest } from '@criod/core';
 import { configSchema, createSeccompPlugin, detectSeccompHost } from './plugin.js';
-import { RuncHarness, statusField } from './__tests__/runc-harness.js';
+import { RuncHarness, statusField, type BundleSpec } from './__tests__/runc-harness.js';
 
 const harness = new RuncHarness();
 const scratchDirs: string[] = [];
@@ -25,10 +25,10 @@ const runtimeDefault: SecurityProfile = { type: 'runtimeDefault', localhostRef: 
 const unconfined: SecurityProfile = { type: 'unconfined', localhostRef: '' };
 const statusScript = 'grep -E "^(Cap|Seccomp|NoNewPrivs)" /proc/self/status';
 
-async function runWith(script: string, seccomp: SecurityProfile, capabilities?: CapabilityRequest, edit?: (spec: OciSpecLike) => void) {
+async function runWith(script: string, seccomp: SecurityProfile, capabilities?: CapabilityRequest, edit?: (spec: BundleSpec) => void) {
   const plugin = createSeccompPlugin(configSchema.parse({}), silentLogger, await detectSeccompHost());
   const { spec, bundle } = await harness.newSpec(script);
-  if (capabilities) spec.process = { ...spec.process, capabilities: resolveCapabilities(capabilities, await readBoundingSet()) };
+  if (capabilities) spec.process.capabilities = resolveCapabilities(capabilities, await readBoundingSet());
   edit?.(spec);
   const req: ContainerSecurityRequest = { podId: 'p', containerName: 'c', privileged: capabilities?.privileged ?? false, seccomp };
   await plugin.applyToContainer(spec, req);

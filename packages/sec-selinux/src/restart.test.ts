@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CriService, silentLogger, type OciSpecLike } from '@criod/core';
+import { CriService, silentLogger } from '@criod/core';
 import { fakePluginSet, testContainerConfig, testImage, testPodConfig, type FakePluginSet } from '@criod/core/testing';
 import { createSelinuxPlugin, selinuxConfigSchema, selinuxPluginName } from './selinux.js';
 import { parseSelinuxLabel } from './selinux-levels.js';
@@ -23,7 +23,7 @@ async function start(): Promise<void> {
 
 async function containerLevel(podId: string, name: string): Promise<string> {
   const id = await svc.createContainer(podId, testContainerConfig(name));
-  const spec = plugins.runtime.containers.get(id)!.req.spec as OciSpecLike;
+  const { spec } = plugins.runtime.containers.get(id)!.req;
   return parseSelinuxLabel(spec.process?.selinuxLabel ?? '').level;
 }
 

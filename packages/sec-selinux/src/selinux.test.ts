@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FailedPreconditionError, InternalError, InvalidArgumentError, silentLogger, type OciSpecLike, type PluginInstances } from '@criod/core';
+import { FailedPreconditionError, InternalError, InvalidArgumentError, silentLogger, type OciSpec, type PluginInstances } from '@criod/core';
 import { createSelinuxPlugin, detectSelinux, selinuxConfigSchema, type SelinuxContainerRequest } from './selinux.js';
 import defaultExport, { plugin as namedExport, selinuxPlugin } from './index.js';
 import { formatSelinuxLabel, McsLevels, parseSelinuxLabel } from './selinux-levels.js';
@@ -53,8 +53,13 @@ function request(fields: Partial<SelinuxContainerRequest> = {}): SelinuxContaine
   return { containerName: 'web', privileged: false, podId: 'pod-1', ...fields };
 }
 
+/** A container's spec as far as SELinux looks at it: its process and linux sections. */
+function containerSpec(): OciSpec {
+  return { ociVersion: '1.0.2', process: { user: { uid: 0, gid: 0 }, cwd: '/' }, linux: {} };
+}
+
 async function labels(p: ReturnType<typeof plugin>, req: SelinuxContainerRequest) {
-  const spec: OciSpecLike = {};
+  const spec = containerSpec();
   await p.applyToContainer(spec, req);
   return { process: spec.process?.selinuxLabel, mount: spec.linux?.mountLabel };
 }
@@ -108,15 +113,17 @@ describe('SELinux labels where SELinux is enabled', () => {
   });
 
   it('refuses malformed options, naming the container and field', async () => {
-    await expect(plugin().applyToContainer({}, request({ selinux: { user: '', role: '', type: 'bad:type', level: '' } }))).rejects.toThrow(
+    await expect(plugin().applyToContainer(containerSpec(), request({ selinux: { user: '', role: '', type: 'bad:type', level: '' } }))).rejects.toThrow(
       'container web: SELinux type "bad:type" is not a valid identifier',
     );
-    await expect(plugin().applyToContainer({}, request({ selinux: { user: '', role: '', type: '', level: 's0:x1' } }))).rejects.toThrow(InvalidArgumentError);
+    await expect(plugin().applyToContainer(containerSpec(), request({ selinux: { user: '', role: '', type: '', level: 's0:x1' } }))).rejects.toThrow(
+      InvalidArgumentError,
+    );
     await expect(plugin().reserveLevel('pod-1', 'top-secret')).rejects.toThrow(InvalidArgumentError);
   });
 
   it('needs the pod id to pick a level when the request has none', async () => {
-    await expect(plugin().applyToContainer({}, request({ podId: undefined }))).rejects.toThrow(InternalError);
+    await expect(plugin().applyToContainer(containerSpec(), request({ podId: undefined }))).rejects.toThrow(InternalError);
   });
 
   it('frees a pod level on release, idempotently', async () => {
@@ -135,9 +142,9 @@ describe('SELinux labels where SELinux is enabled', () => {
 describe('SELinux where it is not enabled', () => {
   it('changes nothing and reserves no levels', async () => {
     const p = createSelinuxPlugin(selinuxConfigSchema.parse({}), silentLogger, { enabled: false, mode: 'disabled' });
-    const spec: OciSpecLike = { process: {} };
+    const spec = containerSpec();
     await p.applyToContainer(spec, request({ selinux: { user: 'u', role: 'r', type: 't', level: 's0' } }));
-    expect(spec).toEqual({ process: {} });
+    expect(spec).toEqual(containerSpec());
     expect(await p.reserveLevel('pod-1')).toBe('');
     expect(await p.reservePod?.('pod-1', { selinuxLevel: '' })).toBeUndefined();
     expect(await p.status()).toEqual({ enabled: false, message: 'SELinux not enabled on this host' });

@@ -8,7 +8,7 @@
  * everything is a no-op.
  */
 import { readFile } from 'node:fs/promises';
-import { InternalError, type ContainerSecurityRequest, type Logger, type OciSpecLike, type SecurityPlugin } from '@criod/core';
+import { InternalError, type ContainerSecurityRequest, type Logger, type OciSpec, type SecurityPlugin } from '@criod/core';
 import { z } from 'zod';
 import { formatSelinuxLabel, McsLevels, parseSelinuxLabel, validateSelinuxOptions, type SelinuxContext } from './selinux-levels.js';
 
@@ -74,7 +74,7 @@ export interface SelinuxSecurityPlugin extends SecurityPlugin {
   reserveLevel(podId: string, requested?: string): Promise<string>;
   /** Free the pod's level when the pod is removed; idempotent. */
   releaseLevel(podId: string): Promise<void>;
-  applyToContainer(spec: OciSpecLike, req: SelinuxContainerRequest): Promise<void>;
+  applyToContainer(spec: OciSpec, req: SelinuxContainerRequest): Promise<void>;
 }
 
 export function createSelinuxPlugin(config: SelinuxConfig, logger: Logger, host: SelinuxHost, levels = new McsLevels()): SelinuxSecurityPlugin {
@@ -131,7 +131,8 @@ export function createSelinuxPlugin(config: SelinuxConfig, logger: Logger, host:
         type: options.type || processDefaults.type,
         level,
       });
-      spec.process = { ...spec.process, selinuxLabel: processLabel };
+      // A spec without a process runs nothing to label; its mounts still get the mount label.
+      if (spec.process) spec.process.selinuxLabel = processLabel;
     },
   };
 }

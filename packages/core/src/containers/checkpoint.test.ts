@@ -138,6 +138,22 @@ describe('CreateContainer from a checkpoint archive', () => {
     });
   });
 
+  it('refuses an archive whose spec.dump is not an OCI spec, naming the fields at fault', async () => {
+    const { archive } = await checkpointed();
+    const unpacked = join(dir, 'unpacked');
+    mkdirSync(unpacked);
+    execFileSync('tar', ['-xf', archive, '-C', unpacked]);
+    writeFileSync(join(unpacked, 'spec.dump'), JSON.stringify({ process: { args: ['sh'], user: { uid: 'root', gid: 0 } } }));
+    const tampered = join(dir, 'tampered.tar');
+    execFileSync('tar', ['-cf', tampered, '-C', unpacked, ...readdirSync(unpacked)]);
+    const mounts = [{ containerPath: '/data', hostPath: dir, readonly: false, selinuxRelabel: false, propagation: 'private' as const }];
+    const refused = await svc.createContainer(podId, testContainerConfig('r', { image: tampered, mounts })).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('spec.dump is not an OCI runtime spec') });
+    for (const field of ['at ociVersion', 'at process.cwd', 'at process.user.uid']) expect((refused as Error).message).toContain(field);
+    expect((await svc.listContainers()).map((c) => c.name)).toEqual(['app']);
+    expect(readdirSync(join(runroot, 'checkpoints'))).toEqual([]);
+  });
+
   it('refuses a missing or corrupt archive, and answers FailedPrecondition where restoring cannot work', async () => {
     await expect(svc.createContainer(podId, testContainerConfig('r', { image: join(dir, 'none.tar') }))).rejects.toMatchObject({ code: 'NotFound' });
     const corrupt = join(dir, 'corrupt.tar');

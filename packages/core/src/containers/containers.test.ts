@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../logger.js';
+import type { OciSpec } from '../oci/spec.js';
 import { NewerRecordError } from '../records.js';
 import { CriService } from '../service.js';
 import { fakePluginSet, testContainerConfig, testImage, testPodConfig, type FakePluginSet } from '../testing/index.js';
@@ -28,10 +29,12 @@ afterEach(async () => {
   rmSync(runroot, { recursive: true, force: true });
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- specs are free-form JSON; tests read deep fields
-function specOf(id: string): Record<string, any> {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  return plugins.runtime.containers.get(id)!.req.spec as Record<string, any>;
+/** The spec core handed the runtime, whose process, mounts and linux sections core always fills. */
+function specOf(id: string): OciSpec & Required<Pick<OciSpec, 'process' | 'mounts' | 'linux'>> {
+  const { spec } = plugins.runtime.containers.get(id)!.req;
+  const { process, mounts, linux } = spec;
+  if (!process || !mounts || !linux) throw new Error(`the spec of ${id} lacks a process, mounts or linux section`);
+  return { ...spec, process, mounts, linux };
 }
 
 describe('container lifecycle', () => {
@@ -199,16 +202,27 @@ describe('the OCI spec', () => {
     const id = await svc.createContainer(podId, testContainerConfig());
     const spec = specOf(id);
     const { pod } = await svc.podSandboxStatus(podId, false);
-    const ns = Object.fromEntries((spec.linux.namespaces as { type: string; path?: string }[]).map((n) => [n.type, n.path ?? 'new']));
+    const ns = Object.fromEntries((spec.linux.namespaces ?? []).map((n) => [n.type, n.path ?? 'new']));
     expect(ns).toEqual({ mount: 'new', network: `/fake/ns/net/${podId}`, uts: `/fake/ns/uts/${podId}`, ipc: `/fake/ns/ipc/${podId}`, pid: 'new' });
     expect(spec.hostname).toBe('web');
-    const dests = (spec.mounts as { destination: string; source: string }[]).map((m) => [m.destination, m.source]);
+    const dests = spec.mounts.map((m) => [m.destination, m.source]);
     expect(dests).toContainEqual(['/etc/resolv.conf', pod.files.resolvConf]);
     expect(dests).toContainEqual(['/dev/shm', pod.files.shm]);
     expect(plugins.runtime.containers.get(id)?.req.logPath).toBe(join(runroot, 'logs', 'app.log'));
-    expect(spec.linux.cgroupsPath).toBe(`/criod/criod-${id}`);
+    // The runtime places the container's cgroup under the pod's parent, its own way.
+    expect(spec.linux.cgroupsPath).toBeUndefined();
+    expect(plugins.runtime.containers.get(id)?.req.cgroupParent).toBe('');
     expect(spec.linux.maskedPaths).toContain('/proc/kcore');
     expect(spec.linux.readonlyPaths).toContain('/proc/sys');
+  });
+
+  it("hands the runtime the pod's cgroup parent, for the runtime to place the container under", async () => {
+    const config = testPodConfig('limited', { logDirectory: join(runroot, 'logs') });
+    config.linux.cgroupParent = '/kubepods/burstable/pod-uid-limited';
+    const limited = await svc.runPodSandbox(config, '');
+    const id = await svc.createContainer(limited, testContainerConfig());
+    expect(plugins.runtime.containers.get(id)?.req.cgroupParent).toBe('/kubepods/burstable/pod-uid-limited');
+    expect(specOf(id).linux.cgroupsPath).toBeUndefined();
   });
 
   it('follows the Kubernetes command and args rules against the image', async () => {
@@ -239,12 +253,12 @@ describe('the OCI spec', () => {
     const cfg = testContainerConfig('a');
     cfg.linux.securityContext.capabilities = { add: ['NET_ADMIN'], drop: ['ALL'], addAmbient: [] };
     const a = await svc.createContainer(podId, cfg);
-    expect(specOf(a).process.capabilities.effective).toEqual(['CAP_NET_ADMIN']);
+    expect(specOf(a).process.capabilities?.effective).toEqual(['CAP_NET_ADMIN']);
     const d = testContainerConfig('d');
     d.linux.securityContext.capabilities = { add: [], drop: ['cap_kill'], addAmbient: [] };
     const b = await svc.createContainer(podId, d);
-    expect(specOf(b).process.capabilities.effective).not.toContain('CAP_KILL');
-    expect(specOf(b).process.capabilities.effective).toContain('CAP_CHOWN');
+    expect(specOf(b).process.capabilities?.effective).not.toContain('CAP_KILL');
+    expect(specOf(b).process.capabilities?.effective).toContain('CAP_CHOWN');
     const bad = testContainerConfig('e');
     bad.linux.securityContext.capabilities = { add: ['CAP_TELEPORT'], drop: [], addAmbient: [] };
     await expect(svc.createContainer(podId, bad)).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('CAP_TELEPORT') });
@@ -256,15 +270,15 @@ describe('the OCI spec', () => {
     const spec = specOf(await svc.createContainer(podId, cfg));
     expect(spec.linux.maskedPaths).toEqual([]);
     expect(spec.linux.readonlyPaths).toEqual([]);
-    expect(spec.linux.resources.devices).toEqual([{ allow: true, access: 'rwm' }]);
-    expect((spec.linux.devices as unknown[]).length).toBeGreaterThan(0);
+    expect(spec.linux.resources?.devices).toEqual([{ allow: true, access: 'rwm' }]);
+    expect(spec.linux.devices?.length).toBeGreaterThan(0);
   });
 
   it('applies resources and runs the security plugins on the spec', async () => {
     const seen: string[] = [];
     plugins.security[0]!.applyToContainer = async (spec, req) => {
       seen.push(req.containerName);
-      (spec.process as Record<string, unknown>).noNewPrivileges = true;
+      if (spec.process) spec.process.noNewPrivileges = true;
     };
     const cfg = testContainerConfig('r');
     cfg.linux.resources = {
@@ -280,8 +294,8 @@ describe('the OCI spec', () => {
       memorySwapLimitInBytes: 0,
     };
     const spec = specOf(await svc.createContainer(podId, cfg));
-    expect(spec.linux.resources.cpu).toEqual({ shares: 512, quota: 50000, period: 100000, cpus: '0' });
-    expect(spec.linux.resources.memory).toEqual({ limit: 64 << 20 });
+    expect(spec.linux.resources?.cpu).toEqual({ shares: 512, quota: 50000, period: 100000, cpus: '0' });
+    expect(spec.linux.resources?.memory).toEqual({ limit: 64 << 20 });
     expect(spec.process.oomScoreAdj).toBe(500);
     expect(spec.process.noNewPrivileges).toBe(true);
     expect(seen).toEqual(['r']);
@@ -325,7 +339,17 @@ describe('listing, stats and restore', () => {
     const b = await svc.createContainer(podId, testContainerConfig('b'));
     await svc.startContainer(b);
     plugins.runtime.exit(b, 3);
-    await plugins.runtime.createContainer({ id: 'stray', podId, handler: '', spec: {}, logPath: '', stdin: false, stdinOnce: false, tty: false });
+    await plugins.runtime.createContainer({
+      id: 'stray',
+      podId,
+      handler: '',
+      spec: { ociVersion: '1.0.2' },
+      cgroupParent: '',
+      logPath: '',
+      stdin: false,
+      stdinOnce: false,
+      tty: false,
+    });
     await plugins.images.createRootfs('stray-rootfs', testImage().id);
     const again = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
     await again.restore();
@@ -342,7 +366,17 @@ describe('listing, stats and restore', () => {
     const a = await svc.createContainer(podId, testContainerConfig('a'));
     await svc.startContainer(a);
     // Stands in for the pod's infra container, which only the unreadable pod record names.
-    await plugins.runtime.createContainer({ id: 'infra', podId, handler: '', spec: {}, logPath: '', stdin: false, stdinOnce: false, tty: false });
+    await plugins.runtime.createContainer({
+      id: 'infra',
+      podId,
+      handler: '',
+      spec: { ociVersion: '1.0.2' },
+      cgroupParent: '',
+      logPath: '',
+      stdin: false,
+      stdinOnce: false,
+      tty: false,
+    });
     await plugins.images.createRootfs('infra', testImage().id);
     const pod = (await plugins.records.pods.get(podId))!;
     const pins = pod.namespaces;
@@ -375,7 +409,17 @@ describe('listing, stats and restore', () => {
     await svc.startContainer(a);
     plugins.records.containers.records.delete(a);
     plugins.records.containers.quarantine.push({ id: a, path: `/root/quarantine/containers/${a}.json`, error: 'createdAt: a decimal integer' });
-    await plugins.runtime.createContainer({ id: 'stray', podId, handler: '', spec: {}, logPath: '', stdin: false, stdinOnce: false, tty: false });
+    await plugins.runtime.createContainer({
+      id: 'stray',
+      podId,
+      handler: '',
+      spec: { ociVersion: '1.0.2' },
+      cgroupParent: '',
+      logPath: '',
+      stdin: false,
+      stdinOnce: false,
+      tty: false,
+    });
     const again = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
     await again.restore();
     expect(plugins.runtime.containers.get(a)?.state.status).toBe('running');

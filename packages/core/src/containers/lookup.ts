@@ -29,7 +29,7 @@ async function runtimeChange(ctx: CoreContext, c: ContainerRecord): Promise<Part
     const st = await ctx.plugins.runtime.containerState(c.id);
     if (st.status === 'stopped') {
       const exitCode = st.exitCode ?? 255;
-      // The exit file's mtime and our clock may disagree by a hair: never finish before starting.
+      // The runtime's exit time and our clock may disagree by a hair: never finish before starting.
       const finishedAt = st.finishedAt ?? nowNs();
       return {
         state: 'exited',

@@ -58,7 +58,6 @@ export async function createRuntimeContainer(ctx: CoreContext, input: RuntimeCon
     rootfs: input.rootfs,
     user: input.user,
     boundingSet: await daemonBoundingSet(),
-    cgroupDriver: runtime.cgroupDriver(),
     pidNamespaceOf: input.pidNamespaceOf,
     logger: input.logger,
   });
@@ -69,6 +68,7 @@ export async function createRuntimeContainer(ctx: CoreContext, input: RuntimeCon
     podId: pod.id,
     handler: pod.runtimeHandler,
     spec,
+    cgroupParent: pod.config.linux.cgroupParent,
     logPath: input.logPath,
     stdin: config.stdin,
     stdinOnce: config.stdinOnce,

@@ -10,7 +10,7 @@ export async function startContainer(ctx: CoreContext, ref: string): Promise<voi
   await ctx.state.locks.run(found.id, async () => {
     const c = await refreshLocked(ctx, found);
     if (c.state !== 'created') throw new FailedPreconditionError(`container ${c.id} is ${c.state}, not created: it cannot be started`);
-    // Taken before the start: a short-lived process may have finished by the time runc returns.
+    // Taken before the start: a short-lived process may have finished by the time the runtime returns.
     const startedAt = nowNs();
     await ctx.plugins.runtime.startContainer(c.id);
     c.state = 'running';

@@ -2,7 +2,7 @@ import { limiter } from '../util/limit.js';
 
 /**
  * A record left unchecked this long is checked again in the background: the safety net for an
- * exit the runtime did not announce (its monitor killed, an event lost).
+ * exit the runtime did not announce (its supervising process killed, an event lost).
  */
 export const RECHECK_AFTER_MS = 10_000;
 

@@ -18,7 +18,7 @@ export async function updateContainerResources(ctx: CoreContext, ref: string, re
   });
 }
 
-/** ReopenContainerLog: the monitor reopens the log file kubelet just rotated. */
+/** ReopenContainerLog: the runtime reopens the log file kubelet just rotated. */
 export async function reopenContainerLog(ctx: CoreContext, ref: string): Promise<void> {
   const c = await refreshContainer(ctx, findContainer(ctx, ref));
   if (c.state !== 'running') throw new FailedPreconditionError(`container ${c.id} is ${c.state}, not running: its log is closed`);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FailedPreconditionError } from '../errors.js';
 import { silentLogger } from '../logger.js';
-import type { ContainerSecurityRequest, OciSpecLike, PodSecurityReservation, PodSecurityState, SecurityPlugin } from '../plugins.js';
+import type { OciSpec } from '../oci/spec.js';
+import type { ContainerSecurityRequest, PodSecurityReservation, PodSecurityState, SecurityPlugin } from '../plugins.js';
 import { CriService } from '../service.js';
 import { fakePluginSet, testContainerConfig, testImage, testPodConfig as podConfig, type FakePluginSet } from '../testing/index.js';
 import type { PodSandboxConfig } from '../types.js';
@@ -274,13 +275,11 @@ describe('pods sharing one PID namespace', () => {
     const { pod } = await svc.podSandboxStatus(podId, false);
     const infra = plugins.runtime.containers.get(pod.infraContainerId!)!;
     expect(infra.state.status).toBe('running');
-    expect((infra.req.spec.process as { args: string[] }).args).toEqual(['/pause']);
+    expect(infra.req.spec.process?.args).toEqual(['/pause']);
     const cfg = testContainerConfig('app');
     cfg.linux.securityContext.namespaceOptions.pid = 'pod';
     const cid = await svc.createContainer(podId, cfg);
-    const pidNs = (plugins.runtime.containers.get(cid)!.req.spec.linux as { namespaces: { type: string; path?: string }[] }).namespaces.find(
-      (n) => n.type === 'pid',
-    );
+    const pidNs = plugins.runtime.containers.get(cid)!.req.spec.linux?.namespaces?.find((n) => n.type === 'pid');
     expect(pidNs?.path).toBe(`/proc/${infra.state.pid}/ns/pid`);
     await svc.stopPodSandbox(podId);
     expect(plugins.runtime.containers.get(pod.infraContainerId!)?.state.status).toBe('stopped');
@@ -294,10 +293,10 @@ describe('pods sharing one PID namespace', () => {
     const confining: SecurityPlugin = {
       name: 'confining',
       status: async () => ({ enabled: true, message: '' }),
-      async applyToContainer(spec: OciSpecLike, req: ContainerSecurityRequest) {
+      async applyToContainer(spec: OciSpec, req: ContainerSecurityRequest) {
         seen.push(req);
-        spec.linux = { ...spec.linux, seccomp: { defaultAction: 'SCMP_ACT_ERRNO', from: req.seccomp?.type } };
-        spec.process = { ...spec.process, apparmorProfile: `confined-${req.apparmor?.type ?? 'none'}` };
+        spec.linux = { ...spec.linux, seccomp: { defaultAction: req.seccomp?.type === 'runtimeDefault' ? 'SCMP_ACT_ERRNO' : 'SCMP_ACT_ALLOW' } };
+        if (spec.process) spec.process.apparmorProfile = `confined-${req.apparmor?.type ?? 'none'}`;
       },
     };
     plugins.security.push(confining);
@@ -312,7 +311,7 @@ describe('pods sharing one PID namespace', () => {
     const { pod } = await svc.podSandboxStatus(podId, false);
     const infra = plugins.runtime.containers.get(pod.infraContainerId!)!;
     expect(infra.req.infra).toBe(true);
-    expect(infra.req.spec.linux).toMatchObject({ seccomp: { defaultAction: 'SCMP_ACT_ERRNO', from: 'runtimeDefault' } });
+    expect(infra.req.spec.linux).toMatchObject({ seccomp: { defaultAction: 'SCMP_ACT_ERRNO' } });
     expect(infra.req.spec.process).toMatchObject({ apparmorProfile: 'confined-localhost' });
     expect(seen).toEqual([
       {

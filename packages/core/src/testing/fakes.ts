@@ -6,6 +6,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FailedPreconditionError, NotFoundError, UnimplementedError } from '../errors.js';
 import type { PluginSet } from '../context.js';
+import type { OciSpec } from '../oci/spec.js';
 import type {
   CheckpointRequest,
   CheckpointSupport,
@@ -99,7 +100,7 @@ export class FakeRuntime implements RuntimePlugin {
   }
 
   /** Writes one image file naming the container, runs whileFrozen, and answers the spec it was created with. */
-  async checkpointContainer(id: string, req: CheckpointRequest): Promise<{ spec: Record<string, unknown> }> {
+  async checkpointContainer(id: string, req: CheckpointRequest): Promise<{ spec: OciSpec }> {
     const c = this.get(id);
     if (c.state.status !== 'running') throw new FailedPreconditionError(`container ${id} is ${c.state.status}, not running`);
     await writeFile(join(req.imagesDir, 'pages-1.img'), `memory of ${id}`);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger, type RuntimeContainerRequest } from '@criod/core';
+import { silentLogger, type OciSpec, type RuntimeContainerRequest } from '@criod/core';
 import { configSchema } from '../config.js';
 import { resolveBinaries } from '../handlers.js';
 import { OciRuncRuntime } from '../runtime.js';
@@ -30,13 +30,13 @@ export function makeRootfs(dir: string): string {
 }
 
 /** The spec `runc spec` writes, once per process. */
-let baseSpec: Record<string, unknown> | undefined;
-function runcSpec(): Record<string, unknown> {
+let baseSpec: OciSpec | undefined;
+function runcSpec(): OciSpec {
   if (!baseSpec) {
     const dir = mkdtempSync(join(tmpdir(), 'criod-spec-'));
     try {
       execFileSync('runc', ['spec', '--bundle', dir]);
-      baseSpec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+      baseSpec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as OciSpec;
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -55,6 +55,8 @@ export interface TestEnv {
   runcRoot: string;
   rootfs: string;
   cgroupParent: string;
+  /** Where the runtime puts container `id`'s cgroup under cgroupParent (cgroupfs driver). */
+  cgroupOf(id: string): string;
   runtime: OciRuncRuntime;
   /** A fresh runtime instance over the same dirs, as after a criod restart. */
   newRuntime(): Promise<OciRuncRuntime>;
@@ -112,6 +114,7 @@ export async function makeEnv(): Promise<TestEnv> {
     runcRoot,
     rootfs,
     cgroupParent,
+    cgroupOf: (id) => `${cgroupParent}/criod-${id}`,
     runtime,
     newRuntime,
     ids,
@@ -119,16 +122,19 @@ export async function makeEnv(): Promise<TestEnv> {
     logPath: (id) => join(dir, 'logs', `${id}.log`),
     request(id, options) {
       ids.add(id);
-      const spec = runcSpec() as { process: Record<string, unknown>; root: Record<string, unknown>; linux: Record<string, unknown>; hostname: string };
-      spec.process.terminal = false;
-      spec.process.args = options.args;
-      spec.root = { path: rootfs, readonly: true };
-      spec.hostname = id.slice(0, 63);
-      spec.linux.cgroupsPath = `${cgroupParent}/${id}`;
-      if (options.memoryLimit) {
-        spec.linux.resources = { ...(spec.linux.resources as object), memory: { limit: options.memoryLimit, swap: options.memoryLimit } };
-      }
-      return { id, podId: `pod-${run}`, handler: '', spec, logPath: env.logPath(id), stdin: false, stdinOnce: false, tty: false };
+      const base = runcSpec();
+      if (!base.process || !base.linux) throw new Error('`runc spec` wrote no process or linux section');
+      const spec: OciSpec = {
+        ...base,
+        process: { ...base.process, terminal: false, args: options.args },
+        root: { path: rootfs, readonly: true },
+        hostname: id.slice(0, 63),
+        linux: {
+          ...base.linux,
+          ...(options.memoryLimit ? { resources: { ...base.linux.resources, memory: { limit: options.memoryLimit, swap: options.memoryLimit } } } : {}),
+        },
+      };
+      return { id, podId: `pod-${run}`, handler: '', spec, cgroupParent, logPath: env.logPath(id), stdin: false, stdinOnce: false, tty: false };
     },
     async cleanup() {
       for (const id of ids) {

@@ -111,7 +111,7 @@ describe('attach', () => {
   it('attaches to a terminal container and resizes its terminal', async () => {
     const id = env.uniqueId('attach-tty');
     const req = env.request(id, { args: ['sh', '-c', 'while :; do stty size; sleep 0.1; done'] });
-    (req.spec.process as { terminal: boolean }).terminal = true;
+    if (req.spec.process) req.spec.process.terminal = true;
     await env.runtime.createContainer({ ...req, tty: true });
     await env.runtime.startContainer(id);
     const p = track(await env.runtime.attach(id, { tty: true, stdin: false }));

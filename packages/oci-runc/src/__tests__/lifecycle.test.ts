@@ -54,6 +54,17 @@ describe('create and start', () => {
     expect(await waitStopped(id)).toMatchObject({ status: 'stopped', exitCode: 3 });
   });
 
+  it("puts the container's cgroup under the request's cgroup parent, which the spec left to the runtime", async () => {
+    const id = await run('cgroup', ['sleep', '60']);
+    const { pid } = await env.runtime.containerState(id);
+    const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
+    // The memory controller's line on cgroup v1, the unified one on v2.
+    const memory = lines.find((l) => l.split(':')[1]?.split(',').includes('memory')) ?? lines.find((l) => l.startsWith('0::'));
+    expect(memory?.endsWith(`:${env.cgroupOf(id)}`)).toBe(true);
+    const config = JSON.parse(readFileSync(join(env.runroot, 'containers', id, 'config.json'), 'utf8')) as { linux: { cgroupsPath: string } };
+    expect(config.linux.cgroupsPath).toBe(env.cgroupOf(id));
+  });
+
   it('reports running with the init pid while the process lives', async () => {
     const id = await run('running', ['sleep', '60']);
     const state = await env.runtime.containerState(id);
@@ -86,7 +97,7 @@ describe('create and start', () => {
     expect(existsSync(join(env.runroot, 'containers', id))).toBe(false);
     expect(runcList(env.runcRoot)).toEqual([]);
     expect(conmonPidsOf(id)).toEqual([]);
-    expect(cgroupDirs(`${env.cgroupParent}/${id}`)).toEqual([]);
+    expect(cgroupDirs(env.cgroupOf(id))).toEqual([]);
   });
 
   it('refuses to start a running container and names unknown ids', async () => {
@@ -163,13 +174,13 @@ describe('delete', () => {
     const id = await run('del', ['sleep', '60']);
     const conmons = conmonPidsOf(id);
     expect(conmons).toHaveLength(1);
-    expect(cgroupDirs(`${env.cgroupParent}/${id}`).length).toBeGreaterThan(0);
+    expect(cgroupDirs(env.cgroupOf(id)).length).toBeGreaterThan(0);
 
     await env.runtime.deleteContainer(id);
     expect(runcList(env.runcRoot)).toEqual([]);
     expect(conmons.every((pid) => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '))).toBe(true);
     expect(conmonPidsOf(id)).toEqual([]);
-    expect(cgroupDirs(`${env.cgroupParent}/${id}`)).toEqual([]);
+    expect(cgroupDirs(env.cgroupOf(id))).toEqual([]);
     expect(existsSync(join(env.runroot, 'containers', id))).toBe(false);
     expect(existsSync(join(env.runroot, 'exits', id))).toBe(false);
     await expect(env.runtime.containerState(id)).rejects.toBeInstanceOf(NotFoundError);

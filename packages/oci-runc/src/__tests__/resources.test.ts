@@ -20,7 +20,7 @@ async function run(prefix: string, args: string[]): Promise<string> {
 }
 
 function memoryCgroup(id: string): string {
-  const dir = cgroupDirs(`${env.cgroupParent}/${id}`).find((d) => existsSync(join(d, 'memory.limit_in_bytes')) || existsSync(join(d, 'memory.max')));
+  const dir = cgroupDirs(env.cgroupOf(id)).find((d) => existsSync(join(d, 'memory.limit_in_bytes')) || existsSync(join(d, 'memory.max')));
   if (!dir) throw new Error(`no memory cgroup for ${id}`);
   return dir;
 }
@@ -63,7 +63,7 @@ describe('updateResources', () => {
     await env.runtime.updateResources(id, { ...noResources, memoryLimitInBytes: 64 * 1024 * 1024, cpuShares: 512, cpuQuota: 50_000, cpuPeriod: 100_000 });
     const memory = memoryCgroup(id);
     expect(Number(readFileSync(join(memory, 'memory.limit_in_bytes'), 'utf8'))).toBe(64 * 1024 * 1024);
-    const cpu = cgroupDirs(`${env.cgroupParent}/${id}`).find((d) => existsSync(join(d, 'cpu.shares')));
+    const cpu = cgroupDirs(env.cgroupOf(id)).find((d) => existsSync(join(d, 'cpu.shares')));
     if (cpu) {
       expect(Number(readFileSync(join(cpu, 'cpu.shares'), 'utf8'))).toBe(512);
       expect(Number(readFileSync(join(cpu, 'cpu.cfs_quota_us'), 'utf8'))).toBe(50_000);

@@ -7,7 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { OciSpecLike } from '@criod/core';
+import type { OciSpec } from '@criod/core';
+
+/** `runc spec`'s spec, whose process, root and mounts are always there. */
+export type BundleSpec = OciSpec & Required<Pick<OciSpec, 'process' | 'root' | 'mounts'>>;
 
 export interface RunResult {
   code: number;
@@ -57,20 +60,27 @@ export class RuncHarness {
   }
 
   /** A fresh bundle's spec from `runc spec`, set up for a non-interactive shell script. */
-  async newSpec(script: string): Promise<{ spec: OciSpecLike; bundle: string }> {
+  async newSpec(script: string): Promise<{ spec: BundleSpec; bundle: string }> {
     const bundle = join(this.base, `bundle-${++this.count}`);
     await mkdir(bundle);
     const made = await run('runc', ['spec', '--bundle', bundle]);
     if (made.code !== 0) throw new Error(`runc spec failed: ${made.stderr}`);
-    const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as OciSpecLike & { root: { path: string }; mounts: unknown[] };
-    spec.root.path = this.rootfs;
-    spec.process = { ...spec.process, terminal: false, args: ['/bin/sh', '-c', script] };
-    spec.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
-    return { spec, bundle };
+    const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as OciSpec;
+    const { process: proc, root, mounts } = spec;
+    if (!proc || !root || !mounts) throw new Error(`runc spec wrote no process, root or mounts in ${bundle}`);
+    return {
+      spec: {
+        ...spec,
+        root: { ...root, path: this.rootfs },
+        process: { ...proc, terminal: false, args: ['/bin/sh', '-c', script] },
+        mounts: [...mounts, { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] }],
+      },
+      bundle,
+    };
   }
 
   /** Run the bundle's container to its end. */
-  async runContainer(bundle: string, spec: OciSpecLike): Promise<RunResult> {
+  async runContainer(bundle: string, spec: OciSpec): Promise<RunResult> {
     await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
     const id = `criod-sec-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.started.push(id);

@@ -11,6 +11,8 @@ import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { InternalError, InvalidArgumentError } from '../../errors.js';
+import { parseOciSpec } from '../../oci/parse-spec.js';
+import type { OciSpec } from '../../oci/spec.js';
 import { containerConfigSchema } from '../../records.js';
 import { FileRefusedError, readRegularFile } from '../../util/confined-files.js';
 import { isNotFound } from '../../util/errno.js';
@@ -49,7 +51,8 @@ export type CheckpointConfig = z.infer<typeof checkpointConfigSchema>;
 /** What restore reads from an unpacked archive. */
 export interface UnpackedCheckpoint {
   config: CheckpointConfig;
-  spec: { annotations?: Record<string, string>; [k: string]: unknown };
+  /** The OCI spec the container ran with (spec.dump). */
+  spec: OciSpec;
   /** The process images. */
   imagesDir: string;
   rootfsDiff?: string;
@@ -133,8 +136,8 @@ export async function unpackCheckpoint(archive: string, dir: string): Promise<Un
   );
   const config = checkpointConfigSchema.safeParse(await readJson(join(dir, archiveFiles.configDump), `${what}: ${archiveFiles.configDump}`));
   if (!config.success) throw new InvalidArgumentError(`${what}: ${archiveFiles.configDump} is not a criod checkpoint config: ${z.prettifyError(config.error)}`);
-  const spec = await readJson(join(dir, archiveFiles.specDump), `${what}: ${archiveFiles.specDump}`);
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new InvalidArgumentError(`${what}: ${archiveFiles.specDump} is not an OCI spec`);
+  const specWhat = `${what}: ${archiveFiles.specDump}`;
+  const spec = parseOciSpec(await readJson(join(dir, archiveFiles.specDump), specWhat), specWhat);
   const imagesDir = join(dir, archiveFiles.checkpointDir);
   if (!(await lstat(imagesDir).catch(() => undefined))?.isDirectory())
     throw new InvalidArgumentError(`${what} has no ${archiveFiles.checkpointDir}/ directory of process images`);
@@ -146,7 +149,7 @@ export async function unpackCheckpoint(archive: string, dir: string): Promise<Un
   if (diffStat && !diffStat.isFile()) throw new InvalidArgumentError(`${what}: ${archiveFiles.rootfsDiff} is not a regular file`);
   return {
     config: config.data,
-    spec: spec as UnpackedCheckpoint['spec'],
+    spec,
     imagesDir,
     ...(diffStat ? { rootfsDiff } : {}),
     deleted: deletedJson.map(deletedPath),

@@ -1,6 +1,7 @@
 import { FailedPreconditionError, InvalidArgumentError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { CgroupDriver, ContainerConfig, ImageConfig, PodRecord } from '../../types.js';
+import type { OciLinux, OciNamespace, OciSpec } from '../../oci/spec.js';
+import type { ContainerConfig, ImageConfig, PodRecord } from '../../types.js';
 import { resolveCapabilities } from './capabilities.js';
 import { criDevices, defaultDeviceRules, hostDevices } from './devices.js';
 import { criMounts, podMounts, rootfsPropagation, standardMounts } from './mounts.js';
@@ -49,11 +50,6 @@ export function processEnv(config: ContainerConfig, image: ImageConfig, hostname
   return [...env.values()];
 }
 
-export function cgroupsPath(driver: CgroupDriver, parent: string, id: string): string {
-  if (driver === 'systemd') return `${parent || 'system.slice'}:criod:${id}`;
-  return `${parent || '/criod'}/criod-${id}`;
-}
-
 export interface SpecInput {
   id: string;
   pod: PodRecord;
@@ -62,21 +58,23 @@ export interface SpecInput {
   rootfs: string;
   user: ProcessUser;
   boundingSet: string[];
-  cgroupDriver: CgroupDriver;
   /** Host PID of the process whose PID namespace a 'target' or 'pod' container joins. */
   pidNamespaceOf?: number;
   logger: Logger;
 }
 
-/** The OCI runtime spec of a container, from the CRI config, its pod and its image. */
-export async function buildSpec(input: SpecInput): Promise<Record<string, unknown>> {
+/**
+ * The OCI runtime spec of a container, from the CRI config, its pod and its image. Its cgroup
+ * (linux.cgroupsPath) is the runtime's to place under the pod's cgroup parent.
+ */
+export async function buildSpec(input: SpecInput): Promise<OciSpec> {
   const { id, pod, config, image } = input;
   const sc = config.linux.securityContext;
   const podNs = pod.config.linux.securityContext.namespaceOptions;
   const hostNetwork = podNs.network === 'node';
   const hostname = hostNetwork ? '' : pod.config.hostname;
 
-  const namespaces: { type: string; path?: string }[] = [{ type: 'mount' }];
+  const namespaces: OciNamespace[] = [{ type: 'mount' }];
   const pinned = (kind: string) => pod.namespaces.find((n) => n.kind === kind)?.path;
   if (!hostNetwork) {
     const net = pinned('net');
@@ -110,9 +108,8 @@ export async function buildSpec(input: SpecInput): Promise<Record<string, unknow
   const resources = ociResources(config.linux.resources);
   const oomScoreAdj = config.linux.resources ? await effectiveOomScoreAdj(config.linux.resources.oomScoreAdj, input.logger, id) : undefined;
 
-  const linux: Record<string, unknown> = {
+  const linux: OciLinux = {
     namespaces,
-    cgroupsPath: cgroupsPath(input.cgroupDriver, pod.config.linux.cgroupParent, id),
     resources: { ...resources, devices: privileged ? [{ allow: true, access: 'rwm' }] : [...defaultDeviceRules, ...devices.rules] },
     devices: privileged ? await hostDevices() : devices.nodes,
     maskedPaths: privileged ? [] : sc.maskedPaths.length > 0 ? sc.maskedPaths : defaultMaskedPaths,

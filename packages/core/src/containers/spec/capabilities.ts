@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { FailedPreconditionError, InvalidArgumentError } from '../../errors.js';
+import type { OciLinuxCapabilities } from '../../oci/spec.js';
 
 /** Linux capability names by bit number (linux/capability.h). */
 export const capabilityNames = [
@@ -102,20 +103,12 @@ export interface CapabilityRequest {
   privileged: boolean;
 }
 
-export interface OciCapabilities {
-  bounding: string[];
-  effective: string[];
-  permitted: string[];
-  inheritable: string[];
-  ambient: string[];
-}
-
 /**
  * The OCI process capabilities of a container: the default set, then adds and drops ("ALL"
  * allowed in both, with or without CAP_, any case), limited to the daemon's bounding set.
  * Privileged containers get the whole bounding set.
  */
-export function resolveCapabilities(req: CapabilityRequest, bounding: string[]): OciCapabilities {
+export function resolveCapabilities(req: CapabilityRequest, bounding: string[]): Required<OciLinuxCapabilities> {
   const add = req.add.map(normalize);
   const drop = req.drop.map(normalize);
   let caps: string[];

@@ -1,28 +1,14 @@
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
+import type { OciDeviceCgroup, OciLinuxDevice } from '../../oci/spec.js';
 import type { ContainerDevice } from '../../types.js';
 
-export interface OciDevice {
-  path: string;
-  type: 'c' | 'b';
-  major: number;
-  minor: number;
-  fileMode: number;
-  uid: number;
-  gid: number;
-}
-
-export interface OciDeviceRule {
-  allow: boolean;
-  type?: 'a' | 'c' | 'b';
-  major?: number;
-  minor?: number;
-  access: string;
-}
+/** A host device node as the container gets it: a char or block device with all its fields. */
+type DeviceNode = Required<OciLinuxDevice> & { type: 'c' | 'b' };
 
 /** The cgroup device rules of an unprivileged container: deny all, then the usual safe nodes. */
-export const defaultDeviceRules: OciDeviceRule[] = [
+export const defaultDeviceRules: OciDeviceCgroup[] = [
   { allow: false, access: 'rwm' },
   { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, // null
   { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' }, // zero
@@ -34,7 +20,7 @@ export const defaultDeviceRules: OciDeviceRule[] = [
   { allow: true, type: 'c', major: 136, access: 'rwm' }, // pts
 ];
 
-async function deviceNode(hostPath: string, containerPath: string): Promise<OciDevice | undefined> {
+async function deviceNode(hostPath: string, containerPath: string): Promise<DeviceNode | undefined> {
   const st = await stat(hostPath).catch(() => undefined);
   if (!st || !(st.isCharacterDevice() || st.isBlockDevice())) return undefined;
   // rdev packs major and minor the glibc way.
@@ -44,9 +30,9 @@ async function deviceNode(hostPath: string, containerPath: string): Promise<OciD
 }
 
 /** The CRI devices as OCI device nodes plus their cgroup rules. */
-export async function criDevices(devices: ContainerDevice[]): Promise<{ nodes: OciDevice[]; rules: OciDeviceRule[] }> {
-  const nodes: OciDevice[] = [];
-  const rules: OciDeviceRule[] = [];
+export async function criDevices(devices: ContainerDevice[]): Promise<{ nodes: OciLinuxDevice[]; rules: OciDeviceCgroup[] }> {
+  const nodes: OciLinuxDevice[] = [];
+  const rules: OciDeviceCgroup[] = [];
   for (const d of devices) {
     if (!isAbsolute(d.hostPath) || !isAbsolute(d.containerPath))
       throw new InvalidArgumentError(`device paths must be absolute: ${d.hostPath} → ${d.containerPath}`);
@@ -62,8 +48,8 @@ export async function criDevices(devices: ContainerDevice[]): Promise<{ nodes: O
 }
 
 /** Every device node of the host's /dev (a privileged container sees them all). */
-export async function hostDevices(): Promise<OciDevice[]> {
-  const out: OciDevice[] = [];
+export async function hostDevices(): Promise<OciLinuxDevice[]> {
+  const out: OciLinuxDevice[] = [];
   const walk = async (dir: string): Promise<void> => {
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const p = join(dir, name);

@@ -1,16 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute, normalize } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
+import type { OciMount, OciRootfsPropagation } from '../../oci/spec.js';
 import type { ContainerMount, PodRecord } from '../../types.js';
 
-export interface OciMount {
-  destination: string;
-  type?: string;
-  source?: string;
-  options?: string[];
-}
-
-/** The kernel filesystems every container gets (as runc's and CRI-O's defaults). */
+/** The kernel filesystems every container gets (the usual defaults of OCI runtimes and CRI-O). */
 export function standardMounts(privileged: boolean): OciMount[] {
   const sysOptions = privileged ? ['nosuid', 'noexec', 'nodev', 'rw'] : ['nosuid', 'noexec', 'nodev', 'ro'];
   return [
@@ -46,7 +40,7 @@ const propagationOption: Record<ContainerMount['propagation'], string> = { priva
 /**
  * The CRI mounts as bind mounts. A missing host path is an error naming it (kubelet creates the
  * dirs it means to mount); rslave/rshared need the host side to be a shared or slave mount,
- * which runc checks and reports.
+ * which the runtime checks and reports.
  */
 export async function criMounts(mounts: ContainerMount[]): Promise<OciMount[]> {
   const out: OciMount[] = [];
@@ -64,7 +58,7 @@ export async function criMounts(mounts: ContainerMount[]): Promise<OciMount[]> {
 }
 
 /** The rootfs propagation a container needs for its rshared / rslave mounts to work. */
-export function rootfsPropagation(mounts: ContainerMount[]): string | undefined {
+export function rootfsPropagation(mounts: ContainerMount[]): OciRootfsPropagation | undefined {
   if (mounts.some((m) => m.propagation === 'rshared')) return 'rshared';
   if (mounts.some((m) => m.propagation === 'rslave')) return 'rslave';
   return undefined;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import type { OciLinuxCPU, OciLinuxMemory, OciLinuxResources } from '../../oci/spec.js';
 import type { LinuxResources } from '../../types.js';
 
 /** Reject resources no kernel would take, before anything is created. */
@@ -46,23 +47,23 @@ export async function effectiveOomScoreAdj(requested: number, logger: Logger, co
 }
 
 /**
- * The OCI `linux.resources` of CRI resources, for the spec and for `runc update`. Zero and empty
+ * The OCI `linux.resources` of CRI resources, for the spec and for a runtime's resources update. Zero and empty
  * values mean "not set" in the CRI and are left out. With `swapEqualsMemory` (where the kernel
  * accounts swap), a memory limit without a swap limit allows no extra swap, as kubelet means it.
  */
-export function ociResources(r: LinuxResources | undefined, options: { swapEqualsMemory?: boolean } = {}): Record<string, unknown> {
+export function ociResources(r: LinuxResources | undefined, options: { swapEqualsMemory?: boolean } = {}): OciLinuxResources {
   if (!r) return {};
-  const cpu: Record<string, unknown> = {};
+  const cpu: OciLinuxCPU = {};
   if (r.cpuShares > 0) cpu.shares = r.cpuShares;
   if (r.cpuQuota !== 0) cpu.quota = r.cpuQuota;
   if (r.cpuPeriod > 0) cpu.period = r.cpuPeriod;
   if (r.cpusetCpus) cpu.cpus = r.cpusetCpus;
   if (r.cpusetMems) cpu.mems = r.cpusetMems;
-  const memory: Record<string, unknown> = {};
+  const memory: OciLinuxMemory = {};
   if (r.memoryLimitInBytes > 0) memory.limit = r.memoryLimitInBytes;
   if (r.memorySwapLimitInBytes > 0) memory.swap = r.memorySwapLimitInBytes;
   else if (r.memoryLimitInBytes > 0 && options.swapEqualsMemory) memory.swap = r.memoryLimitInBytes;
-  const out: Record<string, unknown> = {};
+  const out: OciLinuxResources = {};
   if (Object.keys(cpu).length > 0) out.cpu = cpu;
   if (Object.keys(memory).length > 0) out.memory = memory;
   if (r.hugepageLimits.length > 0) out.hugepageLimits = r.hugepageLimits.map((h) => ({ pageSize: h.pageSize, limit: h.limit }));

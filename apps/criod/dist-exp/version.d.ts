@@ -1,0 +1,2 @@
+export declare const criodVersion: string;
+//# sourceMappingURL=version.d.ts.map
