@@ -175,6 +175,30 @@ describe('containers under runc and conmon', () => {
     expect(await runcList(join(criod.dir, 'run', 'runtimes', 'runc'))).toEqual([]);
   });
 
+  it('keeps a pod and its infra container across a criod restart: a container created afterwards joins its PID namespace', async () => {
+    const config = fx.podConfig();
+    config.linux!.securityContext!.namespaceOptions!.pid = cri.NamespaceMode.POD;
+    const shared = (await criod.client.runtime.runPodSandbox({ config, runtimeHandler: '' })).podSandboxId;
+    const inPod = (command: string[]) => {
+      const c = containerConfig(images.busybox, command);
+      c.linux!.securityContext!.namespaceOptions!.pid = cri.NamespaceMode.POD;
+      return c;
+    };
+    const runc = join(criod.dir, 'run', 'runtimes', 'runc');
+    const [infra] = await runcList(runc);
+    expect(await criod.stop()).toBe(0);
+    await criod.restart();
+    expect(await runcList(runc)).toEqual([infra]);
+    const late = (await criod.client.runtime.createContainer({ podSandboxId: shared, config: inPod(['sleep', '3603']), sandboxConfig: undefined })).containerId;
+    await criod.client.runtime.startContainer({ containerId: late });
+    const ps = (await criod.client.runtime.execSync({ containerId: late, cmd: ['ps', '-o', 'pid,args'], timeout: 5n })).stdout.toString();
+    expect(ps).toMatch(/^\s*1 sleep 2147483647$/m);
+    expect(ps).toContain('sleep 3603');
+    await criod.client.runtime.stopPodSandbox({ podSandboxId: shared });
+    await criod.client.runtime.removePodSandbox({ podSandboxId: shared });
+    expect(await runcList(runc)).toEqual([]);
+  });
+
   it("confines the infra container with the pod's RuntimeDefault seccomp profile", async () => {
     const config = fx.podConfig();
     config.linux!.securityContext!.namespaceOptions!.pid = cri.NamespaceMode.POD;

@@ -99,7 +99,8 @@ describe('streaming through criod', () => {
     } finally {
       client.close();
     }
-    await waitFor('the nc relays to end', async () => (await childrenMatching('nc', '127.0.0.1', '8080')).length === 0, 10_000);
+    // The relays are criod's children (nsenter execs busybox nc).
+    await waitFor('the nc relays to end', async () => (await childrenMatching(criod.pid()!, 'nc', '127.0.0.1', '8080')).length === 0, 10_000);
   });
 
   it('forwards a host-network pod to the host loopback (critest "portforward in host network")', async () => {

@@ -31,7 +31,7 @@ export class LazyStreamingServer implements StreamingUrls {
   }
 
   private async start(): Promise<StreamingServer> {
-    const { createStreamingServer, netnsPortForwarder } = await import('@criod/cri-streaming');
+    const { createStreamingServer } = await import('@criod/cri-streaming');
     const { core, address, port, logger } = this.options;
     return createStreamingServer({
       address,
@@ -40,7 +40,7 @@ export class LazyStreamingServer implements StreamingUrls {
       backend: {
         exec: (id, cmd, options) => core.exec(id, cmd, options),
         attach: (id, options) => core.attach(id, options),
-        ...netnsPortForwarder(async (podId) => core.podNetnsPath(podId).netnsPath),
+        portForward: (podId, port) => core.portForward(podId, port),
       },
     });
   }

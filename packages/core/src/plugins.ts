@@ -3,6 +3,7 @@
  * its name, the config section it owns with a zod schema (defaults included), and a factory.
  * apps/criod builds the set from the config by package name; core only sees the interfaces.
  */
+import type { Duplex } from 'node:stream';
 import type { z } from 'zod';
 import type { Logger } from './logger.js';
 import type { OciSpec } from './oci/spec.js';
@@ -21,6 +22,7 @@ import type {
   NamespaceKind,
   PinnedNamespace,
   PodRecord,
+  PodSandboxConfig,
   PortMapping,
   Readiness,
   RuntimeHandlerInfo,
@@ -60,12 +62,28 @@ export interface RuntimeContainerRequest {
    * back from them instead of starting the spec's process. The runtime takes the directory over.
    */
   restoreFrom?: string;
+}
+
+/**
+ * A pod sandbox as core hands it to the runtime: what a runtime with a sandbox of its own (a VM
+ * per pod) needs to make, resize, reach and end it. A runtime without one (runc) only runs the
+ * pod's infra container, when there is one.
+ */
+export interface RuntimeSandbox {
+  /** The pod's id. */
+  podId: string;
+  /** RuntimeClass handler; "" = the default one. */
+  handler: string;
+  /** The pod's CRI config: metadata, hostname, DNS, port mappings, security context, resources; linux.cgroupParent is the pod's cgroup. */
+  config: PodSandboxConfig;
+  /** The namespaces core pinned for the pod (a kind not listed is the host's); empty once the pod is stopped. */
+  namespaces: PinnedNamespace[];
   /**
-   * The pod's infra container: it only holds the pod's PID namespace, has no log nor stdio, and
-   * nobody asks for its exit status. A runtime may run it without the log and exit-status keeping of
-   * app containers and start it at once (startContainer is then a no-op).
+   * The pod's infra container, for a pod that shares one PID namespace (namespace_options.pid
+   * POD): the container whose PID namespace the pod's containers join. Core made its rootfs and
+   * keeps this id in the pod's record; runPodSandbox gets its request.
    */
-  infra?: boolean;
+  infraContainerId?: string;
 }
 
 /** Whether this host can checkpoint and restore containers, and why not. */
@@ -98,6 +116,11 @@ export interface RuntimeContainerState {
   finishedAt?: bigint;
   /** The container was killed by the OOM killer. */
   oomKilled?: boolean;
+  /**
+   * While its process exists (created or running): the path of its PID namespace, which containers
+   * with pid TARGET (this one) or POD (the infra) join through their spec. Core never builds it.
+   */
+  pidNamespacePath?: string;
 }
 
 export interface ExecSyncResult {
@@ -183,6 +206,40 @@ export interface RuntimePlugin extends PluginBase {
   checkpointSupport?(): Promise<CheckpointSupport>;
   /** Checkpoint a running container's processes, which keep running; returns the OCI spec it runs with. */
   checkpointContainer?(id: string, req: CheckpointRequest): Promise<{ spec: OciSpec }>;
+
+  /**
+   * RunPodSandbox, at the same time as the network's setUp: make the pod's sandbox. `infra`, for
+   * a pod with sandbox.infraContainerId, is that container's complete request, confined by the
+   * security plugins with the pod's security context: run it at once (core never starts it).
+   * From then until removePodSandbox it is a container of the runtime for containerState (its
+   * pidNamespacePath is what the pod's containers join) and listContainers. A runtime without a
+   * sandbox of its own only runs the infra. On failure nothing stays.
+   */
+  runPodSandbox(sandbox: RuntimeSandbox, infra: RuntimeContainerRequest | undefined): Promise<void>;
+  /**
+   * StopPodSandbox, at the same time as the network's tearDown and after the pod's containers were
+   * stopped: end what runs of the sandbox (the infra); its resources stay until removePodSandbox.
+   * Idempotent: kubelet repeats it, also after a restart and for a sandbox never run.
+   */
+  stopPodSandbox(sandbox: RuntimeSandbox): Promise<void>;
+  /**
+   * RemovePodSandbox (and the cleanup of a pod a crash left half-made): stop if needed and free
+   * everything of the sandbox, the infra container included. Idempotent: an unknown sandbox is
+   * not an error.
+   */
+  removePodSandbox(sandbox: RuntimeSandbox): Promise<void>;
+  /**
+   * UpdatePodSandboxResources (in-place pod resize) of a ready pod, before core records the new
+   * values: a VM runtime resizes its VM; a runtime whose pods are host cgroups has nothing to do,
+   * as kubelet resizes the pod cgroup itself. Undefined = unchanged.
+   */
+  updatePodSandboxResources(sandbox: RuntimeSandbox, overhead: LinuxResources | undefined, resources: LinuxResources | undefined): Promise<void>;
+  /**
+   * PortForward: a connection to 127.0.0.1:<port> as the pod sees it (the host's loopback for a
+   * host-network pod); destroy() closes it. A port outside 1-65535 is an InvalidArgumentError; a
+   * port nobody listens on rejects with a CriodError or ends the stream with an error.
+   */
+  portForward(sandbox: RuntimeSandbox, port: number): Promise<Duplex>;
 }
 
 export interface NamespaceCreateOptions {

@@ -3,8 +3,8 @@ import { containerNameKey, refreshContainer } from './containers/lookup.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 import { removePodFiles } from './pods/files.js';
-import { removeInfra } from './pods/infra.js';
 import { networkRequest, usesHostNetwork } from './pods/network-request.js';
+import { removeSandbox } from './pods/sandbox.js';
 import { reservePodSecurity } from './pods/security.js';
 import { podFullName } from './pods/validate.js';
 import type { PodRecord } from './types.js';
@@ -150,7 +150,7 @@ function orphanContainer(ctx: CoreContext, infras: Set<string>, quarantine: Quar
 
 async function cleanUpHalfMadePod(ctx: CoreContext, pod: PodRecord): Promise<void> {
   ctx.logger.warn({ podId: pod.id }, 'cleaning up a pod a crash left half-made');
-  await removeInfra(ctx, pod);
+  await removeSandbox(ctx, pod);
   // Always for pod networks: the crash may have come after CNI ADD but before the namespaces were recorded.
   if (!usesHostNetwork(pod)) {
     await ctx.plugins.network.tearDown(networkRequest(pod)).catch((err: unknown) => {

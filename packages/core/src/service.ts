@@ -9,7 +9,7 @@ import { isCheckpointArchive, restoreContainer } from './containers/restore-cont
 import { startContainer } from './containers/start-container.js';
 import { containerStats, listContainerStats, listPodSandboxStats, podSandboxStats, type ContainerStatsFilter } from './containers/stats.js';
 import { stopContainer } from './containers/stop-container.js';
-import { attachInteractive, execInteractive, podNetnsPath, prepareAttach, prepareExec, type StreamRequest } from './containers/streaming.js';
+import { attachInteractive, execInteractive, prepareAttach, prepareExec, type StreamRequest } from './containers/streaming.js';
 import { reopenContainerLog, updateContainerResources } from './containers/update-container.js';
 import type { CoreContext, CoreOptions, PluginSet } from './context.js';
 import { ImageOperations } from './images/index.js';
@@ -17,6 +17,7 @@ import type { Logger } from './logger.js';
 import type { InteractiveOptions } from './plugins.js';
 import { listPodSandbox, type PodSandboxFilter } from './pods/list-pod-sandbox.js';
 import { podSandboxStatus } from './pods/pod-sandbox-status.js';
+import { portForward, preparePortForward } from './pods/port-forward.js';
 import { removePodSandbox } from './pods/remove-pod-sandbox.js';
 import { runPodSandbox, type RunPodSandboxOptions } from './pods/run-pod-sandbox.js';
 import { stopPodSandbox } from './pods/stop-pod-sandbox.js';
@@ -162,8 +163,14 @@ export class CriService {
     return prepareAttach(this.ctx, req);
   }
 
-  podNetnsPath(podId: string) {
-    return podNetnsPath(this.ctx, podId);
+  /** PortForward's checks (the pod exists and is ready); answers the pod's full id. */
+  preparePortForward(podId: string) {
+    return preparePortForward(this.ctx, podId);
+  }
+
+  /** A connection to 127.0.0.1:<port> inside the pod, for the streaming server. */
+  portForward(podId: string, port: number) {
+    return portForward(this.ctx, podId, port);
   }
 
   exec(containerId: string, cmd: string[], options: InteractiveOptions) {

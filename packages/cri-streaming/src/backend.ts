@@ -1,7 +1,7 @@
 /**
  * What the streaming server needs from criod: start an exec, attach to a container, open a TCP
- * connection to a port inside a pod's network namespace. criod implements it with its runtime
- * plugin and netnsPortForwarder; tests implement it with host processes.
+ * connection to a port inside a pod. criod implements it with its runtime plugin; tests implement
+ * it with host processes and loopback listeners.
  */
 import type { Duplex } from 'node:stream';
 import type { InteractiveOptions, InteractiveProcess } from '@criod/core';
@@ -9,7 +9,7 @@ import type { InteractiveOptions, InteractiveProcess } from '@criod/core';
 export interface StreamingBackend {
   exec(containerId: string, cmd: string[], options: InteractiveOptions): Promise<InteractiveProcess>;
   attach(containerId: string, options: InteractiveOptions): Promise<InteractiveProcess>;
-  /** A connection to 127.0.0.1:<port> in the pod's network namespace (the host's for a host-network pod); destroy() closes it. */
+  /** A connection to 127.0.0.1:<port> as the pod sees it (the host's for a host-network pod); destroy() closes it. */
   portForward(podSandboxId: string, port: number): Promise<Duplex>;
 }
 

@@ -6,6 +6,7 @@ import { cgroupsPath } from './cgroup-path.js';
 import { readProcCgroups } from './cgroups.js';
 import { startMonitor } from './conmon.js';
 import { removeContainer } from './container-delete.js';
+import { live } from './container-state.js';
 import { keepCheckpointImages } from './container-restore.js';
 import { processStartTime } from './processes.js';
 import type { ContainerFiles } from './layout.js';
@@ -16,11 +17,21 @@ function hasOwnPidNamespace(spec: OciSpec): boolean {
   return (spec.linux?.namespaces ?? []).some((ns) => ns.type === 'pid' && !ns.path);
 }
 
+export interface CreateOptions {
+  /**
+   * Run it at once with `runc run --detach`, without conmon (the pod's infra, see sandbox.ts): a
+   * pause process has no output, no stdin and no exit status anyone reads, so a monitor, a log
+   * and an exit file would only cost a spawn and a process per pod. Its end is seen in /proc.
+   */
+  unmonitored?: boolean;
+}
+
 /**
- * Write the bundle and run `runc create` under a new conmon. On any failure everything made so far
- * is undone (runc state, conmon, bundle) and the error carries runc's message.
+ * Write the bundle and run `runc create` under a new conmon (or run it unmonitored). On any
+ * failure everything made so far is undone (runc state, conmon, bundle) and the error carries
+ * runc's message.
  */
-export async function createContainer(ctx: RuntimeContext, req: RuntimeContainerRequest): Promise<RuntimeContainerState> {
+export async function createContainer(ctx: RuntimeContext, req: RuntimeContainerRequest, options: CreateOptions = {}): Promise<RuntimeContainerState> {
   const files = ctx.layout.container(req.id);
   const handler = ctx.handler(req.handler);
   if (!isAbsolute(req.logPath)) throw new InvalidArgumentError(`container ${req.id}: log path ${JSON.stringify(req.logPath)} is not absolute`);
@@ -35,8 +46,8 @@ export async function createContainer(ctx: RuntimeContext, req: RuntimeContainer
     pid: 0,
     restore: false,
     ownPidNamespace: hasOwnPidNamespace(req.spec),
-    unmonitored: req.infra === true,
-    started: req.infra === true,
+    unmonitored: options.unmonitored === true,
+    started: options.unmonitored === true,
   };
   // The container's cgroup, in the form of the driver runc is run with (--systemd-cgroup or not).
   const spec: OciSpec = { ...req.spec, linux: { ...req.spec.linux, cgroupsPath: cgroupsPath(ctx.config.cgroup_manager, req.cgroupParent, req.id) } };
@@ -49,13 +60,13 @@ export async function createContainer(ctx: RuntimeContext, req: RuntimeContainer
       await writeMeta(files, { ...meta, restore: true });
       return { status: 'created', pid: 0 };
     }
-    const pid = req.infra ? await runInfra(ctx, req.id, files, handler.name) : await createMonitored(ctx, req, files, handler.name);
+    const pid = meta.unmonitored ? await runUnmonitored(ctx, req.id, files, handler.name) : await createMonitored(ctx, req, files, handler.name);
     // runc init already sits in the container's cgroups: remember them for stats and OOM checks.
     [meta.cgroups, meta.startTime] = await Promise.all([readProcCgroups(pid), processStartTime(pid)]);
     meta.pid = pid;
     await writeMeta(files, meta);
     ctx.logger.debug({ id: req.id, pid, handler: handler.name, unmonitored: meta.unmonitored }, 'container created');
-    return { status: meta.started ? 'running' : 'created', pid };
+    return live(meta.started ? 'running' : 'created', pid);
   } catch (err) {
     await removeContainer(ctx, req.id, files, [ctx.runc(handler.name)]).catch((cleanupErr: unknown) => {
       ctx.logger.warn({ id: req.id, err: cleanupErr }, 'cleanup after a failed create failed');
@@ -78,15 +89,11 @@ async function createMonitored(ctx: RuntimeContext, req: RuntimeContainerRequest
   });
 }
 
-/**
- * The infra container: one `runc run --detach`, no conmon. A pause process has no output, no
- * stdin and no exit status anyone reads, so a monitor, a log and an exit file would only cost a
- * spawn and a process per pod. Its end is seen in /proc (see waitForExit).
- */
-async function runInfra(ctx: RuntimeContext, id: string, files: ContainerFiles, handler: string): Promise<number> {
+/** One `runc run --detach`, no conmon: the container runs at once; runc writes its pid. */
+async function runUnmonitored(ctx: RuntimeContext, id: string, files: ContainerFiles, handler: string): Promise<number> {
   const target = ctx.conmon(handler);
   await target.runc.runDetached(id, files.bundle, files.pidFile, files.runcLog, target.systemdCgroup);
   const pid = Number.parseInt(await readFile(files.pidFile, 'utf8'), 10);
-  if (!(pid > 1)) throw new InternalError(`run infra container ${id}: runc wrote no pid to ${files.pidFile}`);
+  if (!(pid > 1)) throw new InternalError(`run container ${id}: runc wrote no pid to ${files.pidFile}`);
   return pid;
 }

@@ -4,7 +4,7 @@ import { requireMeta, type ContainerMeta } from './bundle.js';
 import type { ExitRecord } from './exit-watcher.js';
 import type { ContainerFiles } from './layout.js';
 import type { RuntimeContext } from './runtime-context.js';
-import { isRunning } from './processes.js';
+import { isRunning, processStartTime } from './processes.js';
 import { oomKillCount } from './stats.js';
 
 /** conmon writes the exit file right after reaping the container; runc may say "stopped" first. */
@@ -22,16 +22,16 @@ export async function containerState(ctx: RuntimeContext, id: string): Promise<R
   // Waiting for start to restore it: nothing runs yet, runc does not know it.
   if (meta.restore) return { status: 'created', pid: 0 };
   // No exit file and the init still alive: its state is known without spawning runc.
-  if (meta.pid > 0 && (await isRunning(meta.pid))) return { status: meta.started ? 'running' : 'created', pid: meta.pid };
+  if (await initAlive(meta)) return live(meta.started ? 'running' : 'created', meta.pid);
 
   const state = await ctx.runc(meta.handler).state(id);
   switch (state?.status) {
     case 'creating':
     case 'created':
-      return { status: 'created', pid: state.pid };
+      return live('created', state.pid);
     case 'running':
     case 'paused':
-      return { status: 'running', pid: state.pid };
+      return live('running', state.pid);
     case 'stopped': {
       // Run without a monitor: no exit file will come, and nobody reads its status.
       if (meta.unmonitored) return { status: 'stopped', pid: 0, exitCode: unknownExitCode, finishedAt: nowNs() };
@@ -43,6 +43,17 @@ export async function containerState(ctx: RuntimeContext, id: string): Promise<R
     default:
       return { status: 'unknown', pid: 0 };
   }
+}
+
+/** The init recorded at create still runs: its PID and start time (when known) name it, not a process that took its PID. */
+async function initAlive(meta: ContainerMeta): Promise<boolean> {
+  if (meta.pid <= 0) return false;
+  return meta.startTime === undefined ? isRunning(meta.pid) : (await processStartTime(meta.pid)) === meta.startTime;
+}
+
+/** A container whose init exists: containers with pid TARGET or POD join its PID namespace through /proc. */
+export function live(status: 'created' | 'running', pid: number): RuntimeContainerState {
+  return { status, pid, pidNamespacePath: `/proc/${pid}/ns/pid` };
 }
 
 async function stopped(exit: ExitRecord, files: ContainerFiles, meta: ContainerMeta): Promise<RuntimeContainerState> {

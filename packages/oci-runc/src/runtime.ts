@@ -16,8 +16,10 @@ import {
   type RuntimeContainerState,
   type RuntimeHandlerInfo,
   type RuntimePlugin,
+  type RuntimeSandbox,
 } from '@criod/core';
 import { readdir } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
 import { requireMeta, writeMeta } from './bundle.js';
 import { swapAccounted } from './cgroups.js';
 import type { OciRuncConfig } from './config.js';
@@ -33,13 +35,14 @@ import { execSync } from './exec-sync.js';
 import { attachContainer, execInteractive } from './interactive.js';
 import type { ResolvedHandler } from './handlers.js';
 import { KeyedMutex, isNotFound } from '@criod/core';
-
+import { portForward } from './port-forward.js';
 import { RuntimeContext } from './runtime-context.js';
 import { StatsCollector } from './stats.js';
 
 /**
- * The runtime plugin: conmon supervising runc (or any runc-compatible binary) per handler.
- * Operations on one container are serialized; different containers proceed in parallel.
+ * The runtime plugin: conmon supervising runc (or any runc-compatible binary) per handler, and
+ * a pod's infra container run by runc alone. Operations on one container (the infra included)
+ * are serialized; different containers proceed in parallel.
  */
 export class OciRuncRuntime implements RuntimePlugin {
   readonly name = '@criod/oci-runc';
@@ -98,8 +101,6 @@ export class OciRuncRuntime implements RuntimePlugin {
     await this.lifecycle.run(id, async () => {
       const files = this.ctx.layout.container(id);
       const meta = await requireMeta(id, files);
-      // Run at creation (the infra container): nothing left to start.
-      if (meta.unmonitored && meta.started) return;
       if (meta.restore) return restoreContainer(this.ctx, id);
       await this.ctx.runc(meta.handler).start(id);
       await writeMeta(files, { ...meta, started: true });
@@ -149,6 +150,47 @@ export class OciRuncRuntime implements RuntimePlugin {
   async stats(id: string): Promise<ContainerStatsSample> {
     const meta = await requireMeta(id, this.ctx.layout.container(id));
     return { ...(await this.statsCollector.sample(id, meta.cgroups)), pid: meta.pid };
+  }
+
+  /*
+   * The pod sandbox under runc: a pod is namespaces (pinned by core) and cgroups (made by kubelet),
+   * so there is no sandbox of its own to make. What runs is the infra container of a pod that
+   * shares one PID namespace, kept as a container of this plugin (bundle, meta, runc state) so
+   * containerState and listContainers see it and a restart finds it.
+   */
+
+  /** Run the infra at once, without conmon (see CreateOptions.unmonitored); nothing to do without one. */
+  async runPodSandbox(_sandbox: RuntimeSandbox, infra: RuntimeContainerRequest | undefined): Promise<void> {
+    if (!infra) return;
+    await this.lifecycle.run(infra.id, async () => {
+      await this.ctx.exits.init();
+      await createContainer(this.ctx, infra, { unmonitored: true });
+    });
+  }
+
+  /** Kill the infra (a pause process has nothing to flush); a stopped or unknown one is not an error. */
+  async stopPodSandbox(sandbox: RuntimeSandbox): Promise<void> {
+    const infra = sandbox.infraContainerId;
+    if (infra) await this.stopContainer(infra, 0, 'SIGKILL');
+  }
+
+  /** Delete the infra from runc with its bundle; idempotent. */
+  async removePodSandbox(sandbox: RuntimeSandbox): Promise<void> {
+    if (sandbox.infraContainerId) await this.deleteContainer(sandbox.infraContainerId);
+  }
+
+  /**
+   * Nothing to resize: kubelet resizes the pod cgroup and each container's itself, and runc has no
+   * VM or other sandbox of its own. Only the pod's handler must still be configured (it may have
+   * left the config since the pod was made): InvalidArgument otherwise.
+   */
+  async updatePodSandboxResources(sandbox: RuntimeSandbox, _overhead?: LinuxResources, _resources?: LinuxResources): Promise<void> {
+    this.ctx.handler(sandbox.handler);
+  }
+
+  /** nsenter + busybox nc into the pod's network namespace (see port-forward.ts). */
+  portForward(sandbox: RuntimeSandbox, port: number): Promise<Duplex> {
+    return portForward(sandbox, port);
   }
 
   checkpointSupport(): Promise<CheckpointSupport> {

@@ -109,11 +109,11 @@ export async function createContainer(ctx: CoreContext, podRef: string, config: 
         supplementalGroups: sc.supplementalGroups,
         imageUser: image.config.user,
       });
-      const pidNamespaceOf = await sharedPidNamespaceHolder(ctx, pod, sc.namespaceOptions);
+      const pidNamespacePath = await sharedPidNamespace(ctx, pod, sc.namespaceOptions);
       await prepareLogFile(logPath, pod.config.logDirectory);
       await createRuntimeContainer(
         ctx,
-        { id, pod, config, image: image.config, rootfs, user, logPath, pidNamespaceOf, restoreFrom: restore?.imagesDir, logger: log },
+        { id, pod, config, image: image.config, rootfs, user, logPath, pidNamespacePath, restoreFrom: restore?.imagesDir, logger: log },
         undo,
       );
       const record: ContainerRecord = {
@@ -152,14 +152,25 @@ export async function createContainer(ctx: CoreContext, podRef: string, config: 
   });
 }
 
-/** The PID whose namespace a 'target' container (its target) or a 'pod' container (the infra) joins. */
-async function sharedPidNamespaceHolder(ctx: CoreContext, pod: PodRecord, ns: NamespaceOptions): Promise<number | undefined> {
+/**
+ * The PID namespace a 'target' container (its target's) or a 'pod' container (the infra's) joins,
+ * as the runtime names it while the container holding it runs.
+ */
+async function sharedPidNamespace(ctx: CoreContext, pod: PodRecord, ns: NamespaceOptions): Promise<string | undefined> {
   if (ns.pid !== 'target' && ns.pid !== 'pod') return undefined;
   let holder: string;
-  if (ns.pid === 'target') holder = findContainer(ctx, ns.targetId).id;
-  else if (pod.infraContainerId) holder = pod.infraContainerId;
+  if (ns.pid === 'target') {
+    const target = findContainer(ctx, ns.targetId);
+    // An exited container is released from the runtime: nothing to ask.
+    if (target.state === 'exited') throw notRunning(target.id);
+    holder = target.id;
+  } else if (pod.infraContainerId) holder = pod.infraContainerId;
   else throw new FailedPreconditionError(`pod sandbox ${pod.id} does not share one PID namespace: run it with namespace_options.pid POD to share it`);
   const st = await ctx.plugins.runtime.containerState(holder);
-  if (st.status !== 'running' || st.pid <= 0) throw new FailedPreconditionError(`container ${holder}, which holds the PID namespace to join, is not running`);
-  return st.pid;
+  if (st.status !== 'running' || !st.pidNamespacePath) throw notRunning(holder);
+  return st.pidNamespacePath;
+}
+
+function notRunning(holder: string): FailedPreconditionError {
+  return new FailedPreconditionError(`container ${holder}, which holds the PID namespace to join, is not running`);
 }

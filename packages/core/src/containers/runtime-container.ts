@@ -1,6 +1,6 @@
 import type { CoreContext } from '../context.js';
 import type { Logger } from '../logger.js';
-import type { ContainerSecurityRequest } from '../plugins.js';
+import type { ContainerSecurityRequest, RuntimeContainerRequest } from '../plugins.js';
 import type { ContainerConfig, ImageConfig, PodRecord } from '../types.js';
 import type { UndoStack } from '../util/undo.js';
 import { buildSpec } from './spec/build.js';
@@ -16,11 +16,11 @@ export interface RuntimeContainerInput {
   rootfs: string;
   user: ProcessUser;
   logPath: string;
-  /** The PID whose namespace the container joins (a target container, the infra). */
-  pidNamespaceOf?: number;
+  /** The PID namespace the container joins (its target's, the infra's), as the runtime names it. */
+  pidNamespacePath?: string;
   /** A checkpoint's process images startContainer brings back. */
   restoreFrom?: string;
-  /** The pod's infra container: confined by the pod's security context, run without a monitor. */
+  /** The pod's infra container: confined by the pod's security context. */
   infra?: boolean;
   logger: Logger;
 }
@@ -43,11 +43,10 @@ function securityRequest(input: RuntimeContainerInput): ContainerSecurityRequest
 }
 
 /**
- * Build the container's OCI spec, let every security plugin confine it, and create it under the
- * runtime (not started). The one path for app containers and the infra, so both get the same
- * confinement. Registers the runtime deletion on `undo`.
+ * Build the container's OCI spec and let every security plugin confine it: the request the
+ * runtime gets, the one path for app containers and the infra, so both get the same confinement.
  */
-export async function createRuntimeContainer(ctx: CoreContext, input: RuntimeContainerInput, undo: UndoStack): Promise<void> {
+export async function runtimeContainerRequest(ctx: CoreContext, input: RuntimeContainerInput): Promise<RuntimeContainerRequest> {
   const { runtime, security } = ctx.plugins;
   const { id, pod, config } = input;
   const spec = await buildSpec({
@@ -58,12 +57,12 @@ export async function createRuntimeContainer(ctx: CoreContext, input: RuntimeCon
     rootfs: input.rootfs,
     user: input.user,
     boundingSet: await daemonBoundingSet(),
-    pidNamespaceOf: input.pidNamespaceOf,
+    pidNamespacePath: input.pidNamespacePath,
     logger: input.logger,
   });
   const req = securityRequest(input);
   for (const sec of security) await sec.applyToContainer(spec, req);
-  await runtime.createContainer({
+  return {
     id,
     podId: pod.id,
     handler: pod.runtimeHandler,
@@ -74,7 +73,12 @@ export async function createRuntimeContainer(ctx: CoreContext, input: RuntimeCon
     stdinOnce: config.stdinOnce,
     tty: config.tty,
     ...(input.restoreFrom ? { restoreFrom: input.restoreFrom } : {}),
-    ...(input.infra ? { infra: true } : {}),
-  });
-  undo.push('delete from runtime', () => runtime.deleteContainer(id));
+  };
+}
+
+/** Build and confine the container (runtimeContainerRequest), create it under the runtime (not started), and register its deletion on `undo`. */
+export async function createRuntimeContainer(ctx: CoreContext, input: RuntimeContainerInput, undo: UndoStack): Promise<void> {
+  const { runtime } = ctx.plugins;
+  await runtime.createContainer(await runtimeContainerRequest(ctx, input));
+  undo.push('delete from runtime', () => runtime.deleteContainer(input.id));
 }

@@ -1,7 +1,6 @@
 import type { CoreContext } from '../context.js';
-import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { InteractiveOptions, InteractiveProcess } from '../plugins.js';
-import { findPod } from '../pods/lookup.js';
 import { runningContainer } from './exec-sync.js';
 
 export interface StreamRequest {
@@ -27,19 +26,6 @@ export async function prepareExec(ctx: CoreContext, req: StreamRequest & { cmd: 
 export async function prepareAttach(ctx: CoreContext, req: StreamRequest): Promise<string> {
   validateStreams(req);
   return (await runningContainer(ctx, req.containerId)).id;
-}
-
-/**
- * Where PortForward connects: the pod's network namespace, which must still be pinned, or, for a
- * host-network pod, the host's own (netnsPath undefined), as containerd and CRI-O do.
- */
-export function podNetnsPath(ctx: CoreContext, podRef: string): { podId: string; netnsPath: string | undefined } {
-  const pod = findPod(ctx, podRef);
-  if (pod.state !== 'ready') throw new FailedPreconditionError(`pod sandbox ${pod.id} is not ready: it was stopped`);
-  if (pod.config.linux.securityContext.namespaceOptions.network === 'node') return { podId: pod.id, netnsPath: undefined };
-  const net = pod.namespaces.find((n) => n.kind === 'net')?.path;
-  if (!net) throw new FailedPreconditionError(`pod sandbox ${pod.id} is not ready: it has no network namespace to forward into`);
-  return { podId: pod.id, netnsPath: net };
 }
 
 export async function execInteractive(ctx: CoreContext, containerId: string, cmd: string[], options: InteractiveOptions): Promise<InteractiveProcess> {

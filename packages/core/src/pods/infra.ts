@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { CoreContext } from '../context.js';
 import { FailedPreconditionError } from '../errors.js';
-import { createRuntimeContainer } from '../containers/runtime-container.js';
+import { runtimeContainerRequest } from '../containers/runtime-container.js';
+import type { RuntimeContainerRequest } from '../plugins.js';
 import type { ContainerConfig, ImageRecord, PodRecord } from '../types.js';
 import { newId } from '../util/ids.js';
 import type { UndoStack } from '../util/undo.js';
@@ -64,42 +65,26 @@ function infraConfig(pod: PodRecord, image: string): ContainerConfig {
 }
 
 /**
- * Start the infra container whose PID namespace the pod's containers share. Only pods with
- * namespace_options.pid POD get one: the other namespaces are pinned without a process. It is
- * made like any container, so the security plugins confine it with the pod's security context.
+ * The request of the infra container whose PID namespace the pod's containers share, over a new
+ * rootfs of the pause image (its removal registered on `undo`). It is made like any container, so
+ * the security plugins confine it with the pod's security context; the runtime runs it in
+ * runPodSandbox.
  */
-export async function startInfra(ctx: CoreContext, pod: PodRecord, undo: UndoStack): Promise<void> {
+export async function infraRequest(ctx: CoreContext, pod: PodRecord, undo: UndoStack): Promise<RuntimeContainerRequest> {
   const image = await pauseImage(ctx);
   const id = newId();
-  const { runtime, images } = ctx.plugins;
+  const { images } = ctx.plugins;
   const rootfs = await images.createRootfs(id, image.id);
   undo.push('remove infra rootfs', () => images.removeRootfs(id));
-  const config = infraConfig(pod, ctx.options.pauseImage ?? '');
-  await createRuntimeContainer(
-    ctx,
-    {
-      id,
-      pod,
-      config,
-      image: image.config,
-      rootfs,
-      user: { uid: 0, gid: 0, additionalGids: [] },
-      logPath: join(pod.files.dir, 'infra.log'),
-      infra: true,
-      logger: ctx.logger.child({ podId: pod.id, infra: id }),
-    },
-    undo,
-  );
-  await runtime.startContainer(id);
-  pod.infraContainerId = id;
-}
-
-export async function stopInfra(ctx: CoreContext, pod: PodRecord): Promise<void> {
-  if (pod.infraContainerId) await ctx.plugins.runtime.stopContainer(pod.infraContainerId, 0, 'SIGKILL');
-}
-
-export async function removeInfra(ctx: CoreContext, pod: PodRecord): Promise<void> {
-  if (!pod.infraContainerId) return;
-  await ctx.plugins.runtime.deleteContainer(pod.infraContainerId);
-  await ctx.plugins.images.removeRootfs(pod.infraContainerId);
+  return runtimeContainerRequest(ctx, {
+    id,
+    pod,
+    config: infraConfig(pod, ctx.options.pauseImage ?? ''),
+    image: image.config,
+    rootfs,
+    user: { uid: 0, gid: 0, additionalGids: [] },
+    logPath: join(pod.files.dir, 'infra.log'),
+    infra: true,
+    logger: ctx.logger.child({ podId: pod.id, infra: id }),
+  });
 }

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,7 +9,7 @@ import { silentLogger } from '../logger.js';
 import type { OciSpec } from '../oci/spec.js';
 import type { ContainerSecurityRequest, PodSecurityReservation, PodSecurityState, SecurityPlugin } from '../plugins.js';
 import { CriService } from '../service.js';
-import { fakePluginSet, testContainerConfig, testImage, testPodConfig as podConfig, type FakePluginSet } from '../testing/index.js';
+import { fakePluginSet, testContainerConfig, testImage, testPodConfig as podConfig, testPodRecord, type FakePluginSet } from '../testing/index.js';
 import type { PodSandboxConfig } from '../types.js';
 import { isMountPoint } from '../util/mount.js';
 
@@ -45,6 +47,9 @@ describe('RunPodSandbox', () => {
     expect(readFileSync(pod.files.hosts, 'utf8')).toContain(`${pod.ips[0]}\tweb\n`);
     expect(readFileSync(pod.files.hostname, 'utf8')).toBe('web\n');
     expect(await isMountPoint(pod.files.shm)).toBe(true);
+    // Every pod gets a runtime sandbox; without a shared PID namespace it has no infra container.
+    expect(plugins.runtime.sandboxes.get(id)?.sandbox).toEqual({ podId: id, handler: '', config: pod.config, namespaces: pod.namespaces });
+    expect(plugins.runtime.containers.size).toBe(0);
   });
 
   it('refuses a second pod with the same name, naming the holder', async () => {
@@ -61,6 +66,15 @@ describe('RunPodSandbox', () => {
     expect(existsSync(join(runroot, 'pods')) ? readdirSync(join(runroot, 'pods')) : []).toEqual([]);
     const id = await svc.runPodSandbox(podConfig(), '');
     expect(id).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('leaves nothing behind when the runtime fails to make the sandbox', async () => {
+    plugins.runtime.failNextRunPodSandbox = new Error('boot the pod VM: no memory');
+    await expect(svc.runPodSandbox(podConfig(), '')).rejects.toThrow('no memory');
+    expect(plugins.namespace.open.size).toBe(0);
+    expect(plugins.network.attached.size).toBe(0);
+    expect(await plugins.records.pods.list()).toEqual([]);
+    expect(plugins.runtime.sandboxes.size).toBe(0);
   });
 
   it('leaves nothing behind when namespace creation fails', async () => {
@@ -223,14 +237,27 @@ describe('PodSandboxStatus and ListPodSandbox', () => {
   });
 });
 
-describe('PortForward target', () => {
-  it('is the pod network namespace, the host network of a host-network pod, and none once stopped', async () => {
-    const id = await svc.runPodSandbox(podConfig(), '');
-    expect(svc.podNetnsPath(id)).toEqual({ podId: id, netnsPath: `/fake/ns/net/${id}` });
-    const host = await svc.runPodSandbox(hostNetworkConfig('hostpod'), '');
-    expect(svc.podNetnsPath(host.slice(0, 12))).toEqual({ podId: host, netnsPath: undefined });
-    await svc.stopPodSandbox(host);
-    expect(() => svc.podNetnsPath(host)).toThrow(FailedPreconditionError);
+describe('PortForward', () => {
+  it("reaches the pod's port through the runtime, and refuses unknown and stopped pods", async () => {
+    // The fake runtime's pods share the host's loopback: a listener of the test's own stands in for the pod's server.
+    const listener = createServer((socket) => socket.end('hello from the pod'));
+    listener.listen(0, '127.0.0.1');
+    await once(listener, 'listening');
+    try {
+      const id = await svc.runPodSandbox(podConfig(), '');
+      expect(svc.preparePortForward(id.slice(0, 12))).toBe(id);
+      const connection = await svc.portForward(id.slice(0, 12), (listener.address() as AddressInfo).port);
+      const chunks: Buffer[] = [];
+      for await (const chunk of connection) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).toString()).toBe('hello from the pod');
+      await expect(svc.portForward(id, 0)).rejects.toMatchObject({ code: 'InvalidArgument' });
+      expect(() => svc.preparePortForward('f'.repeat(64))).toThrow(/not found/);
+      await svc.stopPodSandbox(id);
+      expect(() => svc.preparePortForward(id)).toThrow(FailedPreconditionError);
+      await expect(svc.portForward(id, 80)).rejects.toThrow(FailedPreconditionError);
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
   });
 });
 
@@ -276,16 +303,73 @@ describe('pods sharing one PID namespace', () => {
     const infra = plugins.runtime.containers.get(pod.infraContainerId!)!;
     expect(infra.state.status).toBe('running');
     expect(infra.req.spec.process?.args).toEqual(['/pause']);
+    expect(plugins.runtime.sandboxes.get(podId)?.sandbox.infraContainerId).toBe(pod.infraContainerId);
     const cfg = testContainerConfig('app');
     cfg.linux.securityContext.namespaceOptions.pid = 'pod';
     const cid = await svc.createContainer(podId, cfg);
     const pidNs = plugins.runtime.containers.get(cid)!.req.spec.linux?.namespaces?.find((n) => n.type === 'pid');
-    expect(pidNs?.path).toBe(`/proc/${infra.state.pid}/ns/pid`);
+    // The path the runtime names, not one core makes up.
+    expect(pidNs?.path).toBe(`/fake/ns/pid/${pod.infraContainerId}`);
     await svc.stopPodSandbox(podId);
     expect(plugins.runtime.containers.get(pod.infraContainerId!)?.state.status).toBe('stopped');
+    expect(plugins.runtime.sandboxes.get(podId)?.status).toBe('stopped');
+    await svc.removePodSandbox(podId);
+    expect(plugins.runtime.containers.size).toBe(0);
+    expect(plugins.runtime.sandboxes.size).toBe(0);
+    expect(plugins.images.rootfs.size).toBe(0);
+  });
+
+  it('keeps the infra across a restart: a container created afterwards joins it, and RemovePodSandbox frees it', async () => {
+    const pause = testImage({ id: 'c'.repeat(64), repoTags: ['registry.example/pause:1'], config: { ...testImage().config, entrypoint: ['/pause'], cmd: [] } });
+    plugins.images.registry.set('registry.example/pause:1', pause);
+    plugins.images.images.set(testImage().id, testImage());
+    const options = { runtimeVersion: 't', runroot, pauseImage: 'registry.example/pause:1' };
+    svc = new CriService(plugins, silentLogger, options);
+    const shared = podConfig('restarted');
+    shared.linux.securityContext.namespaceOptions.pid = 'pod';
+    const podId = await svc.runPodSandbox(shared, '');
+    const infraId = (await svc.podSandboxStatus(podId, false)).pod.infraContainerId!;
+    svc = new CriService(plugins, silentLogger, options);
+    await svc.restore();
+    expect(plugins.runtime.containers.get(infraId)?.state.status).toBe('running');
+    const cfg = testContainerConfig('late');
+    cfg.linux.securityContext.namespaceOptions.pid = 'pod';
+    const cid = await svc.createContainer(podId, cfg);
+    const spec = plugins.runtime.containers.get(cid)!.req.spec.linux;
+    expect(spec?.namespaces?.find((n) => n.type === 'pid')?.path).toBe(`/fake/ns/pid/${infraId}`);
     await svc.removePodSandbox(podId);
     expect(plugins.runtime.containers.size).toBe(0);
     expect(plugins.images.rootfs.size).toBe(0);
+  });
+
+  it('joins the PID namespace of a TARGET container, as the runtime names it, and refuses one that does not run', async () => {
+    plugins.images.images.set(testImage().id, testImage());
+    const podId = await svc.runPodSandbox(podConfig('targeted'), '');
+    const target = await svc.createContainer(podId, testContainerConfig('target'));
+    await svc.startContainer(target);
+    const debug = testContainerConfig('debug');
+    debug.linux.securityContext.namespaceOptions = { ...debug.linux.securityContext.namespaceOptions, pid: 'target', targetId: target };
+    const cid = await svc.createContainer(podId, debug);
+    const spec = plugins.runtime.containers.get(cid)!.req.spec.linux;
+    expect(spec?.namespaces?.find((n) => n.type === 'pid')?.path).toBe(`/fake/ns/pid/${target}`);
+    await svc.stopContainer(target, 0);
+    await expect(svc.createContainer(podId, { ...debug, metadata: { name: 'debug2', attempt: 0 } })).rejects.toMatchObject({
+      code: 'FailedPrecondition',
+      message: expect.stringContaining(`container ${target}, which holds the PID namespace to join, is not running`),
+    });
+  });
+
+  it('removes a pod whose infra rootfs a crash during RunPodSandbox left, leaving nothing', async () => {
+    const pause = testImage({ id: 'c'.repeat(64), repoTags: ['registry.example/pause:1'], config: { ...testImage().config, entrypoint: ['/pause'], cmd: [] } });
+    plugins.images.registry.set('registry.example/pause:1', pause);
+    svc = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot, pauseImage: 'registry.example/pause:1' });
+    const shared = podConfig('failing');
+    shared.linux.securityContext.namespaceOptions.pid = 'pod';
+    plugins.runtime.failNextRunPodSandbox = new Error('runc run: boom');
+    await expect(svc.runPodSandbox(shared, '')).rejects.toThrow('boom');
+    expect(plugins.images.rootfs.size).toBe(0);
+    expect(plugins.runtime.containers.size).toBe(0);
+    expect(plugins.namespace.open.size).toBe(0);
   });
 
   it('confines the infra container with every security plugin, by the pod-level security context', async () => {
@@ -310,8 +394,7 @@ describe('pods sharing one PID namespace', () => {
     const podId = await svc.runPodSandbox(shared, '');
     const { pod } = await svc.podSandboxStatus(podId, false);
     const infra = plugins.runtime.containers.get(pod.infraContainerId!)!;
-    expect(infra.req.infra).toBe(true);
-    expect(infra.req.spec.linux).toMatchObject({ seccomp: { defaultAction: 'SCMP_ACT_ERRNO' } });
+    expect(infra.req.spec.linux).toMatchObject({ seccomp: { defaultAction: 'SCMP_ACT_ERRNO', from: 'runtimeDefault' } });
     expect(infra.req.spec.process).toMatchObject({ apparmorProfile: 'confined-localhost' });
     expect(seen).toEqual([
       {
@@ -394,7 +477,16 @@ describe('UpdatePodSandboxResources', () => {
     };
     await svc.updatePodSandboxResources(id, undefined, r);
     expect((await plugins.records.pods.get(id))?.config.linux.resources).toEqual(r);
+    expect(plugins.runtime.sandboxes.get(id)).toMatchObject({ resources: r });
     await expect(svc.updatePodSandboxResources('f'.repeat(64), undefined, r)).rejects.toMatchObject({ code: 'NotFound' });
     await expect(svc.updatePodSandboxResources(id, undefined, { ...r, cpuShares: -1 })).rejects.toMatchObject({ code: 'InvalidArgument' });
+  });
+
+  it('records nothing when the runtime refuses to resize its sandbox', async () => {
+    const id = await svc.runPodSandbox(podConfig(), '');
+    plugins.runtime.sandboxes.delete(id);
+    const r = testPodRecord().config.linux.overhead!;
+    await expect(svc.updatePodSandboxResources(id, r, undefined)).rejects.toMatchObject({ code: 'NotFound' });
+    expect((await plugins.records.pods.get(id))?.config.linux.overhead).toBeUndefined();
   });
 });

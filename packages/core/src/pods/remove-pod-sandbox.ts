@@ -1,14 +1,15 @@
 import type { CoreContext } from '../context.js';
 import { removeContainerResources } from '../containers/remove-resources.js';
 import { removePodFiles } from './files.js';
-import { removeInfra } from './infra.js';
 import { releasePodSecurity } from './security.js';
 import { findPodIfAny } from './lookup.js';
+import { removeSandbox } from './sandbox.js';
 import { stopPod } from './stop-pod-sandbox.js';
 import { podFullName } from './validate.js';
 
 /**
- * RemovePodSandbox: stop the pod if needed, remove its containers, files, record and name.
+ * RemovePodSandbox: stop the pod if needed, remove its containers, the runtime's sandbox, files,
+ * record and name.
  * Idempotent: removing a pod criod does not know is a success.
  */
 export async function removePodSandbox(ctx: CoreContext, ref: string): Promise<void> {
@@ -23,7 +24,7 @@ export async function removePodSandbox(ctx: CoreContext, ref: string): Promise<v
     await stopPod(ctx, pod);
     const containers = [...ctx.state.containers.values()].filter((c) => c.podId === pod.id);
     await Promise.all(containers.map((c) => ctx.state.locks.run(c.id, () => removeContainerResources(ctx, c))));
-    await removeInfra(ctx, pod);
+    await removeSandbox(ctx, pod);
     await removePodFiles(pod.files, { keepDir: false });
     await releasePodSecurity(ctx, pod.id);
     await ctx.plugins.records.pods.delete(pod.id);

@@ -4,10 +4,10 @@ import type { NamespaceKind, PodRecord, PodSandboxConfig } from '../types.js';
 import { nowNs } from '../types.js';
 import { newId } from '../util/ids.js';
 import { UndoStack } from '../util/undo.js';
-import { startInfra } from './infra.js';
 import { releasePodSecurity, reservePodSecurity, validatePodSecurity } from './security.js';
 import { mountShm, podFilePaths, removePodFiles, shmSizeOf, writeBaseFiles, writeHostsFile } from './files.js';
 import { networkRequest } from './network-request.js';
+import { runSandbox } from './sandbox.js';
 import { podFullName, validatePodConfig } from './validate.js';
 
 export interface RunPodSandboxOptions {
@@ -17,7 +17,7 @@ export interface RunPodSandboxOptions {
 
 /**
  * RunPodSandbox: reserve the name, pin the namespaces, attach the network, write the pod's
- * files, persist. Each step registers its undo, so a failure leaves nothing behind.
+ * files, have the runtime make the sandbox, persist. Each step registers its undo, so a failure leaves nothing behind.
  */
 export async function runPodSandbox(ctx: CoreContext, config: PodSandboxConfig, runtimeHandler: string, options: RunPodSandboxOptions = {}): Promise<string> {
   validatePodConfig(config);
@@ -109,14 +109,14 @@ async function createPod(ctx: CoreContext, id: string, name: string, config: Pod
     }
 
     undo.push('remove pod files', () => removePodFiles(files, { keepDir: false }));
-    // The network and the pod's files (then its infra container, which needs the files but not
-    // the IPs) do not depend on each other: do them at the same time. allSettled, not all: a
-    // failure must not unwind while another step is still running.
+    // The network and the pod's files (then the runtime's sandbox, whose infra container needs the
+    // files but not the IPs) do not depend on each other: do them at the same time. allSettled,
+    // not all: a failure must not unwind while another step is still running.
     const [net, local] = await Promise.allSettled([
       hostNetwork ? Promise.resolve({ ips: [] as string[] }) : attachNetwork(ctx, pod, undo),
       writeBaseFiles(files, config)
         .then(() => mountShm(files, pod.shmSizeBytes))
-        .then(() => (nsOptions.pid === 'pod' ? startInfra(ctx, pod, undo) : undefined)),
+        .then(() => runSandbox(ctx, pod, undo)),
     ]);
     if (net.status === 'rejected') throw net.reason;
     if (local.status === 'rejected') throw local.reason;

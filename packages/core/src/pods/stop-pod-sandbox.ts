@@ -2,13 +2,13 @@ import type { CoreContext } from '../context.js';
 import type { PodRecord } from '../types.js';
 import { stopLocked } from '../containers/stop-container.js';
 import { removePodFiles } from './files.js';
-import { stopInfra } from './infra.js';
 import { findPodIfAny } from './lookup.js';
 import { networkRequest, usesHostNetwork } from './network-request.js';
+import { runtimeSandbox } from './sandbox.js';
 
 /**
- * StopPodSandbox: stop every container of the pod, detach the network, unmount /dev/shm and
- * release the namespaces. Idempotent: kubelet repeats it, also for pods whose namespace is gone
+ * StopPodSandbox: stop every container of the pod, then the runtime's sandbox, detach the network,
+ * unmount /dev/shm and release the namespaces. Idempotent: kubelet repeats it, also for pods whose namespace is gone
  * and for pods criod no longer knows.
  */
 export async function stopPodSandbox(ctx: CoreContext, ref: string): Promise<void> {
@@ -27,10 +27,10 @@ export async function stopPodSandbox(ctx: CoreContext, ref: string): Promise<voi
 export async function stopPod(ctx: CoreContext, pod: PodRecord): Promise<void> {
   const log = ctx.logger.child({ podId: pod.id });
   await stopPodContainers(ctx, pod);
-  // The infra, the network and the shm unmount do not depend on each other: all at once. The
+  // The sandbox, the network and the shm unmount do not depend on each other: all at once. The
   // namespaces go last, as CNI DEL needs the netns path (and copes when it is closed).
   const detach = !usesHostNetwork(pod) && pod.namespaces.length > 0 ? ctx.plugins.network.tearDown(networkRequest(pod)) : Promise.resolve();
-  const steps = await Promise.allSettled([stopInfra(ctx, pod), detach, removePodFiles(pod.files, { keepDir: true })]);
+  const steps = await Promise.allSettled([ctx.plugins.runtime.stopPodSandbox(runtimeSandbox(pod)), detach, removePodFiles(pod.files, { keepDir: true })]);
   for (const step of steps) if (step.status === 'rejected') throw step.reason;
   await Promise.all(pod.namespaces.map((ns) => ctx.plugins.namespace.release(ns)));
   if (pod.state !== 'notready' || pod.namespaces.length > 0) {

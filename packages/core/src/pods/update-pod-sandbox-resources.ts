@@ -3,11 +3,12 @@ import { FailedPreconditionError } from '../errors.js';
 import type { LinuxResources } from '../types.js';
 import { validateResources } from '../containers/spec/resources.js';
 import { findPod } from './lookup.js';
+import { runtimeSandbox } from './sandbox.js';
 
 /**
  * UpdatePodSandboxResources (in-place pod resize): kubelet itself resizes the pod cgroup and each
- * container's; the runtime only records the new pod-level values (VM runtimes would resize their
- * sandbox here, runc has nothing to resize).
+ * container's; the runtime plugin resizes a sandbox of its own (a VM) and core records the new
+ * pod-level values.
  */
 export async function updatePodSandboxResources(
   ctx: CoreContext,
@@ -21,6 +22,7 @@ export async function updatePodSandboxResources(
   await ctx.state.locks.run(found.id, async () => {
     const pod = ctx.state.pods.get(found.id);
     if (!pod || pod.state !== 'ready') throw new FailedPreconditionError(`pod sandbox ${found.id} is not ready`);
+    await ctx.plugins.runtime.updatePodSandboxResources(runtimeSandbox(pod), overhead, resources);
     if (overhead) pod.config.linux.overhead = overhead;
     if (resources) pod.config.linux.resources = resources;
     await ctx.plugins.records.pods.put(pod);

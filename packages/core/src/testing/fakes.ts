@@ -2,9 +2,12 @@
  * In-memory fakes of the plugin interfaces, for unit tests of core and of third-party plugins.
  * They keep real state (what is pinned, set up, stored) so tests can assert on it.
  */
+import { once } from 'node:events';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import { FailedPreconditionError, NotFoundError, UnimplementedError } from '../errors.js';
+import type { Duplex } from 'node:stream';
+import { AlreadyExistsError, FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError, UnimplementedError } from '../errors.js';
 import type { PluginSet } from '../context.js';
 import type { OciSpec } from '../oci/spec.js';
 import type {
@@ -19,6 +22,7 @@ import type {
   PullOptions,
   RuntimeContainerRequest,
   RuntimeContainerState,
+  RuntimeSandbox,
   NamespaceCreateOptions,
   NamespacePlugin,
   NetworkPlugin,
@@ -36,6 +40,7 @@ import type {
   FilesystemUsage,
   ImageRecord,
   LayerUsage,
+  LinuxResources,
   NamespaceKind,
   PinnedNamespace,
   PodRecord,
@@ -55,7 +60,19 @@ export interface FakeContainer {
   restoredImages?: Record<string, string>;
 }
 
-/** A runtime whose containers are records: start makes them running, stop makes them exit. */
+export interface FakeSandbox {
+  sandbox: RuntimeSandbox;
+  status: 'ready' | 'stopped';
+  /** What updatePodSandboxResources got last. */
+  overhead?: LinuxResources;
+  resources?: LinuxResources;
+}
+
+/**
+ * A runtime whose containers are records: start makes them running, stop makes them exit. Its
+ * sandboxes are records too, with the infra as a running container; port-forward connects to the
+ * host's loopback, which every fake pod shares.
+ */
 export class FakeRuntime implements RuntimePlugin {
   readonly name = 'fake-runtime';
   readiness: Readiness = { ...ready };
@@ -64,7 +81,10 @@ export class FakeRuntime implements RuntimePlugin {
   readonly containers = new Map<string, FakeContainer>();
   /** Containers deleted from the runtime, as they were last. */
   readonly deleted = new Map<string, FakeContainer>();
+  /** Sandboxes by pod id, from runPodSandbox to removePodSandbox. */
+  readonly sandboxes = new Map<string, FakeSandbox>();
   failNextCreate?: Error;
+  failNextRunPodSandbox?: Error;
   /** What checkpointSupport answers. */
   checkpoint: CheckpointSupport = { available: true, reason: '' };
   private nextPid = 1000;
@@ -137,7 +157,9 @@ export class FakeRuntime implements RuntimePlugin {
   }
 
   async containerState(id: string): Promise<RuntimeContainerState> {
-    return { ...this.get(id).state };
+    const state = this.get(id).state;
+    const live = state.status === 'created' || state.status === 'running';
+    return { ...state, ...(live ? { pidNamespacePath: `/fake/ns/pid/${id}` } : {}) };
   }
 
   async deleteContainer(id: string): Promise<void> {
@@ -183,6 +205,51 @@ export class FakeRuntime implements RuntimePlugin {
 
   async listContainers(): Promise<string[]> {
     return [...this.containers.keys()];
+  }
+
+  async runPodSandbox(sandbox: RuntimeSandbox, infra: RuntimeContainerRequest | undefined): Promise<void> {
+    if (this.failNextRunPodSandbox) {
+      const err = this.failNextRunPodSandbox;
+      this.failNextRunPodSandbox = undefined;
+      throw err;
+    }
+    if (this.sandboxes.has(sandbox.podId)) throw new AlreadyExistsError(`sandbox ${sandbox.podId} already exists in the runtime`);
+    if (infra) {
+      await this.createContainer(infra);
+      await this.startContainer(infra.id);
+    }
+    this.sandboxes.set(sandbox.podId, { sandbox, status: 'ready' });
+  }
+
+  async stopPodSandbox(sandbox: RuntimeSandbox): Promise<void> {
+    if (sandbox.infraContainerId) await this.stopContainer(sandbox.infraContainerId, 0, 'SIGKILL');
+    const known = this.sandboxes.get(sandbox.podId);
+    if (known) known.status = 'stopped';
+  }
+
+  async removePodSandbox(sandbox: RuntimeSandbox): Promise<void> {
+    if (sandbox.infraContainerId) await this.deleteContainer(sandbox.infraContainerId);
+    this.sandboxes.delete(sandbox.podId);
+  }
+
+  async updatePodSandboxResources(sandbox: RuntimeSandbox, overhead: LinuxResources | undefined, resources: LinuxResources | undefined): Promise<void> {
+    const known = this.sandboxes.get(sandbox.podId);
+    if (!known) throw new NotFoundError(`sandbox ${sandbox.podId} is not known to the runtime`);
+    if (overhead) known.overhead = overhead;
+    if (resources) known.resources = resources;
+  }
+
+  async portForward(sandbox: RuntimeSandbox, port: number): Promise<Duplex> {
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new InvalidArgumentError(`port-forward to pod ${sandbox.podId}: port ${port} is not in 1-65535`);
+    if (this.sandboxes.get(sandbox.podId)?.status !== 'ready') throw new NotFoundError(`sandbox ${sandbox.podId} is not running in the runtime`);
+    const socket = connect({ host: '127.0.0.1', port });
+    try {
+      await once(socket, 'connect');
+    } catch (err) {
+      throw new InternalError(`port-forward to pod ${sandbox.podId}: connect to 127.0.0.1:${port}: ${(err as Error).message}`, { cause: err });
+    }
+    return socket;
   }
 
   async status(): Promise<Readiness> {

@@ -35,7 +35,7 @@ export function attach(core: CriService, streaming: StreamingUrls) {
 
 export function portForward(core: CriService, streaming: StreamingUrls) {
   return async (req: PortForwardRequest): Promise<PortForwardResponse> => {
-    const { podId } = core.podNetnsPath(req.podSandboxId);
+    const podId = core.preparePortForward(req.podSandboxId);
     for (const p of req.port) if (!Number.isInteger(p) || p < 1 || p > 65535) throw new InvalidArgumentError(`port ${p} is not in 1-65535`);
     return { url: await streaming.portForward({ podSandboxId: podId, ports: req.port }) };
   };

@@ -1,4 +1,5 @@
 export { HostProcessBackend, HostContainer, type HostProcessBackendOptions } from './host-backend.js';
+export { loopbackPortForward } from './loopback-forward.js';
 export { ReceivedData, receive } from './output.js';
 export { parseErrorChannel, type RemoteCommandResult } from './status.js';
 export {

@@ -9,14 +9,14 @@ export async function isRunning(pid: number): Promise<boolean> {
   return state !== 'Z' && state !== 'X';
 }
 
-/** PIDs of this process's children (any state) whose command line contains every given word. */
-export async function childrenMatching(...words: string[]): Promise<number[]> {
+/** PIDs of `parent`'s children (any state) whose command line contains every given word. */
+export async function childrenMatching(parent: number, ...words: string[]): Promise<number[]> {
   const found: number[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[1]) !== process.pid) continue;
+    if (Number(fields[1]) !== parent) continue;
     const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ');
     if (words.every((w) => cmdline.includes(w))) found.push(Number(entry));
   }

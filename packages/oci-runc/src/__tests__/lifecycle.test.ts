@@ -34,7 +34,7 @@ describe('create and start', () => {
     const created = await env.runtime.createContainer(env.request(id, { args: ['sh', '-c', 'echo to-out; echo to-err >&2'] }));
     expect(created).toMatchObject({ status: 'created' });
     expect(created.pid).toBeGreaterThan(1);
-    expect(await env.runtime.containerState(id)).toEqual({ status: 'created', pid: created.pid });
+    expect(await env.runtime.containerState(id)).toEqual({ status: 'created', pid: created.pid, pidNamespacePath: `/proc/${created.pid}/ns/pid` });
 
     await env.runtime.startContainer(id);
     const state = await waitStopped(id);

@@ -58,8 +58,8 @@ export interface SpecInput {
   rootfs: string;
   user: ProcessUser;
   boundingSet: string[];
-  /** Host PID of the process whose PID namespace a 'target' or 'pod' container joins. */
-  pidNamespaceOf?: number;
+  /** The PID namespace a 'target' or 'pod' container joins, as the runtime named it (RuntimeContainerState.pidNamespacePath). */
+  pidNamespacePath?: string;
   logger: Logger;
 }
 
@@ -93,9 +93,9 @@ export async function buildSpec(input: SpecInput): Promise<OciSpec> {
       break;
     case 'target':
     case 'pod':
-      if (!input.pidNamespaceOf)
+      if (!input.pidNamespacePath)
         throw new FailedPreconditionError(`no running process holds the PID namespace this container joins (${sc.namespaceOptions.pid})`);
-      namespaces.push({ type: 'pid', path: `/proc/${input.pidNamespaceOf}/ns/pid` });
+      namespaces.push({ type: 'pid', path: input.pidNamespacePath });
       break;
     case 'node':
       break;

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../errors.js';
-import type { NetworkPlugin, PodNetworkRequest, PodNetworkStatus } from '../../plugins.js';
+import type { NetworkPlugin, PodNetworkRequest, PodNetworkStatus, RuntimeSandbox } from '../../plugins.js';
 import type { Readiness } from '../../types.js';
 import { FakeNamespaces, FakeRuntime } from '../fakes.js';
 import { ConformanceFailure, networkConformance, runtimeConformance, type ConformanceCheck } from './index.js';
@@ -128,15 +128,48 @@ describe('runtime conformance', () => {
     }
   }
 
+  /** Removes only sandboxes it knows: a second removePodSandbox() fails. */
+  class RemovesOnce extends FakeRuntime {
+    override async removePodSandbox(sandbox: RuntimeSandbox) {
+      if (!this.sandboxes.has(sandbox.podId)) throw new NotFoundError(`sandbox ${sandbox.podId} not found`);
+      return super.removePodSandbox(sandbox);
+    }
+  }
+
+  /** Hands port 0 to the kernel, which picks a port of its own. */
+  class AnyPort extends FakeRuntime {
+    override async portForward(sandbox: RuntimeSandbox, port: number) {
+      return super.portForward(sandbox, port === 0 ? 1 : port);
+    }
+  }
+
   it('passes the idempotent stop and delete and the NotFound errors of the fake runtime', async () => {
     const runtime = new FakeRuntime();
     const results = await outcomes(runtimeConformance({ create: async () => runtime, containerRequest: request, timeoutMs: 200 }));
+    for (const [name, failure] of results) if (/sandbox|forward/.test(name)) expect({ name, failure }).toEqual({ name, failure: undefined });
+    expect([...results.keys()].filter((name) => /sandbox|forward/.test(name)).length).toBe(7);
+    expect(runtime.sandboxes.size).toBe(0);
     expect(results.get('deletes a running container twice and an unknown one without error; then it is gone')).toBeUndefined();
     expect(results.get('names an unknown container with NotFound')).toBeUndefined();
     expect(results.get('creates a container in state created with its pid, listed by listContainers()')).toBeUndefined();
     // the fake echoes commands instead of running them
     expect(results.get('runs execSync() in a running container with its output and exit code')).toMatch(/^execSync\(\) stdout is /);
     expect(runtime.containers.size).toBe(0);
+  });
+
+  it('fails a removePodSandbox() that is not idempotent', async () => {
+    const results = await outcomes(runtimeConformance({ create: async () => new RemovesOnce(), containerRequest: request, timeoutMs: 200 }));
+    expect(results.get('stops a sandbox twice and removes it twice without error; then its infra container is gone')).toMatch(
+      /^a second removePodSandbox\(\) failed: sandbox conformance-\w+-\d+ not found$/,
+    );
+    expect(results.get('removes a running sandbox, and stops and removes one it never ran, without error')).toMatch(
+      /^removePodSandbox\(\) of a sandbox never run failed/,
+    );
+  });
+
+  it('fails a portForward() that takes a port outside 1-65535', async () => {
+    const results = await outcomes(runtimeConformance({ create: async () => new AnyPort(), containerRequest: request, timeoutMs: 200 }));
+    expect(results.get('refuses to forward a port outside 1-65535 (InvalidArgument), and fails one nobody listens on')).toMatch(/^portForward\(0\) /);
   });
 
   it('fails a runtime that names an unknown container with a raw Error', async () => {

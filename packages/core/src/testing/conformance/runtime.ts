@@ -1,10 +1,16 @@
 /**
  * The runtime plugin contract as checks: the container lifecycle core drives, the idempotent
- * stop and delete kubelet repeats, the errors core maps to gRPC codes, and state after a restart.
+ * stop and delete kubelet repeats, the errors core maps to gRPC codes, and state after a restart;
+ * the pod sandbox with its infra container, and port-forward.
  */
 import { randomBytes } from 'node:crypto';
-import type { RuntimeContainerRequest, RuntimeContainerState, RuntimePlugin } from '../../plugins.js';
-import { ensure, ensureReadinessShape, eventually, rejectsTyped, scopedCheck, succeeds, type CheckScope, type ConformanceCheck } from './checks.js';
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { CriodError, errorMessage } from '../../errors.js';
+import type { RuntimeContainerRequest, RuntimeContainerState, RuntimePlugin, RuntimeSandbox } from '../../plugins.js';
+import { testPodConfig } from '../configs.js';
+import { ensure, ensureReadinessShape, eventually, fail, rejectsTyped, scopedCheck, succeeds, type CheckScope, type ConformanceCheck } from './checks.js';
 
 export interface RuntimeConformanceSetup {
   /**
@@ -72,6 +78,36 @@ class RuntimeFixture {
     return id;
   }
 
+  /**
+   * A sandbox in the host's namespaces, removed when the check ends; with `infra`, its infra
+   * container runs `args` (a container request like any other).
+   */
+  async sandbox(rt: RuntimePlugin, options: { infra?: string[]; hostNetwork?: boolean } = {}): Promise<RuntimeSandbox> {
+    const podId = this.newId();
+    const config = testPodConfig(podId);
+    config.linux.securityContext.namespaceOptions = { network: 'node', pid: options.infra ? 'pod' : 'container', ipc: 'node', targetId: '' };
+    const infraId = options.infra ? this.newId() : undefined;
+    const sandbox: RuntimeSandbox = { podId, handler: '', config, namespaces: [], ...(infraId ? { infraContainerId: infraId } : {}) };
+    this.scope.defer(async () => this.latest?.removePodSandbox(sandbox));
+    const infra = infraId && options.infra ? this.setup.containerRequest(infraId, options.infra) : undefined;
+    await succeeds(`runPodSandbox(${podId}${infraId ? `, infra ${infraId}` : ''})`, rt.runPodSandbox(sandbox, infra));
+    return sandbox;
+  }
+
+  /** A listener on the host's loopback answering "got <what it read>" at EOF; closed when the check ends. */
+  async echoServer(): Promise<number> {
+    const server = createServer({ allowHalfOpen: true }, (socket) => {
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('end', () => socket.end(`got ${Buffer.concat(chunks).toString()}`));
+      socket.on('error', () => undefined);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    this.scope.defer(() => closeServer(server));
+    return (server.address() as AddressInfo).port;
+  }
+
   async stoppedState(rt: RuntimePlugin, id: string): Promise<RuntimeContainerState> {
     let state: RuntimeContainerState | undefined;
     await eventually(
@@ -104,6 +140,36 @@ function ensureStopped(what: string, state: RuntimeContainerState, since: bigint
     typeof state.finishedAt === 'bigint' && state.finishedAt >= since - coarseClockSlackNs && state.finishedAt <= nowNs() + 1_000_000_000n,
     `${what}: finishedAt must be the nanoseconds (bigint) since the epoch at which it stopped, got ${String(state.finishedAt)}`,
   );
+}
+
+/** A loopback port nobody listens on (one the kernel just gave and took back). */
+async function unusedPort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await closeServer(server);
+  return port;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Write `data`, end, and read to the end: the peer's answer, or the stream's error. */
+async function roundTrip(connection: Duplex, data: string, timeoutMs: number): Promise<{ answer: string; error?: Error }> {
+  const chunks: Buffer[] = [];
+  const timer = setTimeout(() => connection.destroy(new Error(`no end within ${timeoutMs} ms`)), timeoutMs);
+  try {
+    connection.end(data);
+    for await (const chunk of connection) chunks.push(chunk as Buffer);
+    return { answer: Buffer.concat(chunks).toString() };
+  } catch (err) {
+    return { answer: Buffer.concat(chunks).toString(), error: err as Error };
+  } finally {
+    clearTimeout(timer);
+    connection.destroy();
+  }
 }
 
 function show(state: RuntimeContainerState): string {
@@ -240,6 +306,116 @@ export function runtimeConformance(setup: RuntimeConformanceSetup): ConformanceC
       for (const id of [running, created]) await succeeds(`deleteContainer(${id}) after the restart`, rt.deleteContainer(id));
       const left = await succeeds('listContainers()', rt.listContainers());
       ensure(!left.includes(running) && !left.includes(created), `listContainers() still lists deleted containers: ${JSON.stringify(left)}`);
+    }),
+
+    runtimeCheck(setup, "runs a sandbox's infra container at once, with the PID namespace path its pod's containers join", async (f) => {
+      const rt = await f.runtime();
+      const sandbox = await f.sandbox(rt, { infra: SLEEPER });
+      const infra = sandbox.infraContainerId!;
+      const state = await succeeds(`containerState(${infra}) of the infra`, rt.containerState(infra));
+      ensureState('the infra after runPodSandbox()', state, 'running');
+      ensure(
+        typeof state.pidNamespacePath === 'string' && state.pidNamespacePath !== '',
+        `the running infra has no pidNamespacePath for its pod's containers to join (${show(state)})`,
+      );
+      ensure((await succeeds('listContainers()', rt.listContainers())).includes(infra), `listContainers() leaves out the infra ${infra}`);
+    }),
+
+    runtimeCheck(setup, 'stops a sandbox twice and removes it twice without error; then its infra container is gone', async (f) => {
+      const rt = await f.runtime();
+      const since = nowNs();
+      const sandbox = await f.sandbox(rt, { infra: SLEEPER });
+      const infra = sandbox.infraContainerId!;
+      await succeeds('stopPodSandbox()', rt.stopPodSandbox(sandbox));
+      const stopped = await succeeds('containerState() of the infra after stopPodSandbox()', rt.containerState(infra));
+      ensureState('the infra after stopPodSandbox()', stopped, 'stopped');
+      ensure(stopped.pidNamespacePath === undefined, `a stopped infra still names a PID namespace to join: ${show(stopped)}`);
+      ensure(
+        typeof stopped.finishedAt === 'bigint' && stopped.finishedAt >= since - coarseClockSlackNs,
+        `the stopped infra has no finishedAt (${show(stopped)})`,
+      );
+      await succeeds('a second stopPodSandbox()', rt.stopPodSandbox(sandbox));
+      await succeeds('removePodSandbox()', rt.removePodSandbox(sandbox));
+      await succeeds('a second removePodSandbox()', rt.removePodSandbox(sandbox));
+      await rejectsTyped('containerState() of the removed infra', rt.containerState(infra), 'NotFound');
+      ensure(!(await succeeds('listContainers()', rt.listContainers())).includes(infra), `listContainers() still lists the removed infra ${infra}`);
+    }),
+
+    runtimeCheck(setup, 'removes a running sandbox, and stops and removes one it never ran, without error', async (f) => {
+      const rt = await f.runtime();
+      const sandbox = await f.sandbox(rt, { infra: SLEEPER });
+      await succeeds('removePodSandbox() of a running sandbox', rt.removePodSandbox(sandbox));
+      await rejectsTyped('containerState() of the infra of a removed sandbox', rt.containerState(sandbox.infraContainerId!), 'NotFound');
+      const unknown: RuntimeSandbox = { ...sandbox, podId: f.newId(), infraContainerId: f.newId() };
+      await succeeds('stopPodSandbox() of a sandbox never run', rt.stopPodSandbox(unknown));
+      await succeeds('removePodSandbox() of a sandbox never run', rt.removePodSandbox(unknown));
+      const bare: RuntimeSandbox = { podId: f.newId(), handler: '', config: testPodConfig('never-run'), namespaces: [] };
+      await succeeds('stopPodSandbox() of a sandbox without infra never run', rt.stopPodSandbox(bare));
+      await succeeds('removePodSandbox() of a sandbox without infra never run', rt.removePodSandbox(bare));
+    }),
+
+    runtimeCheck(setup, 'keeps a sandbox across a restart, which then stops and removes it', async (f) => {
+      const first = await f.runtime();
+      const sandbox = await f.sandbox(first, { infra: SLEEPER });
+      const infra = sandbox.infraContainerId!;
+      const before = await succeeds('containerState() of the infra before the restart', first.containerState(infra));
+      await succeeds('close() before the restart', first.close?.() ?? Promise.resolve());
+
+      const rt = await f.runtime();
+      const after = await succeeds('containerState() of the infra after the restart', rt.containerState(infra));
+      ensureState('the infra after the restart', after, 'running');
+      ensure(
+        after.pid === before.pid && after.pidNamespacePath === before.pidNamespacePath,
+        `the infra changed across the restart: ${show(before)} → ${show(after)}`,
+      );
+      await succeeds('stopPodSandbox() after the restart', rt.stopPodSandbox(sandbox));
+      ensureState('the infra stopped after the restart', await succeeds('containerState()', rt.containerState(infra)), 'stopped');
+      await succeeds('removePodSandbox() after the restart', rt.removePodSandbox(sandbox));
+      await rejectsTyped('containerState() of the removed infra', rt.containerState(infra), 'NotFound');
+    }),
+
+    runtimeCheck(setup, 'resizes a ready sandbox (or has nothing to resize) without error', async (f) => {
+      const rt = await f.runtime();
+      const sandbox = await f.sandbox(rt);
+      const resources = {
+        cpuPeriod: 100000,
+        cpuQuota: 50000,
+        cpuShares: 512,
+        memoryLimitInBytes: 128 << 20,
+        oomScoreAdj: 0,
+        cpusetCpus: '',
+        cpusetMems: '',
+        hugepageLimits: [],
+        unified: {},
+        memorySwapLimitInBytes: 0,
+      };
+      await succeeds('updatePodSandboxResources()', rt.updatePodSandboxResources(sandbox, undefined, resources));
+    }),
+
+    runtimeCheck(setup, "forwards a port of a host-network sandbox to the host's loopback, both ways", async (f) => {
+      const rt = await f.runtime();
+      const sandbox = await f.sandbox(rt);
+      const port = await f.echoServer();
+      const connection = await succeeds(`portForward(${port})`, rt.portForward(sandbox, port));
+      const { answer, error } = await roundTrip(connection, 'ping', f.timeoutMs);
+      if (error) fail(`the forwarded connection to ${port} failed: ${errorMessage(error)}`, error);
+      ensure(answer === 'got ping', `the forwarded connection answered ${JSON.stringify(answer)}, expected "got ping" (a half-close must reach the peer)`);
+    }),
+
+    runtimeCheck(setup, 'refuses to forward a port outside 1-65535 (InvalidArgument), and fails one nobody listens on', async (f) => {
+      const rt = await f.runtime();
+      const sandbox = await f.sandbox(rt);
+      for (const port of [0, 65536, 1.5]) await rejectsTyped(`portForward(${port})`, rt.portForward(sandbox, port), 'InvalidArgument');
+      const port = await unusedPort();
+      let connection: Duplex;
+      try {
+        connection = await rt.portForward(sandbox, port);
+      } catch (err) {
+        ensure(err instanceof CriodError, `portForward(${port}) to a port nobody listens on threw ${errorMessage(err)}, not a CriodError from @criod/core`);
+        return;
+      }
+      const { answer, error } = await roundTrip(connection, 'ping', f.timeoutMs);
+      ensure(error !== undefined, `a connection to port ${port}, where nobody listens, ended without an error (answer ${JSON.stringify(answer)})`);
     }),
   ];
 }

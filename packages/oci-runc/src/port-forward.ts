@@ -4,55 +4,51 @@
  * which enters the namespace, connects to the pod's loopback and relays its stdin/stdout.
  * nsenter execs nc (no fork), so criod is the helper's parent and reaps it. busybox nc shuts the
  * socket's write side on stdin EOF and exits on the socket's EOF, which is the half-close the
- * bridge needs. bench/streaming.mjs measured a new connection at ~6.5 ms with nc against ~107 ms
- * with a Node relay under nsenter, for the same throughput (~130 MB/s, direct nc: ~140 MB/s).
- * A host-network pod has no namespace of its own: criod, in the host's, connects itself.
+ * bridge needs. bench/port-forward.mjs measured a new connection at ~6.5 ms with nc against
+ * ~107 ms with a Node relay under nsenter, for the same throughput (~130 MB/s, direct nc:
+ * ~140 MB/s). A host-network pod has no namespace of its own: criod, in the host's, connects itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { Duplex } from 'node:stream';
-import { InvalidArgumentError, NotFoundError } from '@criod/core';
-import type { StreamingBackend } from '../backend.js';
+import { FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError, type RuntimeSandbox } from '@criod/core';
 
-export interface NetnsPortForwarderOptions {
-  /** nsenter binary (util-linux). */
-  nsenter?: string;
-  /** A busybox with the nc applet (busybox-static on Debian). */
-  busybox?: string;
-}
+/** nsenter (util-linux) and a busybox with the nc applet (busybox-static on Debian). */
+const nsenter = 'nsenter';
+const busybox = '/bin/busybox';
 
 /** Bytes of the helper's stderr kept for the error message. */
 const STDERR_LIMIT = 4096;
 
-/** netnsPathFor answers undefined for a pod that shares the host's network namespace. */
-export function netnsPortForwarder(
-  netnsPathFor: (podSandboxId: string) => Promise<string | undefined>,
-  options: NetnsPortForwarderOptions = {},
-): Pick<StreamingBackend, 'portForward'> {
-  const nsenter = options.nsenter ?? 'nsenter';
-  const busybox = options.busybox ?? '/bin/busybox';
-  return {
-    async portForward(podSandboxId: string, port: number): Promise<Duplex> {
-      if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        throw new InvalidArgumentError(`port-forward to pod ${podSandboxId}: port ${port} is not in 1-65535`);
-      }
-      const netnsPath = await netnsPathFor(podSandboxId);
-      if (netnsPath === undefined) {
-        const socket = connect({ host: '127.0.0.1', port });
-        await once(socket, 'connect'); // a refused connection rejects here, reported like nc's failure
-        return socket;
-      }
-      const child = spawn(nsenter, [`--net=${netnsPath}`, busybox, 'nc', '127.0.0.1', String(port)], {
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', (err) => reject(new NotFoundError(`port-forward to pod ${podSandboxId}: cannot run ${nsenter}: ${err.message}`, { cause: err })));
-      });
-      return new HelperConnection(child, `${podSandboxId}:${port}`);
-    },
-  };
+/** A connection to 127.0.0.1:<port> in the sandbox's network namespace (the host's for a host-network pod). */
+export async function portForward(sandbox: RuntimeSandbox, port: number): Promise<Duplex> {
+  const { podId } = sandbox;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new InvalidArgumentError(`port-forward to pod ${podId}: port ${port} is not in 1-65535`);
+  }
+  if (sandbox.config.linux.securityContext.namespaceOptions.network === 'node') return connectOnHost(podId, port);
+  const netnsPath = sandbox.namespaces.find((ns) => ns.kind === 'net')?.path;
+  if (!netnsPath) throw new FailedPreconditionError(`port-forward to pod ${podId}: it has no network namespace to forward into (stopped?)`);
+  const child = spawn(nsenter, [`--net=${netnsPath}`, busybox, 'nc', '127.0.0.1', String(port)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (err) => reject(new NotFoundError(`port-forward to pod ${podId}: cannot run ${nsenter}: ${err.message}`, { cause: err })));
+  });
+  return new HelperConnection(child, `${podId}:${port}`);
+}
+
+async function connectOnHost(podId: string, port: number): Promise<Duplex> {
+  const socket = connect({ host: '127.0.0.1', port });
+  try {
+    await once(socket, 'connect');
+  } catch (err) {
+    // A refused connection, reported like nc's failure.
+    throw new InternalError(`port-forward to pod ${podId}: connect to 127.0.0.1:${port}: ${(err as Error).message}`, { cause: err });
+  }
+  return socket;
 }
 
 /**
