@@ -47,7 +47,7 @@ function securityRequest(input: RuntimeContainerInput): ContainerSecurityRequest
  * runtime gets, the one path for app containers and the infra, so both get the same confinement.
  */
 export async function runtimeContainerRequest(ctx: CoreContext, input: RuntimeContainerInput): Promise<RuntimeContainerRequest> {
-  const { runtime, security } = ctx.plugins;
+  const { security } = ctx.plugins;
   const { id, pod, config } = input;
   const spec = await buildSpec({
     id,
