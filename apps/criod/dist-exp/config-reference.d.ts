@@ -1,16 +1,16 @@
 import type { PluginDefinition } from '@criod/core';
 export interface ConfigKeyDoc {
-    /** Dotted TOML key, e.g. `image.registries."<prefix>".insecure`. */
-    key: string;
-    type: string;
-    /** The value an omitted key takes (inline TOML), `unset`, `required`, or '' for a table whose keys follow. */
-    default: string;
-    description: string;
+  /** Dotted TOML key, e.g. `image.registries."<prefix>".insecure`. */
+  key: string;
+  type: string;
+  /** The value an omitted key takes (inline TOML), `unset`, `required`, or '' for a table whose keys follow. */
+  default: string;
+  description: string;
 }
 /** A plugin as the reference shows it: the package that provides it and its definition. */
 export interface DocumentedPlugin {
-    pkg: string;
-    definition: PluginDefinition;
+  pkg: string;
+  definition: PluginDefinition;
 }
 /** Every key of the daemon's own part of the config. */
 export declare function daemonKeyDocs(): ConfigKeyDoc[];

@@ -8,111 +8,104 @@ import { closePlugins, createPlugins } from './plugins.js';
 import { LazyStreamingServer } from './streaming.js';
 import { criodVersion } from './version.js';
 export class StartupError extends Error {
-    name = 'StartupError';
+  name = 'StartupError';
 }
 /** Whether a server accepts connections on a unix socket path. */
 export function socketAnswers(path) {
-    return new Promise((resolve) => {
-        const s = connect(path);
-        s.once('connect', () => {
-            s.destroy();
-            resolve(true);
-        });
-        s.once('error', () => resolve(false));
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
     });
+    s.once('error', () => resolve(false));
+  });
 }
 /** Take over the socket path: refuse when a live server answers there, replace a stale socket. */
 async function claimSocket(path, logger) {
-    await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-    const st = await lstat(path).catch(() => undefined);
-    if (!st)
-        return;
-    if (!st.isSocket())
-        throw new StartupError(`${path} exists and is not a socket; remove it or choose another --listen`);
-    if (await socketAnswers(path))
-        throw new StartupError(`another server is already listening on ${path} (is criod running?)`);
-    logger.warn({ socket: path }, 'replacing stale socket left by an earlier run');
-    await rm(path, { force: true });
+  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  const st = await lstat(path).catch(() => undefined);
+  if (!st) return;
+  if (!st.isSocket()) throw new StartupError(`${path} exists and is not a socket; remove it or choose another --listen`);
+  if (await socketAnswers(path)) throw new StartupError(`another server is already listening on ${path} (is criod running?)`);
+  logger.warn({ socket: path }, 'replacing stale socket left by an earlier run');
+  await rm(path, { force: true });
 }
 /** Start serving CRI on the configured socket with the selected plugins. */
 export async function startDaemon(config, selected, logger) {
-    const socket = socketPath(config.listen);
-    await claimSocket(socket, logger);
-    await mkdir(config.root, { recursive: true, mode: 0o700 });
-    await mkdir(config.runroot, { recursive: true, mode: 0o700 });
-    // Loaded only when enabled: prom-client would slow every start (and `criod config`) otherwise.
-    const metricsModule = config.metrics.enable ? await import('./metrics.js') : undefined;
-    const metrics = metricsModule ? new metricsModule.CriodMetrics() : undefined;
-    const plugins = await createPlugins(selected, config, logger, metrics?.observeOperation).catch((err) => {
-        throw new StartupError(err.message, { cause: err });
-    });
-    const core = new CriService(plugins, logger, {
-        runtimeVersion: criodVersion,
-        effectiveConfig: config,
-        registries: config.image.registries,
-        pauseImage: config.image.pause_image,
-        runroot: config.runroot,
-        observe: metrics?.observeOperation,
-    });
-    metrics?.countStatesWith(() => core.stateCounts());
+  const socket = socketPath(config.listen);
+  await claimSocket(socket, logger);
+  await mkdir(config.root, { recursive: true, mode: 0o700 });
+  await mkdir(config.runroot, { recursive: true, mode: 0o700 });
+  // Loaded only when enabled: prom-client would slow every start (and `criod config`) otherwise.
+  const metricsModule = config.metrics.enable ? await import('./metrics.js') : undefined;
+  const metrics = metricsModule ? new metricsModule.CriodMetrics() : undefined;
+  const plugins = await createPlugins(selected, config, logger, metrics?.observeOperation).catch((err) => {
+    throw new StartupError(err.message, { cause: err });
+  });
+  const core = new CriService(plugins, logger, {
+    runtimeVersion: criodVersion,
+    effectiveConfig: config,
+    registries: config.image.registries,
+    pauseImage: config.image.pause_image,
+    runroot: config.runroot,
+    observe: metrics?.observeOperation,
+  });
+  metrics?.countStatesWith(() => core.stateCounts());
+  try {
+    await core.restore();
+  } catch (err) {
+    await closePlugins(plugins);
+    throw new StartupError(`cannot restore state from ${config.root}: ${err.message}`, { cause: err });
+  }
+  const streaming = new LazyStreamingServer({
+    address: config.streaming.address,
+    port: config.streaming.port,
+    core,
+    logger: logger.child({ component: 'streaming' }),
+  });
+  let metricsServer;
+  if (metricsModule && metrics) {
     try {
-        await core.restore();
+      metricsServer = await metricsModule.serveMetrics(metrics, config.metrics.address, config.metrics.port, logger.child({ component: 'metrics' }));
+    } catch (err) {
+      await closePlugins(plugins);
+      throw new StartupError(`cannot serve metrics on ${config.metrics.address}:${config.metrics.port}: ${err.message}`, { cause: err });
     }
-    catch (err) {
-        await closePlugins(plugins);
-        throw new StartupError(`cannot restore state from ${config.root}: ${err.message}`, { cause: err });
-    }
-    const streaming = new LazyStreamingServer({
-        address: config.streaming.address,
-        port: config.streaming.port,
-        core,
-        logger: logger.child({ component: 'streaming' }),
-    });
-    let metricsServer;
-    if (metricsModule && metrics) {
-        try {
-            metricsServer = await metricsModule.serveMetrics(metrics, config.metrics.address, config.metrics.port, logger.child({ component: 'metrics' }));
-        }
-        catch (err) {
-            await closePlugins(plugins);
-            throw new StartupError(`cannot serve metrics on ${config.metrics.address}:${config.metrics.port}: ${err.message}`, { cause: err });
-        }
-    }
-    const server = createCriServer({ core, logger, streaming, observe: metrics?.observeRpc });
-    let listener;
+  }
+  const server = createCriServer({ core, logger, streaming, observe: metrics?.observeRpc });
+  let listener;
+  try {
+    // Root-only socket, from its creation on: the CRI grants full control of the node.
+    const umask = process.umask(0o117);
     try {
-        // Root-only socket, from its creation on: the CRI grants full control of the node.
-        const umask = process.umask(0o117);
-        try {
-            listener = await serveUnix(server, socket, logger);
-        }
-        finally {
-            process.umask(umask);
-        }
-        await chmod(socket, 0o660);
+      listener = await serveUnix(server, socket, logger);
+    } finally {
+      process.umask(umask);
     }
-    catch (err) {
-        server.forceShutdown();
+    await chmod(socket, 0o660);
+  } catch (err) {
+    server.forceShutdown();
+    await metricsServer?.close();
+    await closePlugins(plugins);
+    throw new StartupError(`cannot listen on ${socket}: ${err.message}`, { cause: err });
+  }
+  logger.info({ socket, metrics: metricsServer?.url, version: criodVersion, plugins: selected.map((s) => s.definition.name) }, 'criod is serving CRI v1');
+  let stopping;
+  return {
+    plugins,
+    socket,
+    stop() {
+      stopping ??= (async () => {
+        await listener.close(5000);
         await metricsServer?.close();
+        await streaming.close();
         await closePlugins(plugins);
-        throw new StartupError(`cannot listen on ${socket}: ${err.message}`, { cause: err });
-    }
-    logger.info({ socket, metrics: metricsServer?.url, version: criodVersion, plugins: selected.map((s) => s.definition.name) }, 'criod is serving CRI v1');
-    let stopping;
-    return {
-        plugins,
-        socket,
-        stop() {
-            stopping ??= (async () => {
-                await listener.close(5000);
-                await metricsServer?.close();
-                await streaming.close();
-                await closePlugins(plugins);
-                await rm(socket, { force: true });
-                logger.info('criod stopped');
-            })();
-            return stopping;
-        },
-    };
+        await rm(socket, { force: true });
+        logger.info('criod stopped');
+      })();
+      return stopping;
+    },
+  };
 }
 //# sourceMappingURL=daemon.js.map

@@ -12,37 +12,31 @@ import { documentedPlugins } from './plugins.js';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 /** The READMEs that may hold generated blocks: the repository's and each package's. */
 async function readmes() {
-    const packages = await readdir(join(repoRoot, 'packages'));
-    return [join(repoRoot, 'README.md'), ...packages.sort().map((p) => join(repoRoot, 'packages', p, 'README.md'))];
+  const packages = await readdir(join(repoRoot, 'packages'));
+  return [join(repoRoot, 'README.md'), ...packages.sort().map((p) => join(repoRoot, 'packages', p, 'README.md'))];
 }
 /** The READMEs whose generated blocks differ from the schemas; rewritten when `write` is set. */
 export async function staleConfigReferences(write) {
-    const plugins = await documentedPlugins([]);
-    const stale = [];
-    for (const file of await readmes()) {
-        let text;
-        try {
-            text = await readFile(file, 'utf8');
-        }
-        catch (err) {
-            if (isNotFound(err))
-                continue;
-            throw err;
-        }
-        const generated = spliceConfigReference(text, plugins);
-        if (generated === text)
-            continue;
-        stale.push(file);
-        if (write)
-            await writeFile(file, generated);
+  const plugins = await documentedPlugins([]);
+  const stale = [];
+  for (const file of await readmes()) {
+    let text;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if (isNotFound(err)) continue;
+      throw err;
     }
-    return stale;
+    const generated = spliceConfigReference(text, plugins);
+    if (generated === text) continue;
+    stale.push(file);
+    if (write) await writeFile(file, generated);
+  }
+  return stale;
 }
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-    const rewritten = await staleConfigReferences(true);
-    for (const file of rewritten)
-        process.stdout.write(`rewrote the config reference in ${relative(repoRoot, file)}\n`);
-    if (rewritten.length === 0)
-        process.stdout.write('config references are up to date\n');
+  const rewritten = await staleConfigReferences(true);
+  for (const file of rewritten) process.stdout.write(`rewrote the config reference in ${relative(repoRoot, file)}\n`);
+  if (rewritten.length === 0) process.stdout.write('config references are up to date\n');
 }
 //# sourceMappingURL=docs-config.js.map

@@ -7,12 +7,12 @@ import type { DocumentedPlugin } from './config-reference.js';
  */
 export declare const bundledPluginPackages: readonly string[];
 export interface SelectedPlugin {
-    /** Config key that selected it, e.g. "plugins.runtime" or "plugins.security[1]". */
-    key: string;
-    kind: PluginKind;
-    /** The package name the key gave. */
-    pkg: string;
-    definition: PluginDefinition;
+  /** Config key that selected it, e.g. "plugins.runtime" or "plugins.security[1]". */
+  key: string;
+  kind: PluginKind;
+  /** The package name the key gave. */
+  pkg: string;
+  definition: PluginDefinition;
 }
 /** Import every selected package and check it exports a definition of the expected kind. */
 export declare function loadPluginDefinitions(selection: PluginsConfig): Promise<SelectedPlugin[]>;

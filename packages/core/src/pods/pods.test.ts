@@ -394,7 +394,7 @@ describe('pods sharing one PID namespace', () => {
     const podId = await svc.runPodSandbox(shared, '');
     const { pod } = await svc.podSandboxStatus(podId, false);
     const infra = plugins.runtime.containers.get(pod.infraContainerId!)!;
-    expect(infra.req.spec.linux).toMatchObject({ seccomp: { defaultAction: 'SCMP_ACT_ERRNO', from: 'runtimeDefault' } });
+    expect(infra.req.spec.linux).toMatchObject({ seccomp: { defaultAction: 'SCMP_ACT_ERRNO' } });
     expect(infra.req.spec.process).toMatchObject({ apparmorProfile: 'confined-localhost' });
     expect(seen).toEqual([
       {
