@@ -1,2 +1,0 @@
-export declare const criodVersion: string;
-//# sourceMappingURL=version.d.ts.map
