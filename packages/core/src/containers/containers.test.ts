@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../logger.js';
 import type { OciSpec } from '../oci/spec.js';
 import { NewerRecordError } from '../records.js';
+import type { RuntimeContainerRequest } from '../plugins.js';
 import { CriService } from '../service.js';
 import { fakePluginSet, testContainerConfig, testImage, testPodConfig, type FakePluginSet } from '../testing/index.js';
 import type { ContainerConfig } from '../types.js';
@@ -35,6 +36,11 @@ function specOf(id: string): OciSpec & Required<Pick<OciSpec, 'process' | 'mount
   const { process, mounts, linux } = spec;
   if (!process || !mounts || !linux) throw new Error(`the spec of ${id} lacks a process, mounts or linux section`);
   return { ...spec, process, mounts, linux };
+}
+
+/** A container the runtime knows but no record names (a crash's leftover, a pod's infra). */
+function bareRuntimeRequest(id: string, podId: string): RuntimeContainerRequest {
+  return { id, podId, handler: '', spec: { ociVersion: '1.0.2' }, cgroupParent: '', logPath: '', stdin: false, stdinOnce: false, tty: false };
 }
 
 describe('container lifecycle', () => {
@@ -339,17 +345,7 @@ describe('listing, stats and restore', () => {
     const b = await svc.createContainer(podId, testContainerConfig('b'));
     await svc.startContainer(b);
     plugins.runtime.exit(b, 3);
-    await plugins.runtime.createContainer({
-      id: 'stray',
-      podId,
-      handler: '',
-      spec: { ociVersion: '1.0.2' },
-      cgroupParent: '',
-      logPath: '',
-      stdin: false,
-      stdinOnce: false,
-      tty: false,
-    });
+    await plugins.runtime.createContainer(bareRuntimeRequest('stray', podId));
     await plugins.images.createRootfs('stray-rootfs', testImage().id);
     const again = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
     await again.restore();
@@ -366,17 +362,7 @@ describe('listing, stats and restore', () => {
     const a = await svc.createContainer(podId, testContainerConfig('a'));
     await svc.startContainer(a);
     // Stands in for the pod's infra container, which only the unreadable pod record names.
-    await plugins.runtime.createContainer({
-      id: 'infra',
-      podId,
-      handler: '',
-      spec: { ociVersion: '1.0.2' },
-      cgroupParent: '',
-      logPath: '',
-      stdin: false,
-      stdinOnce: false,
-      tty: false,
-    });
+    await plugins.runtime.createContainer(bareRuntimeRequest('infra', podId));
     await plugins.images.createRootfs('infra', testImage().id);
     const pod = (await plugins.records.pods.get(podId))!;
     const pins = pod.namespaces;
@@ -409,17 +395,7 @@ describe('listing, stats and restore', () => {
     await svc.startContainer(a);
     plugins.records.containers.records.delete(a);
     plugins.records.containers.quarantine.push({ id: a, path: `/root/quarantine/containers/${a}.json`, error: 'createdAt: a decimal integer' });
-    await plugins.runtime.createContainer({
-      id: 'stray',
-      podId,
-      handler: '',
-      spec: { ociVersion: '1.0.2' },
-      cgroupParent: '',
-      logPath: '',
-      stdin: false,
-      stdinOnce: false,
-      tty: false,
-    });
+    await plugins.runtime.createContainer(bareRuntimeRequest('stray', podId));
     const again = new CriService(plugins, silentLogger, { runtimeVersion: 't', runroot });
     await again.restore();
     expect(plugins.runtime.containers.get(a)?.state.status).toBe('running');
