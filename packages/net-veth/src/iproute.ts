@@ -18,9 +18,13 @@ export class IpCommandError extends Error {
     super(`${command} failed: ${stderr.trim() || 'no message'}`);
   }
 
-  /** The device named in the command does not exist. */
+  /**
+   * The device named in the command does not exist. "No such device" (ENODEV from the kernel) is
+   * the race where `ip` found the device by name and the kernel removed it before the request
+   * reached it: a veth whose peer's namespace was just destroyed goes away that way.
+   */
   get noSuchDevice(): boolean {
-    return /Cannot find device|does not exist/.test(this.stderr);
+    return /Cannot find device|does not exist|No such device/.test(this.stderr);
   }
 }
 
