@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { CriService, type Logger, type PluginSet } from '@criod/core';
 import { createCriServer, serveUnix, type CriListener } from '@criod/cri-grpc';
 import { socketPath, type EffectiveConfig } from './config.js';
+import { heapReducerDefaults, startHeapReducer } from './heap-reducer.js';
 import type { MetricsServer } from './metrics.js';
 import { closePlugins, createPlugins, type SelectedPlugin } from './plugins.js';
 import { LazyStreamingServer } from './streaming.js';
@@ -102,12 +103,14 @@ export async function startDaemon(config: EffectiveConfig, selected: SelectedPlu
     throw new StartupError(`cannot listen on ${socket}: ${(err as Error).message}`, { cause: err });
   }
   logger.info({ socket, metrics: metricsServer?.url, version: criodVersion, plugins: selected.map((s) => s.definition.name) }, 'criod is serving CRI v1');
+  const heapReducer = startHeapReducer({ ...heapReducerDefaults, logger });
   let stopping: Promise<void> | undefined;
   return {
     plugins,
     socket,
     stop() {
       stopping ??= (async () => {
+        heapReducer.stop();
         await listener.close(5000);
         await metricsServer?.close();
         await streaming.close();
