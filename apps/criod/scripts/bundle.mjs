@@ -21,8 +21,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  minifyWhitespace: true,
-  minifySyntax: true,
+  // Shorter identifiers are 1.5 MB less source and bytecode held at idle (README: Memory); logs
+  // name errors by their `name`, and the linked source map maps stack traces back.
+  minify: true,
   sourcemap: 'linked',
   // CommonJS dependencies (grpc-js, pino) call require() for Node's modules; an ES module has none.
   banner: { js: "import { createRequire as __criodRequire } from 'node:module'; const require = __criodRequire(import.meta.url);" },
