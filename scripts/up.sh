@@ -15,10 +15,14 @@ if ! compgen -G '/etc/cni/net.d/*.conflist' >/dev/null && ! compgen -G '/etc/cni
   echo "installed /etc/cni/net.d/10-criod-bridge.conflist (bridge criod0, 10.85.0.0/16)"
 fi
 
-# V8's young generation grows to 2 x 16 MB, which stays resident; 2 MB semi-spaces keep criod
-# ~10 MB smaller at idle and ~30 MB smaller after pods came and went, at no measurable latency
-# (README: Memory). Keep in step with criodNodeFlags in test-e2e/src/bench/index.ts.
-node_flags=(--max-semi-space-size=2)
+# How criod's node runs, measured in README: Memory; keep in step with the bench's defaults
+# (criodNodeFlags and criodEnv in test-e2e/src/bench/index.ts):
+# - 2 MB semi-spaces: V8's young generation otherwise grows to 2 x 16 MB, which stays resident.
+# - 4x V8's interrupt budget: startup's code runs too few times to be optimized, so an idle criod
+#   does not hold TurboFan's code and output (4 MB); code run on every call still is.
+# - glibc returns freed memory of 64 KB and more at once instead of keeping it for reuse.
+node_flags=(--max-semi-space-size=2 --interrupt-budget=262144)
+export GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.trim_threshold=65536:glibc.malloc.mmap_threshold=65536}"
 
 if [[ "${1:-}" == "--foreground" ]]; then
   exec node "${node_flags[@]}" apps/criod/bin/criod.js

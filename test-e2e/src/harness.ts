@@ -39,6 +39,8 @@ export interface CriodOptions {
   config?: Record<string, unknown>;
   /** Flags for node itself, before the script (e.g. V8 options a bench compares). */
   nodeArgs?: string[];
+  /** Variables added to criod's environment (e.g. GLIBC_TUNABLES). */
+  env?: Record<string, string>;
 }
 
 export function uniqueName(prefix: string): string {
@@ -114,7 +116,7 @@ export async function startCriod(options: CriodOptions = {}): Promise<CriodInsta
   const launch = async () => {
     stderr = '';
     // <dir>/bin comes first in criod's PATH: a test puts wrappers of the tools criod runs there (read at each start).
-    const env = { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}` };
+    const env = { ...options.env, PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}` };
     const p = execa('node', [...(options.nodeArgs ?? []), criodBin, '--config', configPath], {
       reject: false,
       stdio: ['ignore', 'pipe', 'pipe'],

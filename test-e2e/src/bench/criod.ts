@@ -8,8 +8,8 @@ import { deleteBridge, writeBridgeNetwork } from '../network.js';
 import { leftBehind } from './leftovers.js';
 import { removeAllPods, type BenchTarget } from './target.js';
 
-export async function startCriodTarget(images: TestImages, nodeArgs: string[]): Promise<BenchTarget & { dir: string }> {
-  const criod = await startCriod({ config: { log_level: 'warn', image: { pause_image: images.pause } }, nodeArgs });
+export async function startCriodTarget(images: TestImages, nodeArgs: string[], env: Record<string, string>): Promise<BenchTarget & { dir: string }> {
+  const criod = await startCriod({ config: { log_level: 'warn', image: { pause_image: images.pause } }, nodeArgs, env });
   const { dir, client } = criod;
   const net = writeBridgeNetwork(dir);
   const cgroupParent = `/${uniqueName('criod-bench-')}`;
