@@ -53,8 +53,8 @@ const stepNames: Record<LifecycleStep, string> = {
   whole: 'whole lifecycle',
 };
 const perStep = (times: LifecycleTimes[], step: LifecycleStep) => median(times.map((t) => t[step]));
-/** Idle long enough for the timers of the last calls to run and a GC to follow. */
-const settle = () => new Promise((r) => setTimeout(r, 3000));
+/** Idle long enough for the timers of the last calls to run and criod's heap reducer to see two quiet intervals (2 s each). */
+const settle = () => new Promise((r) => setTimeout(r, 5000));
 
 type Pod = Awaited<ReturnType<typeof startPod>>;
 /** The calls kubelet makes all the time, timed at BENCH_PODS pods. */
