@@ -54,7 +54,12 @@ export class SyscallHelper {
   private readonly process: ResidentPerl;
 
   constructor(perl: string, numbers: readonly number[]) {
-    this.process = new ResidentPerl(perl, SYSCALL_HELPER_SCRIPT, numbers.map(String), (code, why) => new SyscallError(code, 'helper', `the syscall helper ${why}`));
+    this.process = new ResidentPerl(
+      perl,
+      SYSCALL_HELPER_SCRIPT,
+      numbers.map(String),
+      (code, why) => new SyscallError(code, 'helper', `the syscall helper ${why}`),
+    );
   }
 
   /** mount(2); `cwd` lets relative paths in `data` (overlay dirs) stay short. */
