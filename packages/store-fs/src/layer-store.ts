@@ -9,6 +9,7 @@ import { isNotFound, type Logger } from '@criod/core';
 import { Singleflight } from './concurrency.js';
 import type { ImageLayout } from './image-layout.js';
 import { unpackLayer } from './layer-unpack.js';
+import type { Trash } from './trash.js';
 
 export interface LayerInfo {
   /** "sha256:<hex>" */
@@ -39,6 +40,7 @@ export class LayerStore {
   constructor(
     private readonly layout: ImageLayout,
     private readonly logger: Logger,
+    private readonly trash: Trash,
   ) {}
 
   diffPath(chainId: string): string {
@@ -111,15 +113,8 @@ export class LayerStore {
   /** Delete a layer: out of sight first (rename), then its files. */
   async delete(chainId: string): Promise<void> {
     const info = await this.get(chainId);
-    const dir = this.layout.layer(chainHex(chainId));
-    await mkdir(this.layout.tmp, { recursive: true });
-    const trash = join(this.layout.tmp, `trash-${randomBytes(6).toString('hex')}`);
-    try {
-      await rename(dir, trash);
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
+    const trash = await this.trash.move(this.layout.layer(chainHex(chainId)), 'layer');
+    if (!trash) return;
     if (info) await unlink(join(this.layout.links, info.link)).catch(() => {});
     await rm(trash, { recursive: true, force: true });
   }

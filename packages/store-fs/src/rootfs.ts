@@ -13,6 +13,7 @@ import { applyDiff, exportDiff } from './rootfs-diff.js';
 import { diskUsage } from './disk-usage.js';
 import type { ImageLayout } from './image-layout.js';
 import type { LayerInfo, LayerStore } from './layer-store.js';
+import type { Trash } from './trash.js';
 import { isMountPoint, mountOverlay, overlaySupported, unmount } from './mounts.js';
 
 /** 'auto' uses overlay when the kernel has it and falls back to copying when a mount fails. */
@@ -34,6 +35,7 @@ export class RootfsManager {
     private readonly layers: LayerStore,
     private readonly logger: Logger,
     private readonly mode: RootfsMode,
+    private readonly trash: Trash,
   ) {}
 
   private paths(containerId: string) {
@@ -139,11 +141,14 @@ export class RootfsManager {
     await unmount(this.paths(containerId).merged);
   }
 
-  /** Unmount and delete; idempotent. */
+  /**
+   * Unmount and delete; idempotent. Gone when this resolves (unmounted, and its dir moved to the
+   * trash in one rename); the writable layer's files are deleted in the background.
+   */
   async remove(containerId: string): Promise<void> {
     const p = this.paths(containerId);
     await unmount(p.merged);
-    await rm(p.dir, { recursive: true, force: true });
+    await this.trash.discard(p.dir, 'rootfs');
   }
 
   /** What the container changed: only an overlay rootfs knows it apart from the image. */
