@@ -70,10 +70,18 @@ export class LayerStore {
   /** Make sure the layer's short link exists (it is made after the layer, so a crash can lose it). */
   async ensureLink(info: LayerInfo): Promise<void> {
     const target = relative(this.layout.links, this.diffPath(info.chainId));
-    await mkdir(this.layout.links, { recursive: true });
-    await symlink(target, join(this.layout.links, info.link)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err;
-    });
+    const link = join(this.layout.links, info.link);
+    try {
+      await symlink(target, link);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
+      if (!isNotFound(err)) throw err;
+      // The links dir itself is missing (it is made at start): make it, then the link.
+      await mkdir(this.layout.links, { recursive: true });
+      await symlink(target, link).catch((again: NodeJS.ErrnoException) => {
+        if (again.code !== 'EEXIST') throw again;
+      });
+    }
   }
 
   /**

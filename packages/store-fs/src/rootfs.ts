@@ -82,7 +82,7 @@ export class RootfsManager {
   private async mountOverlayFor(record: RootfsRecord): Promise<void> {
     const p = this.paths(record.containerId);
     const infos = await this.layerInfos(record);
-    for (const info of infos) await this.layers.ensureLink(info);
+    await Promise.all(infos.map((info) => this.layers.ensureLink(info)));
     // An image without layers still needs one lower dir: the container's own empty one.
     const lowers = infos.length > 0 ? infos.map((i) => this.layers.lowerDir(i)).reverse() : [relative(this.layout.root, join(p.dir, 'empty'))];
     if (infos.length === 0) await mkdir(join(p.dir, 'empty'), { recursive: true });
@@ -97,8 +97,7 @@ export class RootfsManager {
     await mkdir(p.merged, { recursive: true });
     try {
       if (record.mode === 'overlay') {
-        await mkdir(p.upper, { recursive: true });
-        await mkdir(p.work, { recursive: true });
+        await Promise.all([mkdir(p.upper, { recursive: true }), mkdir(p.work, { recursive: true })]);
         await writeFileAtomic(p.record, JSON.stringify(record));
         try {
           await this.mountOverlayFor(record);
