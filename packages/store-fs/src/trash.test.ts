@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '@criod/core';
-import { Trash } from './trash.js';
+import { removeTree, Trash } from './trash.js';
 
 let dir: string;
 
@@ -55,5 +55,23 @@ describe('Trash', () => {
     expect(movedB).not.toBe(movedA);
     expect((await readdir(join(dir, 'tmp'))).sort()).toEqual([movedA, movedB].map((p) => p!.slice(join(dir, 'tmp').length + 1)).sort());
     expect(await trash.move(a, 'layer')).toBeUndefined();
+  });
+});
+
+describe('removeTree', () => {
+  it('deletes a tree with files, symlinks (not followed), empty and permissionless dirs, or a lone file', async () => {
+    const outside = join(dir, 'outside');
+    await mkdir(outside);
+    await writeFile(join(outside, 'keep'), 'kept');
+    const tree = join(dir, 'tree');
+    await makeTree(tree);
+    await mkdir(join(tree, 'empty'));
+    await symlink(outside, join(tree, 'upper', 'link'));
+    await removeTree(tree);
+    await expect(stat(tree)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readdir(outside)).toEqual(['keep']);
+    await removeTree(join(outside, 'keep'));
+    expect(await readdir(outside)).toEqual([]);
+    await removeTree(join(dir, 'absent'));
   });
 });

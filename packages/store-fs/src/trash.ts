@@ -5,12 +5,42 @@
  * removes snapshots in its garbage collector, after the call that released them).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isNotFound, type Logger } from '@criod/core';
+import { errnoOf, isNotFound, type Logger } from '@criod/core';
+
+/** `done`, where a path that is already gone counts as done. */
+async function unlessGone(done: Promise<void>): Promise<void> {
+  try {
+    await done;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+/**
+ * Delete a tree one call at a time: a background deletion then holds at most one of libuv's four
+ * threads, where fs.rm's recursion would take them all from the requests that follow.
+ */
+export async function removeTree(path: string): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(path, { withFileTypes: true });
+  } catch (err) {
+    if (isNotFound(err)) return;
+    if (errnoOf(err) === 'ENOTDIR') return unlessGone(unlink(path));
+    throw err;
+  }
+  for (const entry of entries) {
+    const child = join(path, entry.name);
+    await (entry.isDirectory() ? removeTree(child) : unlessGone(unlink(child)));
+  }
+  await unlessGone(rmdir(path));
+}
 
 export class Trash {
-  private readonly deleting = new Set<Promise<void>>();
+  /** The background deletions, one after another. */
+  private deleting: Promise<void> = Promise.resolve();
 
   constructor(
     /** On the same filesystem as every dir it takes; emptied at start by its owner. */
@@ -42,14 +72,13 @@ export class Trash {
   async discard(path: string, kind: string): Promise<void> {
     const moved = await this.move(path, kind);
     if (!moved) return;
-    const deletion = rm(moved, { recursive: true, force: true, maxRetries: 3 })
-      .catch((err: unknown) => this.logger.warn({ err, path: moved }, 'deleting a trashed dir failed; the next start deletes it'))
-      .finally(() => this.deleting.delete(deletion));
-    this.deleting.add(deletion);
+    this.deleting = this.deleting.then(() =>
+      removeTree(moved).catch((err: unknown) => this.logger.warn({ err, path: moved }, 'deleting a trashed dir failed; the next start deletes it')),
+    );
   }
 
   /** Resolves once every background deletion started so far has finished. */
   async settled(): Promise<void> {
-    await Promise.all([...this.deleting]);
+    await this.deleting;
   }
 }
