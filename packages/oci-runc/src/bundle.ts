@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { AlreadyExistsError, InternalError, NotFoundError, type OciProcess, type OciSpec } from '@criod/core';
+import { AlreadyExistsError, InternalError, isNotFound, NotFoundError, type OciProcess, type OciSpec } from '@criod/core';
 import { writeFileAtomic } from '@criod/core';
 import { readIfExists } from './files.js';
 import type { ContainerFiles } from './layout.js';
@@ -34,17 +34,24 @@ export type ContainerMeta = z.infer<typeof metaSchema>;
 
 /** Make the bundle dir with config.json and our meta file; an existing bundle means the id is taken. */
 export async function createBundle(id: string, files: ContainerFiles, spec: OciSpec, meta: ContainerMeta): Promise<void> {
-  await mkdir(dirname(files.bundle), { recursive: true, mode: 0o700 });
   try {
     await mkdir(files.bundle, { mode: 0o700 });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new AlreadyExistsError(`container ${id} already exists in the runtime (bundle ${files.bundle})`);
-    }
-    throw err;
+    if (!isNotFound(err)) throw bundleError(id, files, err);
+    // The first container since the runroot was made: its parent is missing too.
+    await mkdir(dirname(files.bundle), { recursive: true, mode: 0o700 });
+    await mkdir(files.bundle, { mode: 0o700 }).catch((again: unknown) => {
+      throw bundleError(id, files, again);
+    });
   }
-  await writeFileAtomic(files.config, JSON.stringify(spec), { durable: false });
-  await writeMeta(files, meta);
+  await Promise.all([writeFileAtomic(files.config, JSON.stringify(spec), { durable: false }), writeMeta(files, meta)]);
+}
+
+function bundleError(id: string, files: ContainerFiles, err: unknown): unknown {
+  if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+    return new AlreadyExistsError(`container ${id} already exists in the runtime (bundle ${files.bundle})`, { cause: err });
+  }
+  return err;
 }
 
 export async function writeMeta(files: ContainerFiles, meta: ContainerMeta): Promise<void> {

@@ -1,6 +1,6 @@
-import { rm } from 'node:fs/promises';
 import { readMeta, removeBundle } from './bundle.js';
 import { monitorPid } from './conmon.js';
+import { removeIfExists } from './files.js';
 import type { ContainerFiles } from './layout.js';
 import { signalProcess, waitGone } from './processes.js';
 import type { Runc } from './runc.js';
@@ -18,11 +18,10 @@ export async function deleteContainer(ctx: RuntimeContext, id: string): Promise<
 }
 
 export async function removeContainer(ctx: RuntimeContext, id: string, files: ContainerFiles, runcs: Runc[]): Promise<void> {
-  for (const runc of runcs) await runc.forceDelete(id);
+  await Promise.all(runcs.map((runc) => runc.forceDelete(id)));
   await endMonitor(files, id);
-  await removeBundle(files);
   // After conmon is gone, so it cannot write the exit file again.
-  await rm(files.exitFile, { force: true });
+  await Promise.all([removeBundle(files), removeIfExists(files.exitFile)]);
   ctx.logger.debug({ id }, 'container deleted');
 }
 

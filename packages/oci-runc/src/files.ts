@@ -1,4 +1,4 @@
-import { access, readFile } from 'node:fs/promises';
+import { access, readFile, unlink } from 'node:fs/promises';
 import { isNotFound } from '@criod/core';
 
 /** A file's text, or undefined when it does not exist. */
@@ -18,5 +18,14 @@ export async function mayExist(path: string): Promise<boolean> {
     return true;
   } catch (err) {
     return !isNotFound(err);
+  }
+}
+
+/** Delete a file; one that is not there is fine. */
+export async function removeIfExists(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
   }
 }

@@ -7,7 +7,7 @@
  *   layers/<chain-id>/layer.json
  *   l/<link>                   short symlinks to layer diffs, so overlay's options fit a page
  *   containers/<id>/{upper,work,merged,rootfs.json}
- *   tmp/                       downloads and unpacks in progress; emptied at start
+ *   tmp/                       downloads and unpacks in progress, dirs being deleted; emptied at start
  */
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@criod/core';

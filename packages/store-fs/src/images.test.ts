@@ -413,6 +413,9 @@ describe('FsImageStore rootfs lifecycle', () => {
     await s.pull(ref('test/app'), pull);
     await s.close();
     await mkdir(join(dir, 'images/tmp/layer-crashed/layer/diff'), { recursive: true });
+    // A removed rootfs whose files were still being deleted: overlay's work/work has no permissions.
+    await mkdir(join(dir, 'images/tmp/rootfs-crashed/upper/etc'), { recursive: true });
+    await mkdir(join(dir, 'images/tmp/rootfs-crashed/work/work'), { recursive: true, mode: 0o000 });
     await mkdir(join(dir, 'images/layers', 'e'.repeat(64), 'diff'), { recursive: true });
     await writeFile(join(dir, 'images/blobs/sha256', 'd'.repeat(64)), 'orphan');
     const restarted = store();

@@ -37,6 +37,7 @@ import { ImageLayout } from './image-layout.js';
 import { ImageRecords, type StoredImage } from './image-records.js';
 import { chainHex, LayerStore } from './layer-store.js';
 import { RootfsManager, type RootfsMode } from './rootfs.js';
+import { Trash } from './trash.js';
 
 export { diskUsage } from './disk-usage.js';
 export type { RootfsMode } from './rootfs.js';
@@ -72,6 +73,8 @@ export class FsImageStore implements ImagePlugin {
   private readonly layers: LayerStore;
   private readonly blobs: BlobStore;
   private readonly rootfs: RootfsManager;
+  /** Dirs taken away at once and deleted in the background, in tmp/ (emptied at start). */
+  private readonly trash: Trash;
   private readonly http: RegistryHttp;
   /** Serialises record commits and removals. */
   private readonly lock = new AsyncLock();
@@ -87,9 +90,10 @@ export class FsImageStore implements ImagePlugin {
   ) {
     this.layout = new ImageLayout(dir);
     this.records = new ImageRecords(this.layout, logger);
-    this.layers = new LayerStore(this.layout, logger);
+    this.trash = new Trash(this.layout.tmp, logger);
+    this.layers = new LayerStore(this.layout, logger, this.trash);
     this.blobs = new BlobStore(this.layout);
-    this.rootfs = new RootfsManager(this.layout, this.layers, logger, options.rootfsMode ?? 'auto');
+    this.rootfs = new RootfsManager(this.layout, this.layers, logger, options.rootfsMode ?? 'auto', this.trash);
     this.http = new RegistryHttp(options.http, logger);
   }
 
@@ -314,8 +318,8 @@ export class FsImageStore implements ImagePlugin {
     return { dir: this.dir, rootfsMode: this.options.rootfsMode ?? 'auto' };
   }
 
-  /** Close the registry connection pools. */
+  /** Close the registry connection pools; let the deletions in the background finish. */
   async close(): Promise<void> {
-    await this.http.close();
+    await Promise.all([this.http.close(), this.trash.settled()]);
   }
 }

@@ -9,6 +9,7 @@ import { isNotFound, type Logger } from '@criod/core';
 import { Singleflight } from './concurrency.js';
 import type { ImageLayout } from './image-layout.js';
 import { unpackLayer } from './layer-unpack.js';
+import type { Trash } from './trash.js';
 
 export interface LayerInfo {
   /** "sha256:<hex>" */
@@ -39,6 +40,7 @@ export class LayerStore {
   constructor(
     private readonly layout: ImageLayout,
     private readonly logger: Logger,
+    private readonly trash: Trash,
   ) {}
 
   diffPath(chainId: string): string {
@@ -68,10 +70,18 @@ export class LayerStore {
   /** Make sure the layer's short link exists (it is made after the layer, so a crash can lose it). */
   async ensureLink(info: LayerInfo): Promise<void> {
     const target = relative(this.layout.links, this.diffPath(info.chainId));
-    await mkdir(this.layout.links, { recursive: true });
-    await symlink(target, join(this.layout.links, info.link)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err;
-    });
+    const link = join(this.layout.links, info.link);
+    try {
+      await symlink(target, link);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
+      if (!isNotFound(err)) throw err;
+      // The links dir itself is missing (it is made at start): make it, then the link.
+      await mkdir(this.layout.links, { recursive: true });
+      await symlink(target, link).catch((again: NodeJS.ErrnoException) => {
+        if (again.code !== 'EEXIST') throw again;
+      });
+    }
   }
 
   /**
@@ -111,15 +121,8 @@ export class LayerStore {
   /** Delete a layer: out of sight first (rename), then its files. */
   async delete(chainId: string): Promise<void> {
     const info = await this.get(chainId);
-    const dir = this.layout.layer(chainHex(chainId));
-    await mkdir(this.layout.tmp, { recursive: true });
-    const trash = join(this.layout.tmp, `trash-${randomBytes(6).toString('hex')}`);
-    try {
-      await rename(dir, trash);
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
+    const trash = await this.trash.move(this.layout.layer(chainHex(chainId)), 'layer');
+    if (!trash) return;
     if (info) await unlink(join(this.layout.links, info.link)).catch(() => {});
     await rm(trash, { recursive: true, force: true });
   }

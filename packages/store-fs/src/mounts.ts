@@ -1,6 +1,6 @@
 /** Overlay mounts of container rootfs, through core's mount helpers; /proc/self/mountinfo to check. */
 import { readFile } from 'node:fs/promises';
-import { FailedPreconditionError, InternalError, isMountPoint, mountFilesystem, unmountFilesystem } from '@criod/core';
+import { FailedPreconditionError, InternalError, isMountPoint, mountFilesystem, unmountMountPoint } from '@criod/core';
 
 /** The kernel takes mount options of at most one page. */
 const maxMountData = 4095;
@@ -32,11 +32,10 @@ export async function mountOverlay(cwd: string, lowers: string[], upper: string,
 
 /** Unmount; not being mounted is fine, a busy mount is detached lazily. */
 export async function unmount(target: string): Promise<void> {
-  if (!(await isMountPoint(target))) return;
   const failures: string[] = [];
   for (const lazy of [false, true]) {
     try {
-      await unmountFilesystem(target, { lazy });
+      await unmountMountPoint(target, { lazy });
       return;
     } catch (err) {
       failures.push((err as Error).message);

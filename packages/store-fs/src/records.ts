@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   InvalidArgumentError,
@@ -74,7 +74,11 @@ export class DirRecordStore<T extends { id: string }> implements RecordStore<T> 
   }
 
   async delete(id: string): Promise<void> {
-    await rm(this.path(id), { force: true });
+    try {
+      await unlink(this.path(id));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
   }
 
   async list(): Promise<T[]> {

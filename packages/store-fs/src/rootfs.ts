@@ -13,6 +13,7 @@ import { applyDiff, exportDiff } from './rootfs-diff.js';
 import { diskUsage } from './disk-usage.js';
 import type { ImageLayout } from './image-layout.js';
 import type { LayerInfo, LayerStore } from './layer-store.js';
+import type { Trash } from './trash.js';
 import { isMountPoint, mountOverlay, overlaySupported, unmount } from './mounts.js';
 
 /** 'auto' uses overlay when the kernel has it and falls back to copying when a mount fails. */
@@ -34,6 +35,7 @@ export class RootfsManager {
     private readonly layers: LayerStore,
     private readonly logger: Logger,
     private readonly mode: RootfsMode,
+    private readonly trash: Trash,
   ) {}
 
   private paths(containerId: string) {
@@ -80,7 +82,7 @@ export class RootfsManager {
   private async mountOverlayFor(record: RootfsRecord): Promise<void> {
     const p = this.paths(record.containerId);
     const infos = await this.layerInfos(record);
-    for (const info of infos) await this.layers.ensureLink(info);
+    await Promise.all(infos.map((info) => this.layers.ensureLink(info)));
     // An image without layers still needs one lower dir: the container's own empty one.
     const lowers = infos.length > 0 ? infos.map((i) => this.layers.lowerDir(i)).reverse() : [relative(this.layout.root, join(p.dir, 'empty'))];
     if (infos.length === 0) await mkdir(join(p.dir, 'empty'), { recursive: true });
@@ -95,8 +97,7 @@ export class RootfsManager {
     await mkdir(p.merged, { recursive: true });
     try {
       if (record.mode === 'overlay') {
-        await mkdir(p.upper, { recursive: true });
-        await mkdir(p.work, { recursive: true });
+        await Promise.all([mkdir(p.upper, { recursive: true }), mkdir(p.work, { recursive: true })]);
         await writeFileAtomic(p.record, JSON.stringify(record));
         try {
           await this.mountOverlayFor(record);
@@ -139,11 +140,14 @@ export class RootfsManager {
     await unmount(this.paths(containerId).merged);
   }
 
-  /** Unmount and delete; idempotent. */
+  /**
+   * Unmount and delete; idempotent. Gone when this resolves (unmounted, and its dir moved to the
+   * trash in one rename); the writable layer's files are deleted in the background.
+   */
   async remove(containerId: string): Promise<void> {
     const p = this.paths(containerId);
     await unmount(p.merged);
-    await rm(p.dir, { recursive: true, force: true });
+    await this.trash.discard(p.dir, 'rootfs');
   }
 
   /** What the container changed: only an overlay rootfs knows it apart from the image. */

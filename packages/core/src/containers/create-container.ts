@@ -4,15 +4,16 @@ import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import type { CoreContext } from '../context.js';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { findPod } from '../pods/lookup.js';
-import type { ContainerConfig, ContainerRecord, NamespaceOptions, PodRecord } from '../types.js';
+import type { ContainerConfig, ContainerRecord, ImageRecord, LinuxContainerSecurity, NamespaceOptions, PodRecord } from '../types.js';
 import { nowNs } from '../types.js';
 import { newId } from '../util/ids.js';
+import { settleAll } from '../util/settle.js';
 import { UndoStack } from '../util/undo.js';
 import { emitContainerEvent } from './events.js';
 import { containerNameKey, findContainer } from './lookup.js';
 import { createRuntimeContainer } from './runtime-container.js';
 import { validateResources } from './spec/resources.js';
-import { requireUserForGroup, resolveUser } from './spec/user.js';
+import { requireUserForGroup, resolveUser, type ProcessUser } from './spec/user.js';
 
 const PATH_MAX = 4095;
 const NAME_MAX = 255;
@@ -79,6 +80,28 @@ export interface RestoreSource {
   applyRootfs(containerId: string): Promise<void>;
 }
 
+/** The container's rootfs from the image (with a checkpoint's changes), and the user its files name. Undone on `undo`. */
+async function prepareRootfs(
+  ctx: CoreContext,
+  id: string,
+  image: ImageRecord,
+  sc: LinuxContainerSecurity,
+  restore: RestoreSource | undefined,
+  undo: UndoStack,
+): Promise<{ rootfs: string; user: ProcessUser }> {
+  const rootfs = await ctx.plugins.images.createRootfs(id, image.id);
+  undo.push('remove rootfs', () => ctx.plugins.images.removeRootfs(id));
+  if (restore) await restore.applyRootfs(id);
+  const user = await resolveUser(rootfs, {
+    runAsUser: sc.runAsUser,
+    runAsGroup: sc.runAsGroup,
+    runAsUsername: sc.runAsUsername,
+    supplementalGroups: sc.supplementalGroups,
+    imageUser: image.config.user,
+  });
+  return { rootfs, user };
+}
+
 /**
  * CreateContainer: reserve the name, make the rootfs from the image, then build, confine and create
  * the container under the runtime (createRuntimeContainer). Undone on failure.
@@ -98,19 +121,14 @@ export async function createContainer(ctx: CoreContext, podRef: string, config: 
     undo.push('release name', async () => ctx.state.containerNames.release(nameKey, id));
     try {
       const logPath = containerLogPath(ctx, pod, id, config.logPath);
-      const rootfs = await ctx.plugins.images.createRootfs(id, image.id);
-      undo.push('remove rootfs', () => ctx.plugins.images.removeRootfs(id));
-      if (restore) await restore.applyRootfs(id);
       const sc = config.linux.securityContext;
-      const user = await resolveUser(rootfs, {
-        runAsUser: sc.runAsUser,
-        runAsGroup: sc.runAsGroup,
-        runAsUsername: sc.runAsUsername,
-        supplementalGroups: sc.supplementalGroups,
-        imageUser: image.config.user,
-      });
-      const pidNamespacePath = await sharedPidNamespace(ctx, pod, sc.namespaceOptions);
-      await prepareLogFile(logPath, pod.config.logDirectory);
+      // The rootfs (and the user it names), the PID namespace to join and the log file do not
+      // depend on each other: made at the same time.
+      const [{ rootfs, user }, pidNamespacePath] = await settleAll([
+        prepareRootfs(ctx, id, image, sc, restore, undo),
+        sharedPidNamespace(ctx, pod, sc.namespaceOptions),
+        prepareLogFile(logPath, pod.config.logDirectory),
+      ]);
       await createRuntimeContainer(
         ctx,
         { id, pod, config, image: image.config, rootfs, user, logPath, pidNamespacePath, restoreFrom: restore?.imagesDir, logger: log },

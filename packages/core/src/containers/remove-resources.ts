@@ -1,12 +1,16 @@
 import type { CoreContext } from '../context.js';
 import type { ContainerRecord } from '../types.js';
+import { settleAll } from '../util/settle.js';
 import { emitContainerEvent } from './events.js';
 import { containerNameKey } from './lookup.js';
 
-/** Everything a container holds, released in order: runtime state, rootfs, record, name. Idempotent. */
+/**
+ * Everything a container holds, released in order: runtime state and rootfs (independent once
+ * the container has exited, so side by side), then record, then name. Idempotent: while the
+ * record is there a failed removal can be repeated.
+ */
 export async function removeContainerResources(ctx: CoreContext, c: ContainerRecord): Promise<void> {
-  await ctx.plugins.runtime.deleteContainer(c.id);
-  await ctx.plugins.images.removeRootfs(c.id);
+  await settleAll([ctx.plugins.runtime.deleteContainer(c.id), ctx.plugins.images.removeRootfs(c.id)]);
   await ctx.plugins.records.containers.delete(c.id);
   ctx.state.containers.delete(c.id);
   ctx.state.stateChecks.forget(c.id);

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readMountinfo } from '../linux/mountinfo.js';
-import { MNT_DETACH, syscallHelper } from '../linux/syscall-helper.js';
+import { MNT_DETACH, SyscallError, syscallHelper } from '../linux/syscall-helper.js';
 
 export interface MountRequest {
   source: string;
@@ -60,11 +60,32 @@ export async function mountTmpfs(target: string, sizeBytes: number): Promise<voi
   }
 }
 
+/**
+ * Unmount `target` if it is a mount point; false when it was not one. The helper's umount2 says
+ * so itself (EINVAL: not a mount point, ENOENT: no such path), which spares a read of
+ * /proc/self/mountinfo (one call per page, and it grows with every mount on the node); without
+ * the helper mountinfo is asked first, so as not to spawn umount(8) for nothing.
+ */
+export async function unmountMountPoint(target: string, options: { lazy?: boolean } = {}): Promise<boolean> {
+  const helper = await syscallHelper();
+  if (!helper) {
+    if (!(await isMountPoint(target))) return false;
+    await spawnTool('umount', [...(options.lazy ? ['-l'] : []), target]);
+    return true;
+  }
+  try {
+    await helper.unmount(target, options.lazy ? MNT_DETACH : 0);
+    return true;
+  } catch (err) {
+    if (err instanceof SyscallError && (err.code === 'EINVAL' || err.code === 'ENOENT')) return false;
+    throw err;
+  }
+}
+
 /** Lazily unmount; a path that is not a mount point is not an error. */
 export async function unmountIfMounted(target: string): Promise<void> {
-  if (!(await isMountPoint(target))) return;
   try {
-    await unmountFilesystem(target, { lazy: true });
+    await unmountMountPoint(target, { lazy: true });
   } catch (err) {
     // Unmounted by someone else meanwhile: done all the same.
     if (await isMountPoint(target)) throw new Error(`unmounting ${target}: ${(err as Error).message}`, { cause: err });

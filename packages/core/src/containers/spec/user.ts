@@ -60,8 +60,7 @@ export function requireUserForGroup(subject: string, sc: { runAsUser?: number; r
  * user in /etc/group are added to the supplemental groups.
  */
 export async function resolveUser(rootfs: string, req: UserRequest): Promise<ProcessUser> {
-  const users = await passwd(rootfs);
-  const groups = await readTable(rootfs, 'group');
+  const [users, groups] = await Promise.all([passwd(rootfs), readTable(rootfs, 'group')]);
   let uid: number;
   let gid: number | undefined;
   let name: string | undefined;
