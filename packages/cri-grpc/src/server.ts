@@ -150,12 +150,7 @@ export interface CriServerOptions {
 export const maxMessageBytes = 16 * 1024 * 1024;
 
 export function createCriServer({ core, logger, streaming, observe }: CriServerOptions): Server {
-  const server = new Server({
-    'grpc.max_receive_message_length': maxMessageBytes,
-    'grpc.max_send_message_length': maxMessageBytes,
-    // Nothing serves channelz, and its bookkeeping (timestamps, counters per call and connection) is per-call work.
-    'grpc.enable_channelz': 0,
-  });
+  const server = new Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes });
   server.addService(...bindService(RuntimeServiceService, runtimeImpls(core, streaming), streamImpls(core, logger), logger, observe));
   server.addService(...bindService(ImageServiceService, imageHandlers(core), imageStreamImpls(core, logger), logger, observe));
   return server;
