@@ -8,7 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CriService, NotFoundError, silentLogger } from '@criod/core';
 import { testContainerConfig, testImage, testPodConfig, type FakePluginSet } from '@criod/core/testing';
 import { type CriClient } from './client.js';
-import { CgroupDriver, ContainerEventType, RunPodSandboxRequest, VersionRequest, VersionResponse } from './gen/runtime/v1/api.js';
+import {
+  CgroupDriver,
+  ContainerEventType,
+  ContainerState,
+  ListPodSandboxResponse,
+  PodSandboxState,
+  RunPodSandboxRequest,
+  VersionRequest,
+  VersionResponse,
+} from './gen/runtime/v1/api.js';
 import { serveUnix, type CriListener } from './h2/listener.js';
 import { createCriServer } from './server.js';
 import { startTestServer, type TestServer } from './__tests__/test-server.js';
@@ -111,6 +120,30 @@ describe('CRI gRPC server', () => {
       plugins.runtime.handlers = original;
     }
     expect((await client.runtime.version({ version: '0.1.0' })).runtimeName).toBe('criod');
+  });
+
+  it('lists pods and containers as they are now, after answering the same list before', async () => {
+    plugins.images.images.set(testImage().id, testImage());
+    const podId = await core.runPodSandbox(testPodConfig('lists', { labels: { app: 'lists' }, annotations: { note: 'kept' } }), '');
+    const id = await core.createContainer(podId, testContainerConfig('app'));
+    const pod = async () => (await client.runtime.listPodSandbox({ filter: undefined })).items.find((p) => p.id === podId);
+    const container = async () => (await client.runtime.listContainers({ filter: undefined })).containers.find((c) => c.id === id);
+    try {
+      expect(await pod()).toMatchObject({ state: PodSandboxState.SANDBOX_READY, labels: { app: 'lists' }, annotations: { note: 'kept' } });
+      expect(await container()).toMatchObject({ state: ContainerState.CONTAINER_CREATED, podSandboxId: podId, metadata: { name: 'app', attempt: 0 } });
+      await core.startContainer(id);
+      expect((await container())?.state).toBe(ContainerState.CONTAINER_RUNNING);
+      await core.stopPodSandbox(podId);
+      expect(await pod()).toMatchObject({ state: PodSandboxState.SANDBOX_NOTREADY, labels: { app: 'lists' }, annotations: { note: 'kept' } });
+      expect((await container())?.state).toBe(ContainerState.CONTAINER_EXITED);
+      // The same answer as the message encoded whole.
+      const listed = await client.runtime.listPodSandbox({ filter: undefined });
+      expect(ListPodSandboxResponse.decode(ListPodSandboxResponse.encode(listed).finish())).toEqual(listed);
+      expect(listed.items.map((p) => p.id)).toEqual(core.listPodSandbox().map((p) => p.id));
+    } finally {
+      await core.removePodSandbox(podId);
+    }
+    expect(await pod()).toBeUndefined();
   });
 
   it('streams container events with the pod and container statuses', async () => {
