@@ -4,8 +4,9 @@
  * fake plugins, so only gRPC is measured), three ways, on one connection each, one call at a time:
  *
  *   floor      grpc-js bound to the socket directly (no :authority filter; what criod did before)
- *   filtered   criod's listener (serveUnix), grpc-js client (authority "localhost")
- *   socket     criod's listener, a raw HTTP/2 client sending the socket path as :authority,
+ *   native     criod's listener (serveUnix), grpc-js client (authority "localhost"): the
+ *              listener hands the socket to HTTP/2 itself after the first request
+ *   filtered   criod's listener, a raw HTTP/2 client sending the socket path as :authority,
  *              as kubelet/crictl 1.26–1.30 do (the floor cannot serve this one at all)
  *
  * and, apart from any I/O, the CPU time the filter spends on one request's header block.
@@ -113,8 +114,8 @@ const session = h2connect('http://localhost', { createConnection: () => netConne
 try {
   const ways = {
     'floor: grpc-js bound directly': () => floorClient.runtime.version({ version: '0.1.0' }),
-    'filtered: grpc-js client': () => filteredClient.runtime.version({ version: '0.1.0' }),
-    'filtered: socket path as :authority': () => rawVersion(session, filteredSocket),
+    'serveUnix, native: grpc-js client': () => filteredClient.runtime.version({ version: '0.1.0' }),
+    'serveUnix, filtered: socket path as :authority': () => rawVersion(session, filteredSocket),
   };
   const samples = await measure(Object.values(ways));
   const rows = Object.keys(ways).map((name, i) => summary(name, samples[i]));

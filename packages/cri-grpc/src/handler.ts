@@ -56,18 +56,41 @@ export function unary<Req, Res>(rpc: string, logger: Logger, impl: UnaryImpl<Req
       return;
     }
     const elapsedMs = stopwatch();
-    const abort = new AbortController();
-    call.once('cancelled', () => abort.abort());
+    const context = new UnaryCallContext();
+    // grpc-js emits 'cancelled' as every call's stream closes, answered or not: only a call still running is aborted.
+    const cancel = () => context.cancel();
+    call.once('cancelled', cancel);
     Promise.resolve()
-      .then(() => impl(call.request, { signal: abort.signal }))
+      .then(() => impl(call.request, context))
       .then(
         (res) => {
+          call.off('cancelled', cancel);
           logger.debug({ rpc, ms: elapsedMs() }, 'rpc done');
           callback(null, res);
         },
-        (err: unknown) => callback(failure(rpc, logger, elapsedMs(), err)),
+        (err: unknown) => {
+          call.off('cancelled', cancel);
+          callback(failure(rpc, logger, elapsedMs(), err));
+        },
       );
   };
+}
+
+/** A unary call's context; its signal is made on first use, since most handlers never look at it. */
+class UnaryCallContext implements CallContext {
+  private controller: AbortController | undefined;
+  private cancelled = false;
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.cancelled) this.controller.abort();
+    return this.controller.signal;
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.controller?.abort();
+  }
 }
 
 function stopwatch(): () => number {
@@ -125,7 +148,8 @@ export function listStream<Req, Item, Res>(
   return (call: ServerWritableStream<Req, Res>): void => {
     const elapsedMs = stopwatch();
     const abort = new AbortController();
-    call.once('cancelled', () => abort.abort());
+    const cancel = () => abort.abort();
+    call.once('cancelled', cancel);
     Promise.resolve()
       .then(() => list(call.request))
       .then(async (items) => {
@@ -134,6 +158,7 @@ export function listStream<Req, Item, Res>(
           if (!call.write(wrap(chunk))) await once(call, 'drain', { signal: abort.signal });
         }
         logger.debug({ rpc, ms: elapsedMs(), items: items.length }, 'rpc done');
+        call.off('cancelled', cancel);
         call.end();
       })
       .catch((err: unknown) => {

@@ -2,13 +2,24 @@ import { existsSync } from 'node:fs';
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { Duplex } from 'node:stream';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CriService, NotFoundError } from '@criod/core';
+import { CriService, NotFoundError, silentLogger } from '@criod/core';
 import { testContainerConfig, testImage, testPodConfig, type FakePluginSet } from '@criod/core/testing';
 import { type CriClient } from './client.js';
-import { CgroupDriver, ContainerEventType, RunPodSandboxRequest, VersionRequest, VersionResponse } from './gen/runtime/v1/api.js';
-import type { CriListener } from './h2/listener.js';
+import {
+  CgroupDriver,
+  ContainerEventType,
+  ContainerState,
+  ListPodSandboxResponse,
+  PodSandboxState,
+  RunPodSandboxRequest,
+  VersionRequest,
+  VersionResponse,
+} from './gen/runtime/v1/api.js';
+import { serveUnix, type CriListener } from './h2/listener.js';
+import { createCriServer } from './server.js';
 import { startTestServer, type TestServer } from './__tests__/test-server.js';
 
 let server: TestServer;
@@ -111,6 +122,30 @@ describe('CRI gRPC server', () => {
     expect((await client.runtime.version({ version: '0.1.0' })).runtimeName).toBe('criod');
   });
 
+  it('lists pods and containers as they are now, after answering the same list before', async () => {
+    plugins.images.images.set(testImage().id, testImage());
+    const podId = await core.runPodSandbox(testPodConfig('lists', { labels: { app: 'lists' }, annotations: { note: 'kept' } }), '');
+    const id = await core.createContainer(podId, testContainerConfig('app'));
+    const pod = async () => (await client.runtime.listPodSandbox({ filter: undefined })).items.find((p) => p.id === podId);
+    const container = async () => (await client.runtime.listContainers({ filter: undefined })).containers.find((c) => c.id === id);
+    try {
+      expect(await pod()).toMatchObject({ state: PodSandboxState.SANDBOX_READY, labels: { app: 'lists' }, annotations: { note: 'kept' } });
+      expect(await container()).toMatchObject({ state: ContainerState.CONTAINER_CREATED, podSandboxId: podId, metadata: { name: 'app', attempt: 0 } });
+      await core.startContainer(id);
+      expect((await container())?.state).toBe(ContainerState.CONTAINER_RUNNING);
+      await core.stopPodSandbox(podId);
+      expect(await pod()).toMatchObject({ state: PodSandboxState.SANDBOX_NOTREADY, labels: { app: 'lists' }, annotations: { note: 'kept' } });
+      expect((await container())?.state).toBe(ContainerState.CONTAINER_EXITED);
+      // The same answer as the message encoded whole.
+      const listed = await client.runtime.listPodSandbox({ filter: undefined });
+      expect(ListPodSandboxResponse.decode(ListPodSandboxResponse.encode(listed).finish())).toEqual(listed);
+      expect(listed.items.map((p) => p.id)).toEqual(core.listPodSandbox().map((p) => p.id));
+    } finally {
+      await core.removePodSandbox(podId);
+    }
+    expect(await pod()).toBeUndefined();
+  });
+
   it('streams container events with the pod and container statuses', async () => {
     plugins.images.images.set(testImage().id, testImage());
     const stream = client.raw.runtime.getContainerEvents({});
@@ -132,6 +167,35 @@ describe('CRI gRPC server', () => {
     await core.removePodSandbox(podId);
   });
 });
+
+/** A client connection that writes nothing until the server has sent something. */
+class SilentUntilServerSpeaks extends Duplex {
+  private held: { chunk: Buffer; callback: (error?: Error | null) => void }[] | undefined = [];
+
+  constructor(private readonly socket: Socket) {
+    super();
+    socket.on('data', (chunk: Buffer) => {
+      const held = this.held;
+      this.held = undefined;
+      for (const { chunk, callback } of held ?? []) socket.write(chunk, callback);
+      this.push(chunk);
+    });
+    socket.on('end', () => this.push(null));
+    socket.on('error', (err) => this.destroy(err));
+  }
+
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.held) this.held.push({ chunk, callback });
+    else this.socket.write(chunk, callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.socket.destroy();
+    callback(error);
+  }
+}
 
 /** A raw HTTP/2 client on the socket, as grpc-go dials it: the authority is whatever we say. */
 function rawSession(): ClientHttp2Session {
@@ -182,6 +246,44 @@ describe('CRI socket and the HTTP/2 :authority of real clients', () => {
         expect(grpcStatus, `authority ${JSON.stringify(authority)}`).toBe('0');
         expect(VersionResponse.decode(body.subarray(5)).runtimeName).toBe('criod');
       }
+    } finally {
+      session.close();
+    }
+  });
+
+  it('serves clients that send nothing before the server has spoken, filtering only those whose authority needs it', async () => {
+    const filtered: unknown[] = [];
+    const logger = { ...silentLogger, debug: (fields: unknown, msg?: string) => void (msg?.includes(':authority filter') && filtered.push(fields)) };
+    const socket = join(dir, 'quiet.sock');
+    const quiet = await serveUnix(createCriServer({ core, logger: silentLogger }), socket, logger);
+    try {
+      for (const authority of ['localhost', '/run/criod/criod.sock']) {
+        // As grpc-go: the first request waits for the server preface.
+        const session = h2connect('http://localhost', { createConnection: () => new SilentUntilServerSpeaks(netConnect(socket)) });
+        session.on('error', () => undefined);
+        try {
+          for (let i = 0; i < 3; i++) {
+            const { grpcStatus, body } = await versionCall(session, authority);
+            expect(grpcStatus, `authority ${authority}`).toBe('0');
+            expect(VersionResponse.decode(body.subarray(5)).runtimeName).toBe('criod');
+          }
+        } finally {
+          session.close();
+        }
+        // localhost went to HTTP/2 unfiltered (no wait for the filter's fallback); the socket path was rewritten.
+        expect(filtered).toEqual(authority === 'localhost' ? [] : [{ firstRequest: 'needs-filter' }]);
+      }
+    } finally {
+      await quiet.close(1000);
+    }
+  });
+
+  it('serves a connection that waits before its first request', async () => {
+    const session = rawSession();
+    try {
+      // Longer than the listener waits for a first request before it filters the connection anyway.
+      await new Promise((r) => setTimeout(r, 1200));
+      for (const authority of ['localhost', '/run/criod/criod.sock']) expect((await versionCall(session, authority)).grpcStatus).toBe('0');
     } finally {
       session.close();
     }

@@ -108,6 +108,11 @@ function size<T>(codec: { encode(message: T): { finish(): Uint8Array } }): (mess
   return (message) => codec.encode(message).finish().length;
 }
 
+/** A response serializer that sends a reply a handler encoded itself (convert/encoded-items.ts) as it is. */
+function passingEncoded(serialize: (value: unknown) => Buffer): (value: unknown) => Buffer {
+  return (value) => (value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : serialize(value));
+}
+
 /**
  * One service for grpc-js: every method of the definition is bound, and every request
  * deserializer is tolerant so that bytes which do not decode get INVALID_ARGUMENT.
@@ -123,7 +128,11 @@ function bindService(
   const service: UntypedServiceImplementation = {};
   for (const [method, desc] of Object.entries(definition) as [string, MethodDefinition<unknown, unknown>][]) {
     const rpc = desc.path.slice(desc.path.lastIndexOf('/') + 1);
-    methods[method] = { ...desc, requestDeserialize: tolerantDeserializer(desc.requestDeserialize) };
+    methods[method] = {
+      ...desc,
+      requestDeserialize: tolerantDeserializer(desc.requestDeserialize),
+      responseSerialize: passingEncoded(desc.responseSerialize),
+    };
     const impl = impls[method];
     const stream = streams[method] as Parameters<typeof streaming>[2] | undefined;
     if (desc.responseStream) {

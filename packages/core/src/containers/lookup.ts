@@ -7,6 +7,9 @@ import { emitContainerEvent } from './events.js';
 
 /** The container an id (or unique id prefix) names; NotFound otherwise. */
 export function findContainer(ctx: CoreContext, ref: string): ContainerRecord {
+  // A full id (what kubelet sends) without a walk over every container's id.
+  const exact = ctx.state.containers.get(ref);
+  if (exact) return exact;
   const id = resolveIdPrefix(ref, ctx.state.containers.keys(), 'container');
   const c = ctx.state.containers.get(id);
   if (!c) throw new NotFoundError(`container ${ref} not found`);

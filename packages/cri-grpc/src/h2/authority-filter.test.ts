@@ -110,6 +110,67 @@ describe('AuthorityFilter', () => {
     expect(out).toEqual([...request('localhost'), field('x-big', 'b'.repeat(40_000))]);
   });
 
+  it('passes the header blocks of a client with an accepted authority through as sent, padding and all', () => {
+    const padded = Buffer.concat([Buffer.from([3]), encodeHeaderBlock(request('localhost')), Buffer.alloc(3)]);
+    const bytes = Buffer.concat([
+      CLIENT_PREFACE,
+      frame(0x4, 0, 0, Buffer.alloc(6)),
+      frame(0x1, 0x4 | 0x8, 1, padded),
+      frame(0x0, 0x1, 1, Buffer.alloc(5)),
+      frame(0x1, 0x5, 3, encodeHeaderBlock(request('localhost'))),
+    ]);
+    const filter = new AuthorityFilter();
+    expect(filtered(bytes, 7, filter)).toEqual(bytes.subarray(CLIENT_PREFACE.length));
+    expect(filter.firstBlock).toBe('accepted');
+    expect(filter.held()).toEqual(Buffer.alloc(0));
+  });
+
+  it('re-encodes every block from the first one it rewrites on, whatever its authority', () => {
+    const bytes = Buffer.concat([
+      CLIENT_PREFACE,
+      frame(0x1, 0x5, 1, encodeHeaderBlock(request('localhost'))),
+      frame(0x1, 0x5, 3, encodeHeaderBlock(request('/run/criod/criod.sock'))),
+      frame(0x1, 0x5, 5, encodeHeaderBlock([...request('localhost'), field('x-late', 'v')])),
+    ]);
+    const filter = new AuthorityFilter();
+    const frames = parseFrames(filtered(bytes, bytes.length, filter));
+    expect(filter.firstBlock).toBe('accepted');
+    expect(frames[0]!.payload).toEqual(encodeHeaderBlock(request('localhost')));
+    const decoder = new HpackDecoder();
+    expect(frames.map((f) => decoder.decode(f.payload).find((h) => h.name === ':authority')?.value)).toEqual(['localhost', 'localhost', 'localhost']);
+    expect(() => filter.held()).toThrow(/cannot leave its filter/);
+  });
+
+  it('judges a connection by its first header block: one without an :authority needs the filter too', () => {
+    const judge = (fields: HeaderField[]) => {
+      const filter = new AuthorityFilter();
+      filter.push(Buffer.concat([CLIENT_PREFACE, frame(0x1, 0x5, 1, encodeHeaderBlock(fields))]));
+      return filter.firstBlock;
+    };
+    expect(judge(request('localhost'))).toBe('accepted');
+    expect(judge(request('/run/criod/criod.sock'))).toBe('needs-filter');
+    expect(judge(request('localhost').filter((f) => f.name !== ':authority'))).toBe('needs-filter');
+    expect(judge([...request('localhost'), field('host', 'a b')])).toBe('needs-filter');
+  });
+
+  it('holds an unfinished header block as received, and drops the acknowledgement of SETTINGS the server did not send', () => {
+    const block = encodeHeaderBlock(request('localhost'));
+    const headers = frame(0x1, 0x1, 1, block.subarray(0, 10));
+    const continuation = frame(0x9, 0x4, 1, block.subarray(10));
+    const ack = frame(0x4, 0x1, 0, Buffer.alloc(0));
+    const filter = new AuthorityFilter();
+    filter.expectAckOfOwnSettings();
+    expect(filter.ownSettingsAcked).toBe(false);
+    const out = filter.push(Buffer.concat([CLIENT_PREFACE, ack, headers, continuation.subarray(0, 4)]));
+    expect(Buffer.concat(out)).toEqual(CLIENT_PREFACE);
+    expect(filter.ownSettingsAcked).toBe(true);
+    expect(filter.firstBlock).toBeUndefined();
+    expect(filter.held()).toEqual(Buffer.concat([headers, continuation.subarray(0, 4)]));
+    // Only the one acknowledgement criod expects is dropped; the server's own pass.
+    expect(Buffer.concat(filter.push(Buffer.concat([continuation.subarray(4), ack])))).toEqual(Buffer.concat([headers, continuation, ack]));
+    expect(filter.firstBlock).toBe('accepted');
+  });
+
   it('refuses what is not HTTP/2 and what breaks a header block', () => {
     expect(() => new AuthorityFilter().push(Buffer.from('GET / HTTP/1.1\r\n\r\n'))).toThrow(MalformedHttp2Error);
     const open = frame(0x1, 0, 1, encodeHeaderBlock(request('x')));

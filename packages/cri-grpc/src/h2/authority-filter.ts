@@ -5,8 +5,11 @@
  * grpc-go clients that dial a socket path (kubelet and crictl before 1.31) send that path as
  * `:authority`; nghttp2 checks it against RFC 3986 and resets the stream with PROTOCOL_ERROR,
  * and Node has no switch for that check. Go servers (containerd, CRI-O) accept any authority.
- * Every header block is decoded with the client's HPACK state and re-encoded without indexing,
- * so the server's HPACK state stays consistent; all other frames pass through untouched.
+ * Every header block is decoded with the client's HPACK state. Until a block needs a new
+ * authority, blocks pass through as sent (the server's HPACK state then mirrors the client's);
+ * from the first rewrite on, every block is re-encoded without indexing, so the server's HPACK
+ * state stays consistent. All other frames pass through untouched, except the client's
+ * acknowledgement of a SETTINGS frame criod sent itself (see listener.ts).
  */
 import { encodeHeaderBlock, HpackDecoder, type HeaderField } from './hpack.js';
 
@@ -21,9 +24,11 @@ const MAX_OUT_FRAME = 16_384;
 const MAX_HEADER_BLOCK = 1024 * 1024;
 
 const HEADERS = 0x1;
+const SETTINGS = 0x4;
 const PUSH_PROMISE = 0x5;
 const CONTINUATION = 0x9;
 const END_STREAM = 0x1;
+const ACK = 0x1;
 const END_HEADERS = 0x4;
 const PADDED = 0x8;
 const PRIORITY = 0x20;
@@ -47,7 +52,12 @@ interface OpenHeaderBlock {
   priority: Buffer | undefined;
   fragments: Buffer[];
   length: number;
+  /** The block's frames as received, to pass on unchanged when nothing in it needs rewriting. */
+  frames: Buffer[];
 }
+
+/** What the first header block of a connection says about its client. */
+export type FirstBlockVerdict = 'accepted' | 'needs-filter';
 
 export class AuthorityFilter {
   private readonly decoder = new HpackDecoder();
@@ -56,6 +66,35 @@ export class AuthorityFilter {
   /** Payload octets of a pass-through frame still to come. */
   private passRemaining = 0;
   private block: OpenHeaderBlock | undefined;
+  /** Whether a block has been rewritten: from then on the server's HPACK state differs from the client's. */
+  private rewritten = false;
+  /** SETTINGS acknowledgements still to drop: those of SETTINGS frames criod sent before the server did. */
+  private acksToDrop = 0;
+  /**
+   * The first header block's verdict, once it is complete: `accepted` when it carries an
+   * `:authority` the server takes as it is and nothing to rewrite.
+   */
+  firstBlock: FirstBlockVerdict | undefined;
+
+  /** The client will acknowledge a SETTINGS frame the server did not send: drop that acknowledgement. */
+  expectAckOfOwnSettings(): void {
+    this.acksToDrop++;
+  }
+
+  /** Whether every SETTINGS frame of criod's own has been acknowledged (and dropped). */
+  get ownSettingsAcked(): boolean {
+    return this.acksToDrop === 0;
+  }
+
+  /**
+   * The bytes received and not returned yet (an incomplete frame or header block), as received.
+   * Only while no block has been rewritten: then what the filter returned so far is what the
+   * client sent, and the rest of the connection may go to the server unfiltered.
+   */
+  held(): Buffer {
+    if (this.rewritten) throw new Error('a connection with rewritten header blocks cannot leave its filter');
+    return Buffer.concat([...(this.block?.frames ?? []), this.pending]);
+  }
 
   /** Feed client bytes; returns what to hand to the server, in order. Throws MalformedHttp2Error. */
   push(chunk: Buffer): Buffer[] {
@@ -91,6 +130,12 @@ export class AuthorityFilter {
       if (type !== HEADERS && type !== CONTINUATION) {
         if (this.block) throw new MalformedHttp2Error(`frame type ${type} inside the header block of stream ${this.block.streamId}`);
         if (type === PUSH_PROMISE) throw new MalformedHttp2Error('PUSH_PROMISE from a client');
+        if (type === SETTINGS && flags & ACK && this.acksToDrop > 0) {
+          if (length !== 0) throw new MalformedHttp2Error(`SETTINGS acknowledgement with ${length} octets of payload`);
+          this.acksToDrop--;
+          offset += FRAME_HEADER;
+          continue;
+        }
         out.push(data.subarray(offset, offset + FRAME_HEADER));
         offset += FRAME_HEADER;
         this.passRemaining = length;
@@ -99,9 +144,9 @@ export class AuthorityFilter {
       // Checked before buffering: a header frame is held whole until it has arrived.
       if (length > MAX_HEADER_BLOCK) throw new MalformedHttp2Error(`header frame of ${length} octets on stream ${streamId}`);
       if (data.length - offset < FRAME_HEADER + length) break;
-      const payload = data.subarray(offset + FRAME_HEADER, offset + FRAME_HEADER + length);
+      const frame = data.subarray(offset, offset + FRAME_HEADER + length);
       offset += FRAME_HEADER + length;
-      const frames = type === HEADERS ? this.headers(streamId, flags, payload) : this.continuation(streamId, flags, payload);
+      const frames = type === HEADERS ? this.headers(streamId, flags, frame) : this.continuation(streamId, flags, frame);
       out.push(...frames);
     }
     // Copied: the caller's chunk may be reused.
@@ -109,7 +154,8 @@ export class AuthorityFilter {
     return out;
   }
 
-  private headers(streamId: number, flags: number, payload: Buffer): Buffer[] {
+  private headers(streamId: number, flags: number, frame: Buffer): Buffer[] {
+    const payload = frame.subarray(FRAME_HEADER);
     if (this.block) throw new MalformedHttp2Error(`HEADERS for stream ${streamId} inside the header block of stream ${this.block.streamId}`);
     let start = 0;
     let end = payload.length;
@@ -126,16 +172,20 @@ export class AuthorityFilter {
       start += 5;
     }
     const fragment = Buffer.from(payload.subarray(start, end));
-    this.block = { streamId, flags: flags & (END_STREAM | PRIORITY), priority, fragments: [fragment], length: fragment.length };
+    // Copied, as the fragments are: the caller's chunk may be reused.
+    const frames = this.rewritten ? [] : [Buffer.from(frame)];
+    this.block = { streamId, flags: flags & (END_STREAM | PRIORITY), priority, fragments: [fragment], length: fragment.length, frames };
     return flags & END_HEADERS ? this.finishBlock() : [];
   }
 
-  private continuation(streamId: number, flags: number, payload: Buffer): Buffer[] {
+  private continuation(streamId: number, flags: number, frame: Buffer): Buffer[] {
+    const payload = frame.subarray(FRAME_HEADER);
     const block = this.block;
     if (!block || block.streamId !== streamId) throw new MalformedHttp2Error(`CONTINUATION on stream ${streamId} without an open header block`);
     block.length += payload.length;
     if (block.length > MAX_HEADER_BLOCK) throw new MalformedHttp2Error(`header block of stream ${streamId} exceeds ${MAX_HEADER_BLOCK} octets`);
     block.fragments.push(Buffer.from(payload));
+    if (!this.rewritten) block.frames.push(Buffer.from(frame));
     return flags & END_HEADERS ? this.finishBlock() : [];
   }
 
@@ -148,12 +198,19 @@ export class AuthorityFilter {
     } catch (err) {
       throw new MalformedHttp2Error(`undecodable header block on stream ${block.streamId}: ${(err as Error).message}`);
     }
+    let changed = false;
+    let authority = false;
     for (const field of fields) {
-      if ((field.name === ':authority' || field.name === 'host') && !isAcceptedAuthority(field.value)) {
+      if (field.name !== ':authority' && field.name !== 'host') continue;
+      authority ||= field.name === ':authority';
+      if (!isAcceptedAuthority(field.value)) {
         field.value = REPLACEMENT_AUTHORITY;
+        changed = true;
       }
     }
-    return frameHeaderBlock(block, encodeHeaderBlock(fields));
+    this.firstBlock ??= authority && !changed ? 'accepted' : 'needs-filter';
+    this.rewritten ||= changed;
+    return this.rewritten ? frameHeaderBlock(block, encodeHeaderBlock(fields)) : block.frames;
   }
 }
 

@@ -1,30 +1,31 @@
-import type { CriService } from '@criod/core';
-import type {
-  CheckpointContainerRequest,
-  CheckpointContainerResponse,
+import type { ContainerRecord, CriService } from '@criod/core';
+import {
   Container,
-  ContainerFilter,
-  ContainerStatusRequest,
-  ContainerStatusResponse,
-  CreateContainerRequest,
-  CreateContainerResponse,
-  ExecSyncRequest,
-  ExecSyncResponse,
-  ListContainersRequest,
-  ListContainersResponse,
-  RemoveContainerRequest,
-  RemoveContainerResponse,
-  ReopenContainerLogRequest,
-  ReopenContainerLogResponse,
-  StartContainerRequest,
-  StartContainerResponse,
-  StopContainerRequest,
-  StopContainerResponse,
-  UpdateContainerResourcesRequest,
-  UpdateContainerResourcesResponse,
+  type CheckpointContainerRequest,
+  type CheckpointContainerResponse,
+  type ContainerFilter,
+  type ContainerStatusRequest,
+  type ContainerStatusResponse,
+  type CreateContainerRequest,
+  type CreateContainerResponse,
+  type ExecSyncRequest,
+  type ExecSyncResponse,
+  type ListContainersRequest,
+  type ListContainersResponse,
+  type RemoveContainerRequest,
+  type RemoveContainerResponse,
+  type ReopenContainerLogRequest,
+  type ReopenContainerLogResponse,
+  type StartContainerRequest,
+  type StartContainerResponse,
+  type StopContainerRequest,
+  type StopContainerResponse,
+  type UpdateContainerResourcesRequest,
+  type UpdateContainerResourcesResponse,
 } from '../gen/runtime/v1/api.js';
 import { resourcesFromCri, safeNumber } from '../convert/common.js';
 import { containerConfigFromCri, containerStateFromCri, containerStatusToCri, containerToCri } from '../convert/container.js';
+import { EncodedItems, type Encoded } from '../convert/encoded-items.js';
 
 export function createContainer(core: CriService) {
   return async (req: CreateContainerRequest): Promise<CreateContainerResponse> => ({
@@ -60,23 +61,29 @@ export function containerStatus(core: CriService) {
   };
 }
 
-/** The containers a filter selects, shared by ListContainers and StreamContainers. */
+/** The containers a filter selects, their states up to date. */
+function selectContainers(core: CriService, req: { filter?: ContainerFilter | undefined }): Promise<ContainerRecord[]> {
+  const f = req.filter;
+  return core.listContainers({
+    id: f?.id || undefined,
+    podId: f?.podSandboxId || undefined,
+    state: f?.state ? containerStateFromCri(f.state.state) : undefined,
+    labelSelector: f?.labelSelector,
+  });
+}
+
+/** StreamContainers' items: what ListContainers answers for the same filter. */
 export function containers(core: CriService) {
-  return async (req: { filter?: ContainerFilter | undefined }): Promise<Container[]> => {
-    const f = req.filter;
-    const items = await core.listContainers({
-      id: f?.id || undefined,
-      podId: f?.podSandboxId || undefined,
-      state: f?.state ? containerStateFromCri(f.state.state) : undefined,
-      labelSelector: f?.labelSelector,
-    });
-    return items.map(containerToCri);
-  };
+  return async (req: { filter?: ContainerFilter | undefined }): Promise<Container[]> => (await selectContainers(core, req)).map(containerToCri);
 }
 
 export function listContainers(core: CriService) {
-  const list = containers(core);
-  return async (req: ListContainersRequest): Promise<ListContainersResponse> => ({ containers: await list(req) });
+  const items = new EncodedItems(
+    (c: ContainerRecord) => Container.encode(containerToCri(c)).finish(),
+    (c) => c.state,
+  );
+  // ListContainersResponse: containers = 1.
+  return async (req: ListContainersRequest): Promise<Encoded<ListContainersResponse>> => items.message(1, await selectContainers(core, req));
 }
 
 export function execSync(core: CriService) {

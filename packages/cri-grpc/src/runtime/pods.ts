@@ -1,7 +1,7 @@
-import { nowNs, type CriService } from '@criod/core';
+import { nowNs, type CriService, type PodRecord } from '@criod/core';
 import {
+  PodSandbox,
   PodSandboxState,
-  type PodSandbox,
   type PodSandboxFilter,
   type ListPodSandboxRequest,
   type ListPodSandboxResponse,
@@ -18,6 +18,7 @@ import {
 } from '../gen/runtime/v1/api.js';
 import { resourcesFromCri } from '../convert/common.js';
 import { containerStatusToCri } from '../convert/container.js';
+import { EncodedItems, type Encoded } from '../convert/encoded-items.js';
 import { podConfigFromCri, podStatusToCri, podToCri } from '../convert/pod.js';
 import type { CallContext } from '../handler.js';
 
@@ -59,16 +60,23 @@ export function updatePodSandboxResources(core: CriService) {
   };
 }
 
-/** The pods a filter selects, shared by ListPodSandbox and StreamPodSandboxes. */
+/** The pods a filter selects. */
+function selectPods(core: CriService, req: { filter?: PodSandboxFilter | undefined }): PodRecord[] {
+  const f = req.filter;
+  const state = f?.state ? (f.state.state === PodSandboxState.SANDBOX_READY ? 'ready' : 'notready') : undefined;
+  return core.listPodSandbox({ id: f?.id || undefined, state, labelSelector: f?.labelSelector });
+}
+
+/** StreamPodSandboxes' items: what ListPodSandbox answers for the same filter. */
 export function podSandboxes(core: CriService) {
-  return (req: { filter?: PodSandboxFilter | undefined }): PodSandbox[] => {
-    const f = req.filter;
-    const state = f?.state ? (f.state.state === PodSandboxState.SANDBOX_READY ? 'ready' : 'notready') : undefined;
-    return core.listPodSandbox({ id: f?.id || undefined, state, labelSelector: f?.labelSelector }).map(podToCri);
-  };
+  return (req: { filter?: PodSandboxFilter | undefined }): PodSandbox[] => selectPods(core, req).map(podToCri);
 }
 
 export function listPodSandbox(core: CriService) {
-  const list = podSandboxes(core);
-  return (req: ListPodSandboxRequest): ListPodSandboxResponse => ({ items: list(req) });
+  const items = new EncodedItems(
+    (pod: PodRecord) => PodSandbox.encode(podToCri(pod)).finish(),
+    (pod) => pod.state,
+  );
+  // ListPodSandboxResponse: items = 1.
+  return (req: ListPodSandboxRequest): Encoded<ListPodSandboxResponse> => items.message(1, selectPods(core, req));
 }
