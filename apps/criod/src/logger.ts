@@ -3,11 +3,12 @@ import type { Logger } from '@criod/core';
 
 /**
  * An error's `type` is its `name`: pino would take the constructor's name, which the minified
- * bundle shortens, while criod's error classes name themselves.
+ * bundle shortens, while criod's error classes name themselves. Anything else logged as `err` (a
+ * string, a plain object) passes as pino's serializer leaves it.
  */
-function serializeError(err: Error): ReturnType<typeof pino.stdSerializers.err> {
-  const out = pino.stdSerializers.err(err);
-  out.type = err.name;
+export function serializeError(err: unknown): unknown {
+  const out: unknown = pino.stdSerializers.err(err as Error);
+  if (err instanceof Error && typeof out === 'object' && out !== null) (out as { type: string }).type = err.name;
   return out;
 }
 
