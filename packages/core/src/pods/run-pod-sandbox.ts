@@ -3,6 +3,7 @@ import { AlreadyExistsError, InvalidArgumentError } from '../errors.js';
 import type { NamespaceKind, PodRecord, PodSandboxConfig } from '../types.js';
 import { nowNs } from '../types.js';
 import { newId } from '../util/ids.js';
+import { settleAll } from '../util/settle.js';
 import { UndoStack } from '../util/undo.js';
 import { releasePodSecurity, reservePodSecurity, validatePodSecurity } from './security.js';
 import { mountShm, podFilePaths, removePodFiles, shmSizeOf, writeBaseFiles, writeHostsFile } from './files.js';
@@ -110,17 +111,15 @@ async function createPod(ctx: CoreContext, id: string, name: string, config: Pod
 
     undo.push('remove pod files', () => removePodFiles(files, { keepDir: false }));
     // The network and the pod's files (then the runtime's sandbox, whose infra container needs the
-    // files but not the IPs) do not depend on each other: do them at the same time. allSettled,
-    // not all: a failure must not unwind while another step is still running.
-    const [net, local] = await Promise.allSettled([
+    // files but not the IPs) do not depend on each other: do them at the same time, and let both
+    // end before a failure unwinds.
+    const [net] = await settleAll([
       hostNetwork ? Promise.resolve({ ips: [] as string[] }) : attachNetwork(ctx, pod, undo),
       writeBaseFiles(files, config)
         .then(() => mountShm(files, pod.shmSizeBytes))
         .then(() => runSandbox(ctx, pod, undo)),
     ]);
-    if (net.status === 'rejected') throw net.reason;
-    if (local.status === 'rejected') throw local.reason;
-    pod.ips = net.value.ips;
+    pod.ips = net.ips;
     // In place: the infra container already bind-mounts this file.
     await writeHostsFile(files, config, hostNetwork, pod.ips);
 

@@ -4,6 +4,7 @@ import { stopLocked } from '../containers/stop-container.js';
 import { removePodFiles } from './files.js';
 import { findPodIfAny } from './lookup.js';
 import { networkRequest, usesHostNetwork } from './network-request.js';
+import { settleAll } from '../util/settle.js';
 import { runtimeSandbox } from './sandbox.js';
 
 /**
@@ -30,8 +31,7 @@ export async function stopPod(ctx: CoreContext, pod: PodRecord): Promise<void> {
   // The sandbox, the network and the shm unmount do not depend on each other: all at once. The
   // namespaces go last, as CNI DEL needs the netns path (and copes when it is closed).
   const detach = !usesHostNetwork(pod) && pod.namespaces.length > 0 ? ctx.plugins.network.tearDown(networkRequest(pod)) : Promise.resolve();
-  const steps = await Promise.allSettled([ctx.plugins.runtime.stopPodSandbox(runtimeSandbox(pod)), detach, removePodFiles(pod.files, { keepDir: true })]);
-  for (const step of steps) if (step.status === 'rejected') throw step.reason;
+  await settleAll([ctx.plugins.runtime.stopPodSandbox(runtimeSandbox(pod)), detach, removePodFiles(pod.files, { keepDir: true })]);
   await Promise.all(pod.namespaces.map((ns) => ctx.plugins.namespace.release(ns)));
   if (pod.state !== 'notready' || pod.namespaces.length > 0) {
     pod.state = 'notready';
