@@ -81,7 +81,7 @@ describe('the syscall helper', () => {
   it('fails what is in flight when the helper dies, and starts again on the next call', async () => {
     const own = (await newSyscallHelper())!;
     await own.mount('shm', dir, 'tmpfs', 0);
-    const pid = (own as unknown as { process: { child: { pid: number } } }).process.child.pid;
+    const pid = (own as unknown as { child: { pid: number } }).child.pid;
     process.kill(pid, 'SIGSTOP'); // so it cannot answer first
     const inFlight = own.pinNamespaces({ pins: [], loopbackUp: false, sysctls: [] });
     process.kill(pid, 'SIGKILL');

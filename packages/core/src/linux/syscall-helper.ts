@@ -6,9 +6,11 @@
  * architecture without a syscall table here, CRIOD_SYSCALL_HELPER=off) callers spawn the
  * util-linux tools as before: `syscallHelper()` answers undefined.
  */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { constants } from 'node:os';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import { findExecutable } from '../which.js';
-import { ResidentPerl } from './resident-perl.js';
 import { SYSCALL_HELPER_SCRIPT } from './syscall-helper-script.js';
 
 /** mount(2), umount2(2), unshare(2) per architecture (asm-generic numbers for arm64). */
@@ -48,19 +50,23 @@ export interface PinRequest {
 /** Requests older than this mean a stuck helper: it is killed and the next call starts another. */
 const requestTimeoutMs = 30_000;
 
+interface Pending {
+  resolve: () => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
 const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 export class SyscallHelper {
-  private readonly process: ResidentPerl;
+  private child: ChildProcessByStdio<Writable, Readable, null> | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
 
-  constructor(perl: string, numbers: readonly number[]) {
-    this.process = new ResidentPerl(
-      perl,
-      SYSCALL_HELPER_SCRIPT,
-      numbers.map(String),
-      (code, why) => new SyscallError(code, 'helper', `the syscall helper ${why}`),
-    );
-  }
+  constructor(
+    private readonly perl: string,
+    private readonly numbers: readonly number[],
+  ) {}
 
   /** mount(2); `cwd` lets relative paths in `data` (overlay dirs) stay short. */
   mount(source: string, target: string, fstype: string, flags: number, data = '', cwd = ''): Promise<void> {
@@ -89,15 +95,68 @@ export class SyscallHelper {
 
   /** End the helper (it also ends by itself when criod's end of its stdin closes). */
   close(): void {
-    this.process.close();
+    this.child?.stdin.end();
+    this.child = undefined;
   }
 
-  private async call(fields: string[]): Promise<void> {
+  private call(fields: string[]): Promise<void> {
     // The protocol is NUL-separated lines: such a value cannot be sent (nor is it a sane path).
     const bad = fields.find((f) => /[\n\0]/.test(f));
-    if (bad !== undefined) throw new SyscallError('EINVAL', fields[0]!, `${JSON.stringify(bad)} holds a newline or NUL`);
-    const [errno, step, message] = await this.process.request(fields, requestTimeoutMs);
-    if (errno !== '0') throw new SyscallError(errnoNames.get(Number(errno)) ?? `errno ${errno}`, step ?? '', message ?? '');
+    if (bad !== undefined) return Promise.reject(new SyscallError('EINVAL', fields[0]!, `${JSON.stringify(bad)} holds a newline or NUL`));
+    const child = this.start();
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(new SyscallError('ETIMEDOUT', fields[0]!, `the syscall helper did not answer within ${requestTimeoutMs} ms`));
+        child.kill('SIGKILL');
+      }, requestTimeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      child.stdin.write(`${[String(id), ...fields].join('\0')}\n`);
+    });
+  }
+
+  private start(): ChildProcessByStdio<Writable, Readable, null> {
+    if (this.child) return this.child;
+    const child = spawn(this.perl, ['-e', SYSCALL_HELPER_SCRIPT, ...this.numbers.map(String)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    });
+    this.child = child;
+    child.unref();
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => this.answer(line));
+    const gone = (why: string) => {
+      if (this.child === child) this.child = undefined;
+      this.fail(new SyscallError('EIO', 'helper', `the syscall helper ${why}`));
+    };
+    child.once('error', (err) => gone(`could not run: ${err.message}`));
+    child.once('exit', (code, signal) => gone(`ended (${signal ?? `exit ${code}`})`));
+    child.stdin.on('error', () => undefined); // reported through 'exit'
+    // A request in flight keeps the event loop alive through its timer, an idle helper does not.
+    for (const pipe of [child.stdin, child.stdout] as unknown as { unref?: () => void }[]) pipe.unref?.();
+    return child;
+  }
+
+  private answer(line: string): void {
+    const [id, errno, step, message] = line.split('\0');
+    const p = this.pending.get(Number(id));
+    if (!p) return;
+    this.settle(Number(id));
+    if (errno === '0') p.resolve();
+    else p.reject(new SyscallError(errnoNames.get(Number(errno)) ?? `errno ${errno}`, step ?? '', message ?? ''));
+  }
+
+  private settle(id: number): void {
+    clearTimeout(this.pending.get(id)?.timer);
+    this.pending.delete(id);
+  }
+
+  /** Every request in flight fails with `err` (the helper died or hung). */
+  private fail(err: SyscallError): void {
+    for (const [id, p] of [...this.pending]) {
+      this.settle(id);
+      p.reject(err);
+    }
   }
 }
 

@@ -1,11 +1,9 @@
 /**
- * One short-lived command, its output collected, with the input, exit code and signal as plain
- * values: run by the resident spawn helper (no fork of the daemon), else by node's execFile. On
- * request paths this stands in for execa, whose extra layers cost a few milliseconds per spawn
- * (measured: 10.4 vs 6.8 ms for `true`).
+ * One short-lived command, its output collected: node's execFile with the input, exit code and
+ * signal as plain values. On request paths this stands in for execa, whose extra layers cost a
+ * few milliseconds per spawn (measured: 10.4 vs 6.8 ms for `true`).
  */
 import { execFile } from 'node:child_process';
-import { spawnHelper } from '../linux/spawn-helper.js';
 
 export interface ExecOptions {
   /** Written to stdin, which is then closed; without it stdin is closed at once. */
@@ -30,30 +28,7 @@ export interface ExecResult {
   stderr: string;
 }
 
-const defaultMaxBuffer = 16 * 1024 * 1024;
-
-export async function execCommand(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-  const helper = await spawnHelper();
-  if (!helper) return execDirectly(file, args, options);
-  try {
-    return await helper.run({
-      file,
-      args,
-      env: options.env ?? process.env,
-      cwd: options.cwd ?? process.cwd(),
-      input: options.input,
-      timeoutMs: options.timeoutMs ?? 0,
-      killSignal: options.killSignal ?? 'SIGTERM',
-      maxBuffer: options.maxBuffer ?? defaultMaxBuffer,
-    });
-  } catch (err) {
-    // The helper died or hung with the command in flight: whether it ran is unknown, as for a lost spawn.
-    return { exitCode: undefined, signal: undefined, timedOut: false, error: (err as Error).message, stdout: '', stderr: '' };
-  }
-}
-
-/** execFile: where the spawn helper cannot run. */
-function execDirectly(file: string, args: readonly string[], options: ExecOptions): Promise<ExecResult> {
+export function execCommand(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve) => {
     const started = Date.now();
     const child = execFile(
@@ -64,7 +39,7 @@ function execDirectly(file: string, args: readonly string[], options: ExecOption
         cwd: options.cwd,
         timeout: options.timeoutMs ?? 0,
         killSignal: options.killSignal ?? 'SIGTERM',
-        maxBuffer: options.maxBuffer ?? defaultMaxBuffer,
+        maxBuffer: options.maxBuffer ?? 16 * 1024 * 1024,
         encoding: 'utf8',
       },
       (err, stdout, stderr) => {
