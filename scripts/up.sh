@@ -15,8 +15,8 @@ if ! compgen -G '/etc/cni/net.d/*.conflist' >/dev/null && ! compgen -G '/etc/cni
   echo "installed /etc/cni/net.d/10-criod-bridge.conflist (bridge criod0, 10.85.0.0/16)"
 fi
 
-# How criod's node runs, measured in README: Memory; keep in step with the bench's defaults
-# (criodNodeFlags and criodEnv in test-e2e/src/bench/index.ts):
+# How criod's node runs, measured in README: Memory. The bench and test-e2e's memory checks read
+# these two lines (test-e2e/src/up-sh-launch.ts):
 # - 2 MB semi-spaces: V8's young generation otherwise grows to 2 x 16 MB, which stays resident.
 # - 4x V8's interrupt budget: startup's code runs too few times to be optimized, so an idle criod
 #   does not hold TurboFan's code and output (4 MB); code run on every call still is.

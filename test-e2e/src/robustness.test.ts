@@ -22,6 +22,7 @@ import { startCriod, uniqueName, waitFor, type CriodInstance } from './harness.j
 import { startTestImages, type TestImages } from './images.js';
 import { deleteBridge, writeBridgeNetwork, type TestNetwork } from './network.js';
 import { podConfig } from './pods.js';
+import { upShLaunch } from './up-sh-launch.js';
 
 const seed = Number(process.env.CRIOD_ROBUSTNESS_SEED ?? randomInt(2 ** 31));
 const RANDOM_CASES_PER_RPC = 240;
@@ -335,9 +336,10 @@ const cgroupParent = `/${uniqueName('criod-robust-')}`;
 
 beforeAll(async () => {
   images = await startTestImages();
-  // As scripts/up.sh runs it: without the flag V8's young generation grows to 2 x 16 MB under the
-  // fuzz's allocation rate, which is most of the RSS noise between two runs.
-  criod = await startCriod({ nodeArgs: ['--max-semi-space-size=2'], config: { log_level: 'warn', image: { pause_image: images.pause } } });
+  // As scripts/up.sh runs it: without its flags V8's young generation grows to 2 x 16 MB under the
+  // fuzz's allocation rate, and glibc keeps the megabyte requests' buffers, which is most of the
+  // RSS noise between two runs.
+  criod = await startCriod({ ...upShLaunch, config: { log_level: 'warn', image: { pause_image: images.pause } } });
   net = writeBridgeNetwork(criod.dir);
 }, 120_000);
 

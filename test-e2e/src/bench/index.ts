@@ -30,6 +30,7 @@ import { inParallel, lifecycleSteps, podLifecycle, removePod, startPod, type Lif
 import { MemoryTable, pssOf } from './memory.js';
 import { loadAverage, median, printTable, quantile, ratio, timeIt } from './stats.js';
 import { pullImages, waitNetworkReady, type BenchTarget } from './target.js';
+import { upShLaunch } from '../up-sh-launch.js';
 
 const knob = (name: string, fallback: number) => Math.max(1, Number(process.env[name] ?? fallback));
 const runs = knob('BENCH_RUNS', 10);
@@ -40,8 +41,8 @@ const rpcCalls = knob('BENCH_RPC_CALLS', 2000);
 const withContainerd = process.env.BENCH_CONTAINERD === '1';
 const memoryPods = 20;
 /** The node flags and environment scripts/up.sh starts criod with; BENCH_NODE_ARGS="" measures V8's defaults, BENCH_GLIBC_TUNABLES="" glibc's. */
-const criodNodeFlags = (process.env.BENCH_NODE_ARGS ?? '--max-semi-space-size=2 --interrupt-budget=262144').split(' ').filter(Boolean);
-const criodEnv = { GLIBC_TUNABLES: process.env.BENCH_GLIBC_TUNABLES ?? 'glibc.malloc.trim_threshold=65536:glibc.malloc.mmap_threshold=65536' };
+const criodNodeFlags = (process.env.BENCH_NODE_ARGS ?? upShLaunch.nodeArgs.join(' ')).split(' ').filter(Boolean);
+const criodEnv = { GLIBC_TUNABLES: process.env.BENCH_GLIBC_TUNABLES ?? upShLaunch.env.GLIBC_TUNABLES };
 const onlyLoad = process.argv[2] === 'load';
 
 const stepNames: Record<LifecycleStep, string> = {
