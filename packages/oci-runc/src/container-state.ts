@@ -46,7 +46,7 @@ export async function containerState(ctx: RuntimeContext, id: string): Promise<R
 }
 
 /** The init recorded at create still runs: its PID and start time (when known) name it, not a process that took its PID. */
-async function initAlive(meta: ContainerMeta): Promise<boolean> {
+export async function initAlive(meta: ContainerMeta): Promise<boolean> {
   if (meta.pid <= 0) return false;
   return meta.startTime === undefined ? isRunning(meta.pid) : (await processStartTime(meta.pid)) === meta.startTime;
 }

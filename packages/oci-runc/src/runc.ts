@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { startThroughExecFifo } from './exec-fifo.js';
 import { mayExist } from './files.js';
 import { execCommand, FailedPreconditionError, InternalError, NotFoundError, type CriodError, type OciLinuxResources } from '@criod/core';
 import type { ResolvedHandler } from './handlers.js';
@@ -104,8 +105,18 @@ export class Runc {
     );
   }
 
-  async start(id: string): Promise<void> {
+  /**
+   * Start a created container. runc 1.x is started through its exec fifo (exec-fifo.ts), which
+   * saves a spawn; other binaries, and anything not a created runc container, get `start`.
+   */
+  async start(id: string, initAlive: () => Promise<boolean>): Promise<void> {
+    if (this.startsThroughExecFifo && (await startThroughExecFifo(join(this.handler.root, id, 'exec.fifo'), initAlive, runcTimeoutMs))) return;
     await this.run(['start', id]);
+  }
+
+  /** runc 1.x's created/start handshake is its exec fifo; other runc-compatible CLIs keep their own. */
+  private get startsThroughExecFifo(): boolean {
+    return /^runc version 1\./.test(this.handler.version);
   }
 
   /** Send a signal; `all` reaches every process of the container's cgroup, not only its init. */

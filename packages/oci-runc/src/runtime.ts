@@ -27,7 +27,7 @@ import { checkpointContainer } from './container-checkpoint.js';
 import { createContainer } from './container-create.js';
 import { deleteContainer } from './container-delete.js';
 import { restoreContainer } from './container-restore.js';
-import { containerState } from './container-state.js';
+import { containerState, initAlive } from './container-state.js';
 import { stopContainer } from './container-stop.js';
 import { reopenLog } from './control.js';
 import { detectCriu } from './criu.js';
@@ -102,7 +102,7 @@ export class OciRuncRuntime implements RuntimePlugin {
       const files = this.ctx.layout.container(id);
       const meta = await requireMeta(id, files);
       if (meta.restore) return restoreContainer(this.ctx, id);
-      await this.ctx.runc(meta.handler).start(id);
+      await this.ctx.runc(meta.handler).start(id, () => initAlive(meta));
       await writeMeta(files, { ...meta, started: true });
     });
   }

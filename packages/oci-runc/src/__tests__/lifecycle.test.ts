@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -70,6 +71,9 @@ describe('create and start', () => {
     const state = await env.runtime.containerState(id);
     expect(state.status).toBe('running');
     expect(readFileSync(`/proc/${state.pid}/cmdline`, 'utf8')).toBe('sleep\x0060\x00');
+    // Started through runc's exec fifo: runc itself must see it running too.
+    const runcState = JSON.parse(execFileSync('runc', [`--root=${env.runcRoot}`, 'state', id], { encoding: 'utf8' })) as { status: string };
+    expect(runcState.status).toBe('running');
   });
 
   it('marks a container killed by the OOM killer', async () => {
