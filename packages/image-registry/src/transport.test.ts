@@ -139,6 +139,32 @@ describe('RegistryHttp on node:http', () => {
     }
   });
 
+  it('closes a kept-alive connection once idle, and at once one whose big answer was not read', async () => {
+    const open = new Set<Socket>();
+    const server = createServer((req, res) => res.end(req.url === '/big' ? Buffer.alloc(1 << 20) : 'ok'));
+    server.on('connection', (socket: Socket) => {
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+    });
+    const host = await listen(server);
+    const http = new RegistryHttp();
+    const closed = async (timeoutMs: number) => {
+      for (const started = Date.now(); open.size > 0;) {
+        if (Date.now() - started > timeoutMs) throw new Error(`${open.size} connection(s) still open after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    try {
+      await (await http.send(new URL(`http://${host}/big`), {}, true, 'blob')).discard();
+      await closed(1000);
+      await (await http.send(new URL(`http://${host}/small`), {}, true, 'ping')).bytes(10, 'ping');
+      expect(open.size).toBe(1);
+      await closed(8000);
+    } finally {
+      await http.close();
+    }
+  }, 15_000);
+
   it('fails with DeadlineExceeded when an answer stalls, not with the connection abort', async () => {
     const server = await recordingServer((_req, res) => {
       res.writeHead(200, { 'content-length': '10' });
