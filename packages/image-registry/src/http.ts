@@ -1,10 +1,11 @@
 /**
- * HTTP to registries on undici's fetch: verified TLS by default, plain http (and unverified TLS)
+ * HTTP to registries (transport.ts): verified TLS by default, plain http (and unverified TLS)
  * only for endpoints allowed to be insecure, retries with backoff on transient failures, and a
  * watchdog that fails any request or download making no progress for a configured time.
  */
 import { DeadlineExceededError, FailedPreconditionError, InternalError, type Logger } from '@criod/core';
-import type { Agent, Response, fetch } from 'undici';
+import type { IncomingMessage } from 'node:http';
+import { discardBody, HttpTransport } from './transport.js';
 
 export interface RegistryHttpOptions {
   /** A request or download that receives nothing for this long fails with DeadlineExceeded. */
@@ -28,7 +29,7 @@ export const httpDefaults = {
 
 const transientStatuses = new Set([408, 429, 500, 502, 503, 504]);
 // A connect timeout is not retried: a host that does not answer for that long is not coming back in a second.
-const transientCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const transientCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN']);
 const maxRetryAfterMs = 10_000;
 
 /** Fails a request once it has made no progress for `timeoutMs`; `touch` on every byte. */
@@ -76,30 +77,34 @@ export function isTransientError(err: unknown): boolean {
 /** A response whose body reads keep the watchdog fed; always read or discard it. */
 export class RegistryResponse {
   constructor(
-    private readonly response: Response,
+    private readonly response: IncomingMessage,
     private readonly watchdog: ProgressWatchdog,
   ) {}
 
   get status(): number {
-    return this.response.status;
+    return this.response.statusCode ?? 0;
   }
 
   get ok(): boolean {
-    return this.response.ok;
+    return this.status >= 200 && this.status < 300;
   }
 
+  /** A header's value; repeated ones joined with ", ", as fetch's Headers.get does. */
   header(name: string): string | undefined {
-    return this.response.headers.get(name) ?? undefined;
+    const value = this.response.headers[name.toLowerCase()];
+    return Array.isArray(value) ? value.join(', ') : value;
   }
 
   /** The body chunk by chunk; every chunk counts as progress. */
   async *chunks(): AsyncGenerator<Uint8Array> {
     try {
-      if (!this.response.body) return;
-      for await (const chunk of this.response.body) {
+      for await (const chunk of this.response as AsyncIterable<Buffer>) {
         this.watchdog.touch();
         yield chunk;
       }
+    } catch (err) {
+      // A stall cut by the watchdog surfaces as the connection's abort; its DeadlineExceededError is the cause.
+      throw this.watchdog.signal.aborted ? this.watchdog.signal.reason : err;
     } finally {
       this.watchdog.stop();
     }
@@ -131,7 +136,7 @@ export class RegistryResponse {
 
   async discard(): Promise<void> {
     this.watchdog.stop();
-    await this.response.body?.cancel().catch(() => {});
+    discardBody(this.response);
   }
 }
 
@@ -141,17 +146,11 @@ export interface SendInit {
   body?: Uint8Array;
 }
 
-interface Undici {
-  fetch: typeof fetch;
-  verified: Agent;
-  unverified: Agent;
-}
-
 /** Shared by every pull: connection pools, the timeouts, and which scheme each insecure host speaks. */
 export class RegistryHttp {
   readonly options: Required<RegistryHttpOptions>;
-  /** undici and its two connection pools, loaded at the first request: an idle daemon never pays for them. */
-  private undici: Promise<Undici> | undefined;
+  /** Its connection pools are made at the first request: an idle daemon never pays for them. */
+  private readonly transport: HttpTransport;
   /** Insecure hosts found to speak plain http. */
   private readonly plainHttpHosts = new Set<string>();
 
@@ -160,20 +159,7 @@ export class RegistryHttp {
     private readonly logger?: Logger,
   ) {
     this.options = { ...httpDefaults, ...options };
-  }
-
-  private loadUndici(): Promise<Undici> {
-    // Through the CommonJS module's default export: a bundle's chunk of a CommonJS package has no named ones.
-    this.undici ??= import('undici').then(({ default: { Agent, fetch } }) => {
-      const connect = { timeout: Math.min(this.options.connectTimeoutMs, this.options.noProgressTimeoutMs) };
-      // Timeouts are the watchdog's job, so undici's own header and body timeouts are off.
-      return {
-        fetch,
-        verified: new Agent({ connect, headersTimeout: 0, bodyTimeout: 0 }),
-        unverified: new Agent({ connect: { ...connect, rejectUnauthorized: false }, headersTimeout: 0, bodyTimeout: 0 }),
-      };
-    });
-    return this.undici;
+    this.transport = new HttpTransport({ connectTimeoutMs: Math.min(this.options.connectTimeoutMs, this.options.noProgressTimeoutMs) });
   }
 
   /** One HTTP exchange with retries; `what` names it in errors ("manifest of busybox:latest"). */
@@ -231,16 +217,14 @@ export class RegistryHttp {
   }
 
   private async once(url: URL, init: SendInit, insecure: boolean, what: string): Promise<RegistryResponse> {
-    const undici = await this.loadUndici();
     const watchdog = new ProgressWatchdog(this.options.noProgressTimeoutMs, what);
     try {
-      const response = await undici.fetch(url, {
+      const response = await this.transport.exchange(url, {
         method: init.method ?? 'GET',
         headers: { 'user-agent': this.options.userAgent, ...init.headers },
         body: init.body,
+        insecure,
         signal: watchdog.signal,
-        dispatcher: insecure ? undici.unverified : undici.verified,
-        redirect: 'follow',
       });
       watchdog.touch();
       return new RegistryResponse(response, watchdog);
@@ -261,9 +245,7 @@ export class RegistryHttp {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (!this.undici) return;
-    const { verified, unverified } = await this.undici;
-    await Promise.all([verified.close(), unverified.close()]);
+    await this.transport.close();
   }
 }
 
