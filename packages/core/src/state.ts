@@ -23,6 +23,12 @@ export class CoreState {
   readonly containerNames = new NameRegistry();
   /** How current each container record is, so reads ask the runtime only when needed. */
   readonly stateChecks = new StateChecks();
+  /**
+   * Exited containers whose runtime state is already deleted (lookup.ts releaseExited), so
+   * RemoveContainer need not ask the runtime again. In memory only: after a restart a removal
+   * deletes from the runtime as before, which is idempotent.
+   */
+  readonly releasedContainers = new Set<string>();
   /** Stats reads shared for a short while between calls. */
   readonly statsCache = new StatsCache();
   /** One operation at a time per pod or container id. */

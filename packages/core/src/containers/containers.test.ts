@@ -61,11 +61,25 @@ describe('container lifecycle', () => {
     expect(plugins.images.rootfs.has(id)).toBe(true);
     expect((await svc.containerStatus(id, false)).container).toMatchObject({ state: 'exited', exitCode: 137 });
     await svc.stopContainer(id, 10); // idempotent
+    const runtimeDeletes = vi.spyOn(plugins.runtime, 'deleteContainer');
     await svc.removeContainer(id);
     await svc.removeContainer(id); // idempotent
+    // Released at its exit: the removal did not ask the runtime again.
+    expect(runtimeDeletes).not.toHaveBeenCalled();
     await expect(svc.containerStatus(id, false)).rejects.toMatchObject({ code: 'NotFound' });
     expect(plugins.images.rootfs.has(id)).toBe(false);
     expect(await plugins.records.containers.list()).toEqual([]);
+  });
+
+  it('deletes from the runtime at removal when the release at exit failed', async () => {
+    const id = await svc.createContainer(podId, testContainerConfig());
+    await svc.startContainer(id);
+    const runtimeDeletes = vi.spyOn(plugins.runtime, 'deleteContainer').mockRejectedValueOnce(new Error('runc delete failed'));
+    await svc.stopContainer(id, 0);
+    expect(plugins.runtime.containers.has(id)).toBe(true);
+    await svc.removeContainer(id);
+    expect(runtimeDeletes).toHaveBeenCalledTimes(2);
+    expect(plugins.runtime.containers.has(id)).toBe(false);
   });
 
   it('reports Completed and OOMKilled from the runtime', async () => {

@@ -112,6 +112,7 @@ export async function refreshLocked(ctx: CoreContext, c: ContainerRecord): Promi
 async function releaseExited(ctx: CoreContext, c: ContainerRecord): Promise<void> {
   try {
     await ctx.plugins.runtime.deleteContainer(c.id);
+    ctx.state.releasedContainers.add(c.id);
     await ctx.plugins.images.unmountRootfs(c.id);
   } catch (err) {
     ctx.logger.warn({ err, containerId: c.id }, 'releasing an exited container failed; RemoveContainer retries');

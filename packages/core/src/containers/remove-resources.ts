@@ -6,13 +6,16 @@ import { containerNameKey } from './lookup.js';
 
 /**
  * Everything a container holds, released in order: runtime state and rootfs (independent once
- * the container has exited, so side by side), then record, then name. Idempotent: while the
- * record is there a failed removal can be repeated.
+ * the container has exited, so side by side; the runtime's part is skipped when it was released
+ * at exit), then record, then name. Idempotent: while the record is there a failed removal can be
+ * repeated.
  */
 export async function removeContainerResources(ctx: CoreContext, c: ContainerRecord): Promise<void> {
-  await settleAll([ctx.plugins.runtime.deleteContainer(c.id), ctx.plugins.images.removeRootfs(c.id)]);
+  const runtimeDelete = ctx.state.releasedContainers.has(c.id) ? undefined : ctx.plugins.runtime.deleteContainer(c.id);
+  await settleAll([runtimeDelete, ctx.plugins.images.removeRootfs(c.id)]);
   await ctx.plugins.records.containers.delete(c.id);
   ctx.state.containers.delete(c.id);
+  ctx.state.releasedContainers.delete(c.id);
   ctx.state.stateChecks.forget(c.id);
   ctx.state.containerNames.release(containerNameKey(c.podId, c.name, c.attempt), c.id);
   emitContainerEvent(ctx, c, 'deleted');
