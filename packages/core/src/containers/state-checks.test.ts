@@ -28,33 +28,22 @@ describe('StateChecks', () => {
     expect(checks.verdict('a')).toBe('current');
   });
 
-  it('calls a record stale once unchecked for RECHECK_AFTER_MS, and forgets removed containers', () => {
+  it('tells the sweep how long ago a record was confirmed, and forgets removed containers', () => {
     const { checks, advance } = checksWithClock();
     checks.startWatching();
     checks.confirm('a', checks.ticket());
-    advance(RECHECK_AFTER_MS + 1);
-    expect(checks.verdict('a')).toBe('stale');
-    checks.forget('a');
-    expect(checks.verdict('a')).toBe('unchecked');
-  });
-
-  it('runs one background recheck per container at a time', async () => {
-    const { checks } = checksWithClock();
-    let runs = 0;
-    let finish: () => void = () => {};
-    const check = () => {
-      runs++;
-      return new Promise<void>((resolve) => (finish = resolve));
-    };
-    checks.recheck('a', check);
-    checks.recheck('a', check);
-    await new Promise((r) => setImmediate(r));
-    expect(runs).toBe(1);
-    finish();
-    await new Promise((r) => setImmediate(r));
-    checks.recheck('a', check);
-    await new Promise((r) => setImmediate(r));
-    expect(runs).toBe(2);
-    finish();
+    advance(RECHECK_AFTER_MS / 2 - 1);
+    expect(checks.checkedWithin('a', RECHECK_AFTER_MS / 2)).toBe(true);
+    advance(2);
+    expect(checks.checkedWithin('a', RECHECK_AFTER_MS / 2)).toBe(false);
+    // Still answered from memory: only the sweep asks again.
+    expect(checks.verdict('a')).toBe('current');
+    checks.exitAnnounced('a');
+    expect(checks.checkedWithin('a', RECHECK_AFTER_MS)).toBe(false);
+    checks.confirm('b', checks.ticket());
+    expect(checks.checkedWithin('b', RECHECK_AFTER_MS / 2)).toBe(true);
+    checks.forget('b');
+    expect(checks.verdict('b')).toBe('unchecked');
+    expect(checks.checkedWithin('b', RECHECK_AFTER_MS / 2)).toBe(false);
   });
 });

@@ -1,13 +1,9 @@
-import { limiter } from '../util/limit.js';
-
 /**
- * A record left unchecked this long is checked again in the background: the safety net for an
- * exit the runtime did not announce (its supervising process killed, an event lost).
+ * Every live container is checked again about this often in the background (recheck-sweep.ts):
+ * the safety net for an exit the runtime did not announce (its supervising process killed, an
+ * event lost).
  */
 export const RECHECK_AFTER_MS = 10_000;
-
-/** Background rechecks at once: a safety net must not crowd out the calls it serves. */
-const RECHECKS_AT_ONCE = 2;
 
 /** Taken before asking the runtime; confirming with it counts only if no exit was announced since. */
 export interface CheckTicket {
@@ -28,8 +24,6 @@ export class StateChecks {
   private readonly checked = new Map<string, CheckTicket>();
   /** Container id → seq of its last announced exit. */
   private readonly exits = new Map<string, number>();
-  private readonly rechecking = new Set<string>();
-  private readonly recheckLimit = limiter(RECHECKS_AT_ONCE);
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
@@ -59,20 +53,15 @@ export class StateChecks {
     this.exits.delete(id);
   }
 
-  /**
-   * 'current': answer from memory; 'stale': answer from memory and recheck in the background;
-   * 'unchecked': ask the runtime before answering.
-   */
-  verdict(id: string): 'current' | 'stale' | 'unchecked' {
+  /** 'current': answer from memory; 'unchecked': ask the runtime before answering. */
+  verdict(id: string): 'current' | 'unchecked' {
     const last = this.checked.get(id);
-    if (!this.watching || !last || (this.exits.get(id) ?? 0) > last.seq) return 'unchecked';
-    return this.now() - last.at > RECHECK_AFTER_MS ? 'stale' : 'current';
+    return !this.watching || !last || (this.exits.get(id) ?? 0) > last.seq ? 'unchecked' : 'current';
   }
 
-  /** Run `check` (which reports its own failure) in the background unless one for this id runs already; a few at a time. */
-  recheck(id: string, check: () => Promise<void>): void {
-    if (this.rechecking.has(id)) return;
-    this.rechecking.add(id);
-    void this.recheckLimit(check).finally(() => this.rechecking.delete(id));
+  /** Whether the container was confirmed less than `ms` ago, with no exit announced since. */
+  checkedWithin(id: string, ms: number): boolean {
+    const last = this.checked.get(id);
+    return last !== undefined && this.verdict(id) === 'current' && this.now() - last.at < ms;
   }
 }
