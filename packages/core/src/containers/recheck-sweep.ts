@@ -1,41 +1,31 @@
 import type { CoreContext } from '../context.js';
-import type { ContainerRecord } from '../types.js';
 import { checkContainer } from './lookup.js';
 import { RECHECK_AFTER_MS } from './state-checks.js';
 
-/** The sweep visits every container once per RECHECK_AFTER_MS, in this many slices. */
+/** The sweep looks for due containers this many times per RECHECK_AFTER_MS. */
 const SLICES = 20;
 
 /**
- * The safety net for an exit the runtime did not announce: while exits are watched, every live
- * container is asked about again about once per RECHECK_AFTER_MS, in the background, a slice of
- * the containers at a time and one check at a time. Spread so, the checks never meet reads in a
- * burst, and reads never wait for them nor start them. A container confirmed in the last half
- * interval (by a read or an announced exit) is skipped, so each is asked at least every 1.5
- * intervals and usually once per interval.
+ * The safety net for an exit the runtime did not announce: while exits are watched, a live
+ * container unconfirmed for RECHECK_AFTER_MS is asked about again in the background, the longest
+ * unchecked first, one check at a time and at most a twentieth of the containers every 500 ms.
+ * So the checks are spread out (after a restore too, which confirms every container at once),
+ * they never meet reads in a burst, and reads never start nor wait for one.
  */
 export function startRecheckSweep(ctx: CoreContext): void {
-  let cursor: Iterator<ContainerRecord> = ctx.state.containers.values();
-  /** The next `count` containers, going round; fewer when there are fewer. */
-  const next = (count: number): ContainerRecord[] => {
-    const out: ContainerRecord[] = [];
-    let restarted = false;
-    while (out.length < count) {
-      const step = cursor.next();
-      if (!step.done) {
-        out.push(step.value);
+  const checks = ctx.state.stateChecks;
+  const slice = async () => {
+    let budget = Math.ceil(ctx.state.containers.size / SLICES);
+    for (const id of checks.due()) {
+      if (budget === 0) break;
+      const c = ctx.state.containers.get(id);
+      // An exited container is final: nothing to recheck, nor to keep.
+      if (!c || c.state === 'exited') {
+        checks.forget(id);
         continue;
       }
-      if (restarted) break;
-      restarted = true;
-      cursor = ctx.state.containers.values();
-    }
-    return out;
-  };
-  const slice = async () => {
-    for (const c of next(Math.ceil(ctx.state.containers.size / SLICES))) {
-      if (c.state === 'exited' || ctx.state.stateChecks.checkedWithin(c.id, RECHECK_AFTER_MS / 2)) continue;
-      await checkContainer(ctx, c).catch((err: unknown) => ctx.logger.warn({ err, containerId: c.id }, 'rechecking a container with the runtime failed'));
+      budget--;
+      await checkContainer(ctx, c).catch((err: unknown) => ctx.logger.warn({ err, containerId: id }, 'rechecking a container with the runtime failed'));
     }
   };
   const tick = () => void slice().finally(schedule);

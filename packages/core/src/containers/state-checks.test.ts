@@ -28,22 +28,22 @@ describe('StateChecks', () => {
     expect(checks.verdict('a')).toBe('current');
   });
 
-  it('tells the sweep how long ago a record was confirmed, and forgets removed containers', () => {
+  it('names the containers due for a recheck, the longest unchecked first, and forgets removed ones', () => {
     const { checks, advance } = checksWithClock();
     checks.startWatching();
     checks.confirm('a', checks.ticket());
-    advance(RECHECK_AFTER_MS / 2 - 1);
-    expect(checks.checkedWithin('a', RECHECK_AFTER_MS / 2)).toBe(true);
-    advance(2);
-    expect(checks.checkedWithin('a', RECHECK_AFTER_MS / 2)).toBe(false);
-    // Still answered from memory: only the sweep asks again.
-    expect(checks.verdict('a')).toBe('current');
-    checks.exitAnnounced('a');
-    expect(checks.checkedWithin('a', RECHECK_AFTER_MS)).toBe(false);
+    advance(1000);
     checks.confirm('b', checks.ticket());
-    expect(checks.checkedWithin('b', RECHECK_AFTER_MS / 2)).toBe(true);
+    checks.confirm('c', checks.ticket());
+    advance(RECHECK_AFTER_MS - 1000);
+    expect(checks.due()).toEqual(['a']);
+    // Reads still answer from memory: only the sweep asks again.
+    expect(checks.verdict('a')).toBe('current');
+    checks.confirm('a', checks.ticket());
+    advance(1000);
+    expect(checks.due()).toEqual(['b', 'c']);
     checks.forget('b');
+    expect(checks.due()).toEqual(['c']);
     expect(checks.verdict('b')).toBe('unchecked');
-    expect(checks.checkedWithin('b', RECHECK_AFTER_MS / 2)).toBe(false);
   });
 });

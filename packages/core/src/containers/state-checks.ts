@@ -21,6 +21,7 @@ export interface CheckTicket {
 export class StateChecks {
   private watching = false;
   private seq = 0;
+  /** Container id → its last confirmation, in the order they were made (see due). */
   private readonly checked = new Map<string, CheckTicket>();
   /** Container id → seq of its last announced exit. */
   private readonly exits = new Map<string, number>();
@@ -45,7 +46,10 @@ export class StateChecks {
   /** The record matched the runtime when the ticket was taken. */
   confirm(id: string, ticket: CheckTicket): void {
     const last = this.checked.get(id);
-    if (!last || last.seq < ticket.seq) this.checked.set(id, ticket);
+    if (last && last.seq >= ticket.seq) return;
+    // Re-inserted, so that `checked` stays in the order of the checks: the longest unchecked come first.
+    this.checked.delete(id);
+    this.checked.set(id, ticket);
   }
 
   forget(id: string): void {
@@ -59,9 +63,14 @@ export class StateChecks {
     return !this.watching || !last || (this.exits.get(id) ?? 0) > last.seq ? 'unchecked' : 'current';
   }
 
-  /** Whether the container was confirmed less than `ms` ago, with no exit announced since. */
-  checkedWithin(id: string, ms: number): boolean {
-    const last = this.checked.get(id);
-    return last !== undefined && this.verdict(id) === 'current' && this.now() - last.at < ms;
+  /** The containers last confirmed RECHECK_AFTER_MS ago or longer, the longest unchecked first. */
+  due(): string[] {
+    const before = this.now() - RECHECK_AFTER_MS;
+    const out: string[] = [];
+    for (const [id, last] of this.checked) {
+      if (last.at > before) break;
+      out.push(id);
+    }
+    return out;
   }
 }
