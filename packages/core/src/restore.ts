@@ -1,5 +1,6 @@
 import type { CoreContext } from './context.js';
 import { containerNameKey, refreshContainer } from './containers/lookup.js';
+import { startRecheckSweep } from './containers/recheck-sweep.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 import { removePodFiles } from './pods/files.js';
@@ -176,4 +177,5 @@ function watchExits(ctx: CoreContext): void {
     refreshContainer(ctx, c).catch((err: unknown) => ctx.logger.warn({ err, containerId: id }, 'reconciling an exit failed'));
   });
   ctx.state.stateChecks.startWatching();
+  startRecheckSweep(ctx);
 }

@@ -485,16 +485,25 @@ describe('reads answered from memory while exits are watched', () => {
     expect(asked).toHaveBeenCalledTimes(4);
   });
 
-  it('rechecks a record unchecked for a while in the background, catching an exit nobody announced', async () => {
-    await svc.restore();
+  it('rechecks a live container unconfirmed for RECHECK_AFTER_MS in the background, catching an exit nobody announced', async () => {
+    await svc.restore(); // starts the recheck sweep
     const [id] = await runningContainers(1);
     // Its monitor was killed: the process ended and nobody announced it.
     plugins.runtime.containers.get(id!)!.state = { status: 'stopped', pid: 0, exitCode: 137, finishedAt: BigInt(Date.now()) * 1_000_000n };
+    advanceClock(RECHECK_AFTER_MS);
+    // Reads answer from memory and leave the asking to the sweep, which finds the exit on its next slice.
     expect((await svc.listContainers())[0]?.state).toBe('running');
-    advanceClock(RECHECK_AFTER_MS + 1);
-    // Still answered from memory; the recheck it started finds the exit.
-    expect((await svc.listContainers())[0]?.state).toBe('running');
-    await vi.waitFor(async () => expect((await svc.listContainers())[0]).toMatchObject({ state: 'exited', exitCode: 137 }));
+    await vi.waitFor(async () => expect((await svc.listContainers())[0]).toMatchObject({ state: 'exited', exitCode: 137 }), { timeout: 5000 });
+  });
+
+  it('leaves containers confirmed within RECHECK_AFTER_MS alone', async () => {
+    await svc.restore();
+    await runningContainers(2);
+    const asked = vi.spyOn(plugins.runtime, 'containerState');
+    advanceClock(RECHECK_AFTER_MS - 100);
+    // Past two slices of the sweep.
+    await new Promise((r) => setTimeout(r, (2 * RECHECK_AFTER_MS) / 20 + 100));
+    expect(asked).not.toHaveBeenCalled();
   });
 });
 

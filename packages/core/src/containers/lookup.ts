@@ -50,27 +50,17 @@ async function runtimeChange(ctx: CoreContext, c: ContainerRecord): Promise<Part
 }
 
 /**
- * The record as current as reads need it (list, status, stats, exec). While the runtime's exits
- * are watched, a record checked since its last exit is answered from memory, and one not checked
- * for a while is rechecked in the background (see StateChecks); otherwise the runtime is asked.
+ * Whether a read must ask the runtime before answering with this record. While the runtime's
+ * exits are watched, a record checked since its last exit is answered from memory (the recheck
+ * sweep is the safety net for an exit nobody announced); otherwise the runtime is asked.
  */
+export function needsCheck(ctx: CoreContext, c: ContainerRecord): boolean {
+  return c.state !== 'exited' && ctx.state.stateChecks.verdict(c.id) !== 'current';
+}
+
+/** The record as current as reads need it (list, status, stats, exec). */
 export async function refreshContainer(ctx: CoreContext, c: ContainerRecord): Promise<ContainerRecord> {
-  if (c.state === 'exited') return c;
-  const checks = ctx.state.stateChecks;
-  switch (checks.verdict(c.id)) {
-    case 'current':
-      return c;
-    case 'stale':
-      checks.recheck(c.id, () =>
-        checkContainer(ctx, c).then(
-          () => undefined,
-          (err: unknown) => ctx.logger.warn({ err, containerId: c.id }, 'rechecking a container with the runtime failed'),
-        ),
-      );
-      return c;
-    case 'unchecked':
-      return checkContainer(ctx, c);
-  }
+  return needsCheck(ctx, c) ? checkContainer(ctx, c) : c;
 }
 
 /**
@@ -78,7 +68,7 @@ export async function refreshContainer(ctx: CoreContext, c: ContainerRecord): Pr
  * and only a change takes the lock and is checked again there, so a concurrent check does not
  * announce the same exit twice and a removed container is not written back.
  */
-async function checkContainer(ctx: CoreContext, c: ContainerRecord): Promise<ContainerRecord> {
+export async function checkContainer(ctx: CoreContext, c: ContainerRecord): Promise<ContainerRecord> {
   const ticket = ctx.state.stateChecks.ticket();
   if (await runtimeChange(ctx, c)) return ctx.state.locks.run(c.id, () => refreshLocked(ctx, c));
   if (ctx.state.containers.get(c.id) === c) ctx.state.stateChecks.confirm(c.id, ticket);

@@ -28,33 +28,22 @@ describe('StateChecks', () => {
     expect(checks.verdict('a')).toBe('current');
   });
 
-  it('calls a record stale once unchecked for RECHECK_AFTER_MS, and forgets removed containers', () => {
+  it('names the containers due for a recheck, the longest unchecked first, and forgets removed ones', () => {
     const { checks, advance } = checksWithClock();
     checks.startWatching();
     checks.confirm('a', checks.ticket());
-    advance(RECHECK_AFTER_MS + 1);
-    expect(checks.verdict('a')).toBe('stale');
-    checks.forget('a');
-    expect(checks.verdict('a')).toBe('unchecked');
-  });
-
-  it('runs one background recheck per container at a time', async () => {
-    const { checks } = checksWithClock();
-    let runs = 0;
-    let finish: () => void = () => {};
-    const check = () => {
-      runs++;
-      return new Promise<void>((resolve) => (finish = resolve));
-    };
-    checks.recheck('a', check);
-    checks.recheck('a', check);
-    await new Promise((r) => setImmediate(r));
-    expect(runs).toBe(1);
-    finish();
-    await new Promise((r) => setImmediate(r));
-    checks.recheck('a', check);
-    await new Promise((r) => setImmediate(r));
-    expect(runs).toBe(2);
-    finish();
+    advance(1000);
+    checks.confirm('b', checks.ticket());
+    checks.confirm('c', checks.ticket());
+    advance(RECHECK_AFTER_MS - 1000);
+    expect(checks.due()).toEqual(['a']);
+    // Reads still answer from memory: only the sweep asks again.
+    expect(checks.verdict('a')).toBe('current');
+    checks.confirm('a', checks.ticket());
+    advance(1000);
+    expect(checks.due()).toEqual(['b', 'c']);
+    checks.forget('b');
+    expect(checks.due()).toEqual(['c']);
+    expect(checks.verdict('b')).toBe('unchecked');
   });
 });

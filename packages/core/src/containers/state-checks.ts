@@ -1,13 +1,9 @@
-import { limiter } from '../util/limit.js';
-
 /**
- * A record left unchecked this long is checked again in the background: the safety net for an
- * exit the runtime did not announce (its supervising process killed, an event lost).
+ * Every live container is checked again about this often in the background (recheck-sweep.ts):
+ * the safety net for an exit the runtime did not announce (its supervising process killed, an
+ * event lost).
  */
 export const RECHECK_AFTER_MS = 10_000;
-
-/** Background rechecks at once: a safety net must not crowd out the calls it serves. */
-const RECHECKS_AT_ONCE = 2;
 
 /** Taken before asking the runtime; confirming with it counts only if no exit was announced since. */
 export interface CheckTicket {
@@ -25,11 +21,10 @@ export interface CheckTicket {
 export class StateChecks {
   private watching = false;
   private seq = 0;
+  /** Container id → its last confirmation, in the order they were made (see due). */
   private readonly checked = new Map<string, CheckTicket>();
   /** Container id → seq of its last announced exit. */
   private readonly exits = new Map<string, number>();
-  private readonly rechecking = new Set<string>();
-  private readonly recheckLimit = limiter(RECHECKS_AT_ONCE);
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
@@ -51,7 +46,10 @@ export class StateChecks {
   /** The record matched the runtime when the ticket was taken. */
   confirm(id: string, ticket: CheckTicket): void {
     const last = this.checked.get(id);
-    if (!last || last.seq < ticket.seq) this.checked.set(id, ticket);
+    if (last && last.seq >= ticket.seq) return;
+    // Re-inserted, so that `checked` stays in the order of the checks: the longest unchecked come first.
+    this.checked.delete(id);
+    this.checked.set(id, ticket);
   }
 
   forget(id: string): void {
@@ -59,20 +57,20 @@ export class StateChecks {
     this.exits.delete(id);
   }
 
-  /**
-   * 'current': answer from memory; 'stale': answer from memory and recheck in the background;
-   * 'unchecked': ask the runtime before answering.
-   */
-  verdict(id: string): 'current' | 'stale' | 'unchecked' {
+  /** 'current': answer from memory; 'unchecked': ask the runtime before answering. */
+  verdict(id: string): 'current' | 'unchecked' {
     const last = this.checked.get(id);
-    if (!this.watching || !last || (this.exits.get(id) ?? 0) > last.seq) return 'unchecked';
-    return this.now() - last.at > RECHECK_AFTER_MS ? 'stale' : 'current';
+    return !this.watching || !last || (this.exits.get(id) ?? 0) > last.seq ? 'unchecked' : 'current';
   }
 
-  /** Run `check` (which reports its own failure) in the background unless one for this id runs already; a few at a time. */
-  recheck(id: string, check: () => Promise<void>): void {
-    if (this.rechecking.has(id)) return;
-    this.rechecking.add(id);
-    void this.recheckLimit(check).finally(() => this.rechecking.delete(id));
+  /** The containers last confirmed RECHECK_AFTER_MS ago or longer, the longest unchecked first. */
+  due(): string[] {
+    const before = this.now() - RECHECK_AFTER_MS;
+    const out: string[] = [];
+    for (const [id, last] of this.checked) {
+      if (last.at > before) break;
+      out.push(id);
+    }
+    return out;
   }
 }

@@ -9,14 +9,22 @@ export interface PodSandboxFilter {
 }
 
 export function matchesLabels(labels: Record<string, string>, selector: Record<string, string> | undefined): boolean {
-  return Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
+  // Lists call this per record: no array is made for the (usually empty) selector.
+  for (const key in selector) if (labels[key] !== selector[key]) return false;
+  return true;
+}
+
+/** Oldest first. */
+export function byCreation(a: { createdAt: bigint }, b: { createdAt: bigint }): number {
+  return a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0;
 }
 
 /** ListPodSandbox: every pod matching all the filter's parts, oldest first. */
 export function listPodSandbox(ctx: CoreContext, filter: PodSandboxFilter = {}): PodRecord[] {
-  return [...ctx.state.pods.values()]
-    .filter((p) => !filter.id || p.id.startsWith(filter.id))
-    .filter((p) => filter.state === undefined || p.state === filter.state)
-    .filter((p) => matchesLabels(p.config.labels, filter.labelSelector))
-    .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  const picked: PodRecord[] = [];
+  for (const p of ctx.state.pods.values()) {
+    if ((filter.id && !p.id.startsWith(filter.id)) || (filter.state !== undefined && p.state !== filter.state)) continue;
+    if (matchesLabels(p.config.labels, filter.labelSelector)) picked.push(p);
+  }
+  return picked.sort(byCreation);
 }
