@@ -5,9 +5,9 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeadlineExceededError, InternalError } from '@criod/core';
-import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RegistryHttp } from './http.js';
+import { writeSelfSignedCert } from './testing/self-signed-cert.js';
 
 interface Seen {
   method: string;
@@ -50,22 +50,8 @@ async function recordingServer(answer: (req: IncomingMessage, res: ServerRespons
 async function selfSignedCert(): Promise<{ key: string; cert: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'criod-transport-'));
   try {
-    await execa('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-    ]);
-    return { key: await readFile(join(dir, 'key.pem'), 'utf8'), cert: await readFile(join(dir, 'cert.pem'), 'utf8') };
+    const { keyPath, certPath } = await writeSelfSignedCert(dir, '127.0.0.1');
+    return { key: await readFile(keyPath, 'utf8'), cert: await readFile(certPath, 'utf8') };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { writeSelfSignedCert } from './self-signed-cert.js';
 
 export interface TokenServer {
   /** The realm URL to put in the registry's config. */
@@ -43,23 +43,7 @@ export interface TokenServerOptions {
 
 export async function startTokenServer(options: TokenServerOptions): Promise<TokenServer> {
   const dir = await mkdtemp(join(tmpdir(), 'criod-token-'));
-  const keyPath = join(dir, 'key.pem');
-  const certPath = join(dir, 'cert.pem');
-  await execa('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    keyPath,
-    '-out',
-    certPath,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=criod-test-token-issuer',
-  ]);
+  const { keyPath, certPath } = await writeSelfSignedCert(dir, 'criod-test-token-issuer');
   const key = await readFile(keyPath, 'utf8');
   const certDer = new X509Certificate(await readFile(certPath)).raw;
   const service = options.service ?? 'criod-test-registry';
