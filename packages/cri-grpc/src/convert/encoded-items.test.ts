@@ -51,4 +51,27 @@ describe('EncodedItems', () => {
     expect(encodings).toBe(4);
     expect(ListContainersResponse.decode(bytes).containers[0]?.state).toBe(ContainerState.CONTAINER_EXITED);
   });
+
+  it('answers the same reply while nothing changed, and a new one when an item changes, comes or goes', () => {
+    const list = items();
+    const encoded = new EncodedItems(
+      (i: Item) => Container.encode(toCri(i)).finish(),
+      (i) => i.state,
+    );
+    const ids = (bytes: Uint8Array) => ListContainersResponse.decode(bytes).containers.map((c) => `${c.id}:${c.state}`);
+    const first = encoded.message(1, list);
+    expect(encoded.message(1, list)).toBe(first);
+    list[1]!.state = ContainerState.CONTAINER_EXITED;
+    const changed = encoded.message(1, list);
+    expect(changed).not.toBe(first);
+    expect(ids(changed)).toEqual(['small:1', 'medium:2', 'large:2']);
+    expect(ids(encoded.message(1, list.slice(1)))).toEqual(['medium:2', 'large:2']);
+    expect(ids(encoded.message(1, [...list, { id: 'new', state: ContainerState.CONTAINER_CREATED, labels: {} }]))).toEqual([
+      'small:1',
+      'medium:2',
+      'large:2',
+      'new:0',
+    ]);
+    expect(ids(encoded.message(1, list))).toEqual(['small:1', 'medium:2', 'large:2']);
+  });
 });

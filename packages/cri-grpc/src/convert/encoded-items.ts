@@ -9,6 +9,7 @@ export type Encoded<Message> = Uint8Array & { readonly encodes?: Message };
 
 export class EncodedItems<Item extends object, State> {
   private readonly encoded = new WeakMap<Item, { state: State; bytes: Uint8Array }>();
+  private lastReply: { field: number; parts: Uint8Array[]; reply: Buffer } | undefined;
 
   constructor(
     private readonly encode: (item: Item) => Uint8Array,
@@ -18,22 +19,17 @@ export class EncodedItems<Item extends object, State> {
 
   /**
    * A message whose field `field` (1 to 15: a one-byte tag) repeats the items, in order, and that
-   * has no other field set. Written into one buffer sized up front: the items are most of a reply.
+   * has no other field set.
    */
   message<Message>(field: number, items: readonly Item[]): Encoded<Message> {
     const parts = items.map((item) => this.bytes(item));
-    let size = 0;
-    for (const part of parts) size += 1 + varintSize(part.length) + part.length;
-    const out = Buffer.allocUnsafe(size);
-    const tag = (field << 3) | 2;
-    let at = 0;
-    for (const part of parts) {
-      out[at++] = tag;
-      at = writeVarint(out, at, part.length);
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+    // Lists asked again and again with nothing changed (kubelet's relists) get the reply already
+    // written: writing 42 KB for 100 containers into a new buffer cost more than the rest of it.
+    const last = this.lastReply;
+    if (last && last.field === field && sameParts(last.parts, parts)) return last.reply;
+    const reply = repeatedField(field, parts);
+    this.lastReply = { field, parts, reply };
+    return reply;
   }
 
   private bytes(item: Item): Uint8Array {
@@ -44,6 +40,33 @@ export class EncodedItems<Item extends object, State> {
     this.encoded.set(item, { state, bytes });
     return bytes;
   }
+}
+
+/**
+ * The encoded items as one repeated field, written into one buffer sized up front (the items are
+ * most of a reply). Apart from the per-type lookups on purpose: V8 gave up optimizing the shared
+ * method once pods and containers both went through it, and this loop, run interpreted, took
+ * 210 µs instead of 7 for 100 containers (42 KB). Here it sees byte arrays only.
+ */
+function repeatedField(field: number, parts: readonly Uint8Array[]): Buffer {
+  let size = 0;
+  for (const part of parts) size += 1 + varintSize(part.length) + part.length;
+  const out = Buffer.allocUnsafe(size);
+  const tag = (field << 3) | 2;
+  let at = 0;
+  for (const part of parts) {
+    out[at++] = tag;
+    at = writeVarint(out, at, part.length);
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+function sameParts(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function varintSize(n: number): number {
