@@ -2,7 +2,8 @@
  * `pnpm bench` (as root): one criod, one table. Per-operation medians of a pod lifecycle through
  * the CRI socket at 1 and 4 in parallel, next to the floor (unshare + CNI bridge + runc called
  * directly) measured in the same run, for pods sharing one PID namespace (infra container) and for
- * usual pods; criod's RSS fresh, with pods, and after many lifecycles; conmon's PSS per pod; the
+ * usual pods; the throughput of whole lifecycles at 1 and 4 in parallel with how busy the cores
+ * were (criod, the floor); criod's RSS fresh, with pods, and after many lifecycles; conmon's PSS per pod; the
  * list/status/stats calls kubelet makes all the time at 100 pods; the Version round trip. Ends
  * with a check that nothing is left behind (exit code 1 if something is).
  *
@@ -20,15 +21,18 @@
  * load` runs the load part only.
  */
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
+import { connectCri, type CriClient } from '@criod/cri-grpc';
 import { startTestImages } from '../images.js';
 import { containerdMissing, startContainerdTarget } from './containerd.js';
 import { startCriodTarget } from './criod.js';
 import { makeFloor, type Floor } from './floor.js';
+import { startGrpcFloor } from './grpc-floor.js';
 import { inParallel, lifecycleSteps, podLifecycle, removePod, startPod, type LifecycleStep, type LifecycleTimes } from './lifecycle.js';
 import { MemoryTable, pssOf } from './memory.js';
-import { loadAverage, median, printTable, quantile, ratio, timeIt } from './stats.js';
+import { CpuTally, loadAverage, median, printTable, quantile, ratio, timeIt } from './stats.js';
 import { pullImages, waitNetworkReady, type BenchTarget } from './target.js';
 import { upShLaunch } from '../up-sh-launch.js';
 
@@ -81,25 +85,48 @@ async function sample(fn: (i: number) => Promise<unknown>): Promise<number[] | u
   return out;
 }
 
-/** The lifecycle table's rows for pods with or without an infra container: each target interleaved with the floor, then each at 4 in parallel. */
-async function lifecycleRows(criod: BenchTarget, others: BenchTarget[], floor: Floor, infra: boolean): Promise<(string | number)[][]> {
+/** How fast whole lifecycles go one at a time and 4 at a time, and how busy the machine's cores are meanwhile. */
+interface Throughput {
+  name: string;
+  serial: CpuTally;
+  parallel: CpuTally;
+}
+
+/**
+ * The lifecycle table's rows for pods with or without an infra container: each target interleaved
+ * with the floor, then each (and the floor) at 4 in parallel; and the throughput of each.
+ */
+async function lifecycleRows(
+  criod: BenchTarget,
+  others: BenchTarget[],
+  floor: Floor,
+  infra: boolean,
+): Promise<{ rows: (string | number)[][]; throughput: Throughput[] }> {
   const targets = [criod, ...others];
   for (const t of targets) await podLifecycle(t, infra); // warm: page cache, first CNI and runc runs
   await floor.lifecycle(-1, infra);
   const serial = new Map<BenchTarget, LifecycleTimes[]>(targets.map((t) => [t, []]));
   const floorTimes: LifecycleTimes[] = [];
+  const suffix = infra ? ' (infra)' : '';
+  const tally = new Map<BenchTarget | Floor, Throughput>(
+    [...targets, floor].map((t) => [
+      t,
+      { name: `${t === floor ? 'floor' : (t as BenchTarget).name}${suffix}`, serial: new CpuTally(), parallel: new CpuTally() },
+    ]),
+  );
   // Interleaved, so that load from elsewhere on the machine hits all alike.
   for (let i = 0; i < runs; i++) {
-    for (const t of targets) serial.get(t)!.push(await podLifecycle(t, infra));
-    floorTimes.push(await floor.lifecycle(i, infra));
+    for (const t of targets) serial.get(t)!.push(await tally.get(t)!.serial.measure(1, () => podLifecycle(t, infra)));
+    floorTimes.push(await tally.get(floor)!.serial.measure(1, () => floor.lifecycle(i, infra)));
   }
   const parallel = new Map<BenchTarget, LifecycleTimes[]>();
-  for (const t of targets) parallel.set(t, await inParallel(runs * 4, 4, () => podLifecycle(t, infra)));
-  return lifecycleSteps.map((step) => {
+  for (const t of targets) parallel.set(t, await tally.get(t)!.parallel.measure(runs * 4, () => inParallel(runs * 4, 4, () => podLifecycle(t, infra))));
+  await tally.get(floor)!.parallel.measure(runs * 4, () => inParallel(runs * 4, 4, (i) => floor.lifecycle(runs + i, infra)));
+  const rows = lifecycleSteps.map((step) => {
     const one = (t: BenchTarget) => perStep(serial.get(t)!, step);
     const f = perStep(floorTimes, step);
     return [
-      `${stepNames[step]}${infra ? ' (infra)' : ''}`,
+      `${stepNames[step]}${suffix}`,
       one(criod),
       perStep(parallel.get(criod)!, step),
       f,
@@ -107,6 +134,7 @@ async function lifecycleRows(criod: BenchTarget, others: BenchTarget[], floor: F
       ...others.flatMap((o) => [one(o), perStep(parallel.get(o)!, step), ratio(one(criod), one(o))]),
     ];
   });
+  return { rows, throughput: [...tally.values()] };
 }
 
 const loadAtStart = loadAverage();
@@ -138,16 +166,27 @@ try {
   memory.measure('after pulling busybox and pause', targets);
 
   if (!onlyLoad) {
-    const version = new Map<BenchTarget, number[]>();
-    for (const t of targets) {
-      const rt = t.client.runtime;
-      for (let i = 0; i < 200; i++) await rt.version({ version: '0.1.0' });
-      const times: number[] = [];
-      for (let i = 0; i < rpcCalls; i++) times.push(await timeIt(() => rt.version({ version: '0.1.0' })));
-      version.set(t, times);
+    // Interleaved, each daemon and grpc-js serving Version alone (the floor of a Node server).
+    const grpcFloor = await startGrpcFloor(join(criod.dir, 'grpc-floor.sock'), criodNodeFlags);
+    const floorClient = connectCri(grpcFloor.socket);
+    const versionOf: [string, CriClient][] = [...targets.map((t): [string, CriClient] => [t.name, t.client]), ['grpc-js serving Version alone', floorClient]];
+    const version = versionOf.map((): number[] => []);
+    try {
+      for (let i = 0; i < 200 + rpcCalls; i++) {
+        for (const [k, [, client]] of versionOf.entries()) {
+          const took = await timeIt(() => client.runtime.version({ version: '0.1.0' }));
+          if (i >= 200) version[k]!.push(took);
+        }
+      }
+    } finally {
+      floorClient.close();
+      await grpcFloor.stop();
     }
 
-    const rows = [...(await lifecycleRows(criod, others, floor, true)), ...(await lifecycleRows(criod, others, floor, false))];
+    const withInfra = await lifecycleRows(criod, others, floor, true);
+    const withoutInfra = await lifecycleRows(criod, others, floor, false);
+    const rows = [...withInfra.rows, ...withoutInfra.rows];
+    const throughput = [...withInfra.throughput, ...withoutInfra.throughput];
     await settle();
     memory.measure('after the lifecycle rows', targets);
 
@@ -178,11 +217,29 @@ try {
         rows,
       ),
     );
+    const cores = availableParallelism();
     tables.push(() =>
       printTable(
-        `gRPC layer (${rpcCalls} sequential calls)`,
+        `Throughput of whole lifecycles, 1 and 4 in parallel (cores busy: the machine's CPU time, every process and the kernel, per second of wall time, from /proc/stat; ${cores} cores; the bound is the speedup the cores left idle at 1 allow)`,
+        ['who', 'per s at 1', 'per s at 4', 'speedup', 'cores busy at 1', 'cores busy at 4', 'CPU ms per lifecycle at 1', 'at 4', 'bound'],
+        throughput.map(({ name, serial, parallel }) => [
+          name,
+          serial.perSecond,
+          parallel.perSecond,
+          ratio(parallel.perSecond, serial.perSecond),
+          serial.coresBusy.toFixed(2),
+          parallel.coresBusy.toFixed(2),
+          serial.busyMs / serial.runs,
+          parallel.busyMs / parallel.runs,
+          ratio(cores, serial.coresBusy),
+        ]),
+      ),
+    );
+    tables.push(() =>
+      printTable(
+        `gRPC layer (${rpcCalls} sequential calls each, interleaved; the client is grpc-js; the last row is a node process with criod's flags serving Version with grpc-js and nothing else)`,
         ['call', 'p50 (µs)', 'p99 (µs)'],
-        targets.map((t) => [`Version round trip, ${t.name}`, median(version.get(t)!) * 1000, quantile(version.get(t)!, 0.99) * 1000]),
+        versionOf.map(([name], k) => [`Version round trip, ${name}`, median(version[k]!) * 1000, quantile(version[k]!, 0.99) * 1000]),
       ),
     );
   }

@@ -1,4 +1,4 @@
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 
 /** Timing helpers of the benchmark: medians and quantiles of samples in ms, and the printed table. */
 export async function timeIt(fn: () => Promise<unknown>): Promise<number> {
@@ -40,4 +40,39 @@ export function loadAverage(): string {
   return loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
+}
+
+/**
+ * The machine's busy CPU time in ms since boot, all cores together (user, nice, system, irq): every
+ * process's work counts, the daemon's, its helpers' (runc, conmon, CNI plugins) and the kernel's.
+ */
+export function machineBusyMs(): number {
+  return cpus().reduce((sum, { times }) => sum + times.user + times.nice + times.sys + times.irq, 0);
+}
+
+/** Wall and machine CPU time (ms) that runs took, summed over the runs measured. */
+export class CpuTally {
+  wallMs = 0;
+  busyMs = 0;
+  runs = 0;
+
+  async measure<T>(runs: number, fn: () => Promise<T>): Promise<T> {
+    const busy0 = machineBusyMs();
+    const t0 = process.hrtime.bigint();
+    const out = await fn();
+    this.wallMs += Number(process.hrtime.bigint() - t0) / 1e6;
+    this.busyMs += machineBusyMs() - busy0;
+    this.runs += runs;
+    return out;
+  }
+
+  /** Runs finished per second of wall time. */
+  get perSecond(): number {
+    return (this.runs * 1000) / this.wallMs;
+  }
+
+  /** How many cores were busy on average while the runs ran. */
+  get coresBusy(): number {
+    return this.busyMs / this.wallMs;
+  }
 }
