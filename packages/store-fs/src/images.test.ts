@@ -389,6 +389,19 @@ describe('FsImageStore rootfs lifecycle', () => {
     await expect(restarted.mountRootfs('nope')).rejects.toMatchObject({ code: 'NotFound' });
   });
 
+  it('removes a rootfs unmounted at its exit, and one mounted again after that, leaving no mount', async () => {
+    const s = store({ rootfsMode: 'overlay' });
+    const img = await s.pull(ref('test/app'), pull);
+    const mountsInStore = async () => (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(dir));
+    for (const id of ['exited', 'remounted']) await s.createRootfs(id, img.id);
+    for (const id of ['exited', 'remounted']) await s.unmountRootfs(id);
+    expect(await mountsInStore()).toEqual([]);
+    expect(await isMountPoint(await s.mountRootfs('remounted'))).toBe(true);
+    for (const id of ['exited', 'remounted']) await s.removeRootfs(id);
+    expect(await mountsInStore()).toEqual([]);
+    expect(await readdir(join(dir, 'images/containers'))).toEqual([]);
+  });
+
   it('mounts an image of many layers within the overlay option size limit', async () => {
     const many = [base];
     for (let i = 0; i < 90; i++) many.push(await buildLayer([{ path: `layer${i}`, type: 'file', content: Buffer.from(`${i}\n`) }]));
