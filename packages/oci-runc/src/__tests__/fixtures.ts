@@ -153,17 +153,7 @@ export async function makeEnv(): Promise<TestEnv> {
 
 /** Host PIDs of conmon processes monitoring `id` (found by their -c argument). */
 export function conmonPidsOf(id: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (args[0]?.endsWith('conmon') && args[args.indexOf('-c') + 1] === id) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
+  return processesWhere((args) => args[0]?.endsWith('conmon') === true && args[args.indexOf('-c') + 1] === id);
 }
 
 /** Zombie processes on the host: pid → { ppid, comm }. */
@@ -185,17 +175,27 @@ export function zombies(): Map<number, { ppid: number; comm: string }> {
 
 /** Host processes whose argv is exactly `args`. */
 export function processesWithArgs(args: string[]): number[] {
-  const wanted = `${args.join('\0')}\0`;
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .filter((e) => {
-      try {
-        return readFileSync(`/proc/${e}/cmdline`, 'utf8') === wanted;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+  return processesWhere((argv) => argv.length === args.length && argv.every((a, i) => a === args[i]));
+}
+
+/** Host processes with `text` in one of their arguments (a container id, a unique marker). */
+export function processesMentioning(text: string): number[] {
+  return processesWhere((argv) => argv.some((a) => a.includes(text)));
+}
+
+function processesWhere(matches: (argv: string[]) => boolean): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      // A zombie's cmdline is empty: it matches nothing.
+      if (cmdline !== '' && matches(cmdline.slice(0, -1).split('\0'))) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }
 
 export function runcList(runcRoot: string): string[] {
