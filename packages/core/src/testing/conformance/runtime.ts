@@ -5,7 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { constants } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { CriodError, errorMessage } from '../../errors.js';
 import type { RuntimeContainerRequest, RuntimeContainerState, RuntimePlugin, RuntimeSandbox } from '../../plugins.js';
@@ -76,6 +78,24 @@ class RuntimeFixture {
     const { id } = await this.created(rt, args);
     await succeeds(`startContainer(${id})`, rt.startContainer(id));
     return id;
+  }
+
+  /**
+   * Wait until the container's process handles `signal` (its bit in SigCgt of the host pid's
+   * /proc status): a PID namespace's init drops a signal it has no handler for yet, so a stop
+   * sent before a shell has set its trap would wait out the whole timeout.
+   */
+  async handles(rt: RuntimePlugin, id: string, signal: number): Promise<void> {
+    const { pid } = await succeeds(`containerState(${id})`, rt.containerState(id));
+    await eventually(
+      `container ${id} (pid ${pid}) handling signal ${signal}`,
+      async () => {
+        const status = await readFile(`/proc/${pid}/status`, 'utf8');
+        const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+        return caught !== undefined && ((BigInt(`0x${caught}`) >> BigInt(signal - 1)) & 1n) === 1n;
+      },
+      this.timeoutMs,
+    );
   }
 
   /**
@@ -239,6 +259,7 @@ export function runtimeConformance(setup: RuntimeConformanceSetup): ConformanceC
       const rt = await f.runtime();
       const since = nowNs();
       const id = await f.started(rt, TERM_TRAPPER);
+      await f.handles(rt, id, constants.signals.SIGTERM);
       await succeeds('stopContainer(SIGTERM)', rt.stopContainer(id, 30, 'SIGTERM'));
       ensureStopped('containerState() once stopContainer() returned', await succeeds('containerState()', rt.containerState(id)), since, 7);
       await succeeds('a second stopContainer()', rt.stopContainer(id, 30, 'SIGTERM'));
