@@ -6,20 +6,29 @@
  *   <id> mount <source> <target> <fstype> <flags> <data> <cwd>   (cwd "" = stay in /)
  *   <id> umount <target> <flags>
  *   <id> pin <clone flags> <lo 0|1> <hostname|""> <n> (<ns name> <pin path>){n} <m> (<path under /proc/sys> <value> <step>){m}
+ *   <id> run <max output> <overflow signal> <cwd> <stdin hex> <n> (<NAME=value>){n} <file> <args...>
+ *   <id> kill <id of a run> <signal>
  *
- * and answers `<id> NUL <errno> NUL <step> NUL <message>` (errno 0 = done). `pin` forks a child
- * that unshares the namespaces, sets lo up (SIOCSIFFLAGS), the hostname and the sysctls from
- * inside them, then waits while the helper bind-mounts /proc/<child>/ns/<name> onto each pin.
+ * and answers `<id> NUL <errno> NUL <step> NUL <message>` (errno 0 = done); a run's answer adds
+ * `NUL <exit code|""> NUL <signal|""> NUL <stdout hex> NUL <stderr hex> NUL <stream over max|"">`
+ * once the command has exited and closed its output. `pin` forks a child that unshares the
+ * namespaces, sets lo up (SIOCSIFFLAGS), the hostname and the sysctls from inside them, then waits
+ * while the helper bind-mounts /proc/<child>/ns/<name> onto each pin. `run` forks and execs a
+ * command (a fork of this small process costs a fraction of one of criod's); the helper keeps
+ * serving other requests while it runs and reaps it. Timeouts are criod's: it sends `kill`.
  * Syscall numbers come as arguments: they differ between architectures.
  */
 export const SYSCALL_HELPER_SCRIPT = String.raw`
 use strict;
 use warnings;
 use POSIX ();
+use Fcntl ();
 my ($SYS_mount, $SYS_umount2, $SYS_unshare) = map { $_ + 0 } @ARGV;
 my $MS_BIND = 4096;
 $| = 1;
 $SIG{PIPE} = 'IGNORE';
+# A child's exit interrupts select(), so a run is reaped at once (the poll below covers a race).
+$SIG{CHLD} = sub { };
 
 sub clean { my ($s) = @_; $s = '' unless defined $s; $s =~ s/[\n\0]/ /g; return $s; }
 sub reply { my ($id, $errno, $step, $msg) = @_; print clean($id), "\0", $errno + 0, "\0", clean($step), "\0", clean($msg), "\n"; }
@@ -106,13 +115,143 @@ sub do_pin {
   return reply($id, @answer);
 }
 
-while (my $line = <STDIN>) {
-  chomp($line);
+# Runs in flight by request id: pid, pipes (undef once closed), pending stdin, output so far.
+my %runs;
+
+sub do_run {
+  my ($id, $max, $overflow_signal, $cwd, $input_hex, $n, @rest) = @_;
+  my @env = splice(@rest, 0, $n);
+  my ($file, @args) = @rest;
+  my (%p, @made);
+  for my $name (qw(in out err exec)) {
+    pipe(my $r, my $w) or do { close($_) for @made; return reply($id, $! + 0, 'pipe', "pipe: $!"); };
+    $p{$name} = [$r, $w];
+    push(@made, $r, $w);
+  }
+  my $pid = fork();
+  if (!defined $pid) { my ($errno, $msg) = ($! + 0, "$!"); close($_) for @made; return reply($id, $errno, 'fork', "fork: $msg"); }
+  if ($pid == 0) {
+    # What fails before exec is told through the close-on-exec pipe, which exec closes.
+    my $fail = sub { my ($step) = @_; syswrite($p{exec}[1], ($! + 0) . "\0$step"); POSIX::_exit(127); };
+    # The command starts as from a fresh spawn: default SIGPIPE, nothing blocked.
+    $SIG{PIPE} = 'DEFAULT';
+    POSIX::sigprocmask(POSIX::SIG_SETMASK(), POSIX::SigSet->new());
+    POSIX::dup2(fileno($p{in}[0]), 0) // $fail->('dup2');
+    POSIX::dup2(fileno($p{out}[1]), 1) // $fail->('dup2');
+    POSIX::dup2(fileno($p{err}[1]), 2) // $fail->('dup2');
+    $fail->('chdir') if $cwd ne '' && !chdir($cwd);
+    %ENV = map { split(/=/, $_, 2) } @env;
+    { no warnings 'exec'; exec { $file } $file, @args; }
+    $fail->('exec');
+  }
+  close($p{in}[0]); close($p{out}[1]); close($p{err}[1]); close($p{exec}[1]);
+  my $said = '';
+  while (1) {
+    my $got = sysread($p{exec}[0], $said, 256, length $said);
+    last if defined $got && $got == 0;
+    next if defined $got || $!{EINTR};
+    last;
+  }
+  close($p{exec}[0]);
+  if ($said ne '') {
+    waitpid($pid, 0);
+    close($p{in}[1]); close($p{out}[0]); close($p{err}[0]);
+    my ($errno, $step) = split(/\0/, $said, 2);
+    local $! = $errno + 0;
+    return reply($id, $errno, $step, "$step $file: $!");
+  }
+  my $in = $p{in}[1];
+  my $flags = fcntl($in, Fcntl::F_GETFL(), 0);
+  fcntl($in, Fcntl::F_SETFL(), $flags | Fcntl::O_NONBLOCK()) if defined $flags;
+  my $input = pack('H*', $input_hex);
+  if ($input eq '') { close($in); $in = undef; }
+  $runs{$id} = { pid => $pid, in => $in, input => $input, out => $p{out}[0], err => $p{err}[0],
+                 stdout => '', stderr => '', max => $max + 0, overflow_signal => $overflow_signal + 0, over => '' };
+}
+
+sub do_kill {
+  my ($id, $run_id, $signal) = @_;
+  my $r = $runs{$run_id} or return reply($id, 3, 'kill', 'no such run');
+  $r->{killed} = 1;
+  kill($signal + 0, $r->{pid}) or return reply($id, $! + 0, 'kill', "$!");
+  return reply($id, 0, '', '');
+}
+
+# Feed stdin, read output; a stream over its max kills the command as Node's maxBuffer does.
+sub pump {
+  my ($r, $rout, $wout) = @_;
+  if ($r->{in} && vec($wout, fileno($r->{in}), 1)) {
+    my $wrote = syswrite($r->{in}, $r->{input});
+    if (defined $wrote) { substr($r->{input}, 0, $wrote, ''); }
+    if ((defined $wrote && $r->{input} eq '') || (!defined $wrote && !$!{EAGAIN} && !$!{EINTR})) { close($r->{in}); $r->{in} = undef; }
+  }
+  for my $stream ('out', 'err') {
+    my $fh = $r->{$stream} or next;
+    next unless vec($rout, fileno($fh), 1);
+    my $key = "std$stream";
+    my $got = sysread($fh, $r->{$key}, 65536, length $r->{$key});
+    next if !defined $got && ($!{EAGAIN} || $!{EINTR});
+    if (!$got) { close($fh); $r->{$stream} = undef; next; }
+    if (length($r->{$key}) > $r->{max}) {
+      substr($r->{$key}, $r->{max}) = '';
+      $r->{over} = $key;
+      $r->{killed} = 1;
+      kill($r->{overflow_signal}, $r->{pid});
+      close($fh); $r->{$stream} = undef;
+    }
+  }
+}
+
+# A run ends once its command has exited and closed its output (or was killed: a grandchild may
+# keep the pipes open).
+sub finish_if_done {
+  my ($id) = @_;
+  my $r = $runs{$id};
+  return if ($r->{out} || $r->{err}) && !$r->{killed};
+  return if waitpid($r->{pid}, POSIX::WNOHANG()) != $r->{pid};
+  my $status = $?;
+  for my $fh (grep { defined } @$r{qw(in out err)}) { close($fh); }
+  delete $runs{$id};
+  my ($code, $signal) = ($status & 127) ? ('', $status & 127) : ($status >> 8, '');
+  print clean($id), "\0", "0\0\0\0", $code, "\0", $signal, "\0", unpack('H*', $r->{stdout}), "\0", unpack('H*', $r->{stderr}), "\0", $r->{over}, "\n";
+}
+
+sub handle {
+  my ($line) = @_;
   my ($id, $op, @args) = split(/\0/, $line, -1);
-  next unless defined $op;
+  return unless defined $op;
   if ($op eq 'mount') { do_mount($id, @args); }
   elsif ($op eq 'umount') { do_umount($id, @args); }
   elsif ($op eq 'pin') { do_pin($id, @args); }
+  elsif ($op eq 'run') { do_run($id, @args); }
+  elsif ($op eq 'kill') { do_kill($id, @args); }
   else { reply($id, 22, 'request', "unknown request $op"); }
+}
+
+my $requests = '';
+while (1) {
+  my ($rin, $win) = ('', '');
+  vec($rin, fileno(STDIN), 1) = 1;
+  for my $r (values %runs) {
+    vec($rin, fileno($r->{$_}), 1) = 1 for grep { $r->{$_} } ('out', 'err');
+    vec($win, fileno($r->{in}), 1) = 1 if $r->{in};
+  }
+  # An exit is also polled for once a run's output is closed: SIGCHLD may come just before select().
+  my $exiting = grep { (!$_->{out} && !$_->{err}) || $_->{killed} } values %runs;
+  my $n = select(my $rout = $rin, my $wout = $win, undef, $exiting ? 0.005 : undef);
+  if ($n < 0) { next if $!{EINTR}; die "select: $!"; }
+  for my $id (keys %runs) {
+    pump($runs{$id}, $rout, $wout) if $n > 0;
+    finish_if_done($id);
+  }
+  next unless $n > 0 && vec($rout, fileno(STDIN), 1);
+  my $got = sysread(STDIN, $requests, 65536, length $requests);
+  next if !defined $got && $!{EINTR};
+  last if !$got; # criod closed its end (or is gone)
+  while ((my $nl = index($requests, "\n")) >= 0) {
+    my $line = substr($requests, 0, $nl + 1, '');
+    chop($line);
+    handle($line);
+  }
 }
 `;

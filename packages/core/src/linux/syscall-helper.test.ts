@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { execCommand } from '../util/exec.js';
 import { isMountPoint } from '../util/mount.js';
 import { MNT_DETACH, newSyscallHelper, type SyscallHelper, syscallHelper } from './syscall-helper.js';
 
@@ -89,5 +90,72 @@ describe('the syscall helper', () => {
     await own.unmount(dir);
     expect(await isMountPoint(dir)).toBe(false);
     own.close();
+  });
+});
+
+/** The helper's children that have not been reaped yet (zombies included). */
+async function helperChildren(h: SyscallHelper): Promise<string> {
+  const pid = (h as unknown as { child: { pid: number } }).child.pid;
+  return (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).trim();
+}
+
+describe('commands run by the syscall helper', () => {
+  it('feeds stdin and gives back stdout, stderr and the exit code, with the env and cwd asked for', async () => {
+    const r = await helper.run('/bin/sh', ['-c', 'cat; echo "$FOO"; pwd; echo oops >&2; exit 3'], { input: 'in\nput\n', env: { FOO: 'bar' }, cwd: dir });
+    expect(r).toEqual({ exitCode: 3, signal: undefined, timedOut: false, stdout: `in\nput\nbar\n${dir}\n`, stderr: 'oops\n' });
+    expect(await helperChildren(helper)).toBe('');
+  });
+
+  it('starts a command with no signal blocked or ignored, as a fresh spawn does', async () => {
+    const status = (await helper.run('/bin/cat', ['/proc/self/status'])).stdout;
+    expect(status).toMatch(/^SigBlk:\s+0+$/m);
+    expect(status).toMatch(/^SigIgn:\s+0+$/m);
+  });
+
+  it('carries input and output larger than a pipe holds', async () => {
+    const input = 'x'.repeat(300_000);
+    expect((await helper.run('/bin/cat', [], { input })).stdout).toBe(input);
+  });
+
+  it('kills at the timeout with killSignal and reaps the command', async () => {
+    const started = Date.now();
+    const r = await helper.run('/bin/sleep', ['30'], { timeoutMs: 200, killSignal: 'SIGKILL' });
+    expect(r).toMatchObject({ exitCode: undefined, signal: 'SIGKILL', timedOut: true });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await helperChildren(helper)).toBe('');
+  });
+
+  it('kills a command whose output passes maxBuffer and keeps maxBuffer bytes', async () => {
+    const r = await helper.run('/bin/sh', ['-c', 'while :; do echo yyyyyyyy; done'], { maxBuffer: 1000 });
+    expect(r).toMatchObject({ exitCode: undefined, signal: 'SIGTERM', error: 'stdout maxBuffer length exceeded' });
+    expect(r.stdout).toHaveLength(1000);
+  });
+
+  it('reports a command that cannot be run with its errno', async () => {
+    const r = await helper.run(join(dir, 'absent'), []);
+    expect(r).toMatchObject({ exitCode: undefined, error: expect.stringContaining('(ENOENT)') });
+    expect((await helper.run('/bin/true', [], { cwd: join(dir, 'absent') })).error).toMatch(/^chdir .*\(ENOENT\)$/);
+  });
+
+  it('runs commands side by side and serves mounts meanwhile', async () => {
+    const go = join(dir, 'go');
+    let settled = 0;
+    const waiters = [1, 2, 3, 4].map(() => helper.run('/bin/sh', ['-c', `while [ ! -e ${go} ]; do sleep 0.05; done; echo done`]).finally(() => settled++));
+    const mountPoint = join(dir, 'm');
+    await mkdir(mountPoint);
+    await helper.mount('shm', mountPoint, 'tmpfs', 0);
+    await helper.unmount(mountPoint);
+    expect(settled).toBe(0);
+    await writeFile(go, '');
+    expect((await Promise.all(waiters)).map((r) => r.stdout)).toEqual(['done\n', 'done\n', 'done\n', 'done\n']);
+  });
+
+  it('is what execCommand uses, which spawns what the protocol cannot carry itself', async () => {
+    expect(helper.canRun('/bin/echo', ['a b'])).toBe(true);
+    expect(helper.canRun('/bin/echo', ['a\nb'])).toBe(false);
+    expect(helper.canRun('/bin/true', [], { env: { X: 'a\nb' } })).toBe(false);
+    expect(await execCommand('/bin/echo', ['a\nb'])).toMatchObject({ exitCode: 0, stdout: 'a\nb\n' });
+    const viaHelper = await execCommand('/bin/sh', ['-c', 'echo $PPID']);
+    expect(Number(viaHelper.stdout)).toBe((helper as unknown as { child: { pid: number } }).child.pid);
   });
 });

@@ -1,15 +1,17 @@
 /**
- * A resident helper process for the system calls Node cannot make (mount, umount2, unshare).
- * Spawning mount(8) or unshare(1) per call costs 10-25 ms on a loaded node, most of it in
- * fork(2) of the large Node process, which also blocks the event loop; one small resident
- * process makes the same calls in well under a millisecond. Where it cannot run (no perl, an
- * architecture without a syscall table here, CRIOD_SYSCALL_HELPER=off) callers spawn the
- * util-linux tools as before: `syscallHelper()` answers undefined.
+ * A resident helper process for the system calls Node cannot make (mount, umount2, unshare), and
+ * for running short commands (runc, CNI plugins). Spawning a process from criod costs 10-25 ms on
+ * a loaded node, most of it in fork(2) of the large Node process, which also blocks the event
+ * loop; one small resident process makes the same calls in well under a millisecond, and forks
+ * itself, not criod, to run a command. Where it cannot run (no perl, an architecture without a
+ * syscall table here, CRIOD_SYSCALL_HELPER=off) callers spawn as before: `syscallHelper()`
+ * answers undefined.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import type { ExecOptions, ExecResult } from '../util/exec.js';
 import { findExecutable } from '../which.js';
 import { SYSCALL_HELPER_SCRIPT } from './syscall-helper-script.js';
 
@@ -51,12 +53,17 @@ export interface PinRequest {
 const requestTimeoutMs = 30_000;
 
 interface Pending {
-  resolve: () => void;
+  /** The answer's fields after `<id> <errno> <step> <message>`. */
+  resolve: (fields: string[]) => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
+  timer?: NodeJS.Timeout;
 }
 
 const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
+
+/** What the line protocol cannot carry: such a command is spawned by criod itself. */
+const unsendable = /[\n\0]/;
 
 export class SyscallHelper {
   private child: ChildProcessByStdio<Writable, Readable, null> | undefined;
@@ -69,19 +76,19 @@ export class SyscallHelper {
   ) {}
 
   /** mount(2); `cwd` lets relative paths in `data` (overlay dirs) stay short. */
-  mount(source: string, target: string, fstype: string, flags: number, data = '', cwd = ''): Promise<void> {
-    return this.call(['mount', source, target, fstype, String(flags), data, cwd]);
+  async mount(source: string, target: string, fstype: string, flags: number, data = '', cwd = ''): Promise<void> {
+    await this.call(['mount', source, target, fstype, String(flags), data, cwd]);
   }
 
   /** umount2(2); MNT_DETACH for a lazy unmount. */
-  unmount(target: string, flags = 0): Promise<void> {
-    return this.call(['umount', target, String(flags)]);
+  async unmount(target: string, flags = 0): Promise<void> {
+    await this.call(['umount', target, String(flags)]);
   }
 
   /** New namespaces, set up from inside and pinned; nothing is pinned when a step fails before. */
-  pinNamespaces(req: PinRequest): Promise<void> {
+  async pinNamespaces(req: PinRequest): Promise<void> {
     const flags = req.pins.reduce((f, p) => f | cloneFlags[p.kind], 0);
-    return this.call([
+    await this.call([
       'pin',
       String(flags),
       req.loopbackUp ? '1' : '0',
@@ -93,26 +100,93 @@ export class SyscallHelper {
     ]);
   }
 
+  /**
+   * Whether run() can carry this command: the protocol's lines cannot hold a newline or NUL in
+   * the file, an argument, the environment or the working directory.
+   */
+  canRun(file: string, args: readonly string[], options: ExecOptions = {}): boolean {
+    const env = Object.entries(options.env ?? process.env);
+    return ![file, ...args, options.cwd ?? '', ...env.flatMap(([k, v]) => [k, v ?? ''])].some((f) => unsendable.test(f));
+  }
+
+  /**
+   * Run a command as `execCommand` does, forked by the helper instead of criod. The timeout is
+   * kept here: when it passes, the helper is told to send killSignal.
+   */
+  async run(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const env = Object.entries(options.env ?? process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+    const killSignal = String(constants.signals[options.killSignal ?? 'SIGTERM']);
+    const timeoutMs = options.timeoutMs ?? 0;
+    const id = this.nextId++;
+    let timedOut = false;
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            this.call(['kill', String(id), killSignal]).catch(() => undefined); // it may have ended meanwhile
+          }, timeoutMs)
+        : undefined;
+    const fields = [
+      'run',
+      String(options.maxBuffer ?? 16 * 1024 * 1024),
+      killSignal,
+      options.cwd ?? process.cwd(),
+      Buffer.from(options.input ?? '').toString('hex'),
+      String(env.length),
+      ...env,
+      file,
+      ...args,
+    ];
+    try {
+      // A helper that does not answer well after the command's own timeout is stuck.
+      const [code, signal, stdout, stderr, over] = await this.call(fields, timeoutMs > 0 ? timeoutMs + requestTimeoutMs : 0, id);
+      return {
+        exitCode: code ? Number(code) : undefined,
+        signal: signal ? signalNames.get(Number(signal)) : undefined,
+        timedOut,
+        ...(over ? { error: `${over} maxBuffer length exceeded` } : {}),
+        stdout: Buffer.from(stdout ?? '', 'hex').toString(),
+        stderr: Buffer.from(stderr ?? '', 'hex').toString(),
+      };
+    } catch (err) {
+      const message = err instanceof SyscallError && err.code !== 'EIO' ? `${err.message} (${err.code})` : (err as Error).message;
+      return { exitCode: undefined, signal: undefined, timedOut, error: message, stdout: '', stderr: '' };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** End the helper (it also ends by itself when criod's end of its stdin closes). */
   close(): void {
     this.child?.stdin.end();
     this.child = undefined;
   }
 
-  private call(fields: string[]): Promise<void> {
+  /** Send one request; a helper silent for `timeoutMs` (0 = no limit) is killed as stuck. */
+  private call(fields: string[], timeoutMs = requestTimeoutMs, id = this.nextId++): Promise<string[]> {
     // The protocol is NUL-separated lines: such a value cannot be sent (nor is it a sane path).
-    const bad = fields.find((f) => /[\n\0]/.test(f));
+    const bad = fields.find((f) => unsendable.test(f));
     if (bad !== undefined) return Promise.reject(new SyscallError('EINVAL', fields[0]!, `${JSON.stringify(bad)} holds a newline or NUL`));
     const child = this.start();
-    const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.fail(new SyscallError('ETIMEDOUT', fields[0]!, `the syscall helper did not answer within ${requestTimeoutMs} ms`));
-        child.kill('SIGKILL');
-      }, requestTimeoutMs);
+    return new Promise<string[]>((resolve, reject) => {
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              this.fail(new SyscallError('ETIMEDOUT', fields[0]!, `the syscall helper did not answer within ${timeoutMs} ms`));
+              child.kill('SIGKILL');
+            }, timeoutMs)
+          : undefined;
       this.pending.set(id, { resolve, reject, timer });
+      this.keepAlive();
       child.stdin.write(`${[String(id), ...fields].join('\0')}\n`);
     });
+  }
+
+  /** A request in flight keeps the event loop alive, an idle helper does not. */
+  private keepAlive(): void {
+    const pipe = this.child?.stdout as unknown as { ref?: () => void; unref?: () => void } | undefined;
+    if (this.pending.size > 0) pipe?.ref?.();
+    else pipe?.unref?.();
   }
 
   private start(): ChildProcessByStdio<Writable, Readable, null> {
@@ -132,23 +206,23 @@ export class SyscallHelper {
     child.once('error', (err) => gone(`could not run: ${err.message}`));
     child.once('exit', (code, signal) => gone(`ended (${signal ?? `exit ${code}`})`));
     child.stdin.on('error', () => undefined); // reported through 'exit'
-    // A request in flight keeps the event loop alive through its timer, an idle helper does not.
-    for (const pipe of [child.stdin, child.stdout] as unknown as { unref?: () => void }[]) pipe.unref?.();
+    (child.stdin as unknown as { unref?: () => void }).unref?.();
     return child;
   }
 
   private answer(line: string): void {
-    const [id, errno, step, message] = line.split('\0');
+    const [id, errno, step, message, ...rest] = line.split('\0');
     const p = this.pending.get(Number(id));
     if (!p) return;
     this.settle(Number(id));
-    if (errno === '0') p.resolve();
+    if (errno === '0') p.resolve(rest);
     else p.reject(new SyscallError(errnoNames.get(Number(errno)) ?? `errno ${errno}`, step ?? '', message ?? ''));
   }
 
   private settle(id: number): void {
     clearTimeout(this.pending.get(id)?.timer);
     this.pending.delete(id);
+    this.keepAlive();
   }
 
   /** Every request in flight fails with `err` (the helper died or hung). */
