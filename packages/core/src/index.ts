@@ -36,7 +36,18 @@ export { FileRefusedError, readRegularFile, resolveInRoot } from './util/confine
 export { ociResources } from './containers/spec/resources.js';
 export type { ContainerEvent, ContainerEventListener, ContainerEventType } from './containers/events.js';
 export { timed, type OperationEvent, type OperationObserver, type StateCounts } from './observe.js';
-export { MNT_DETACH, MS_BIND, MS_REC, SyscallError, SyscallHelper, newSyscallHelper, syscallHelper, type PinRequest } from './linux/syscall-helper.js';
+export {
+  MNT_DETACH,
+  MS_BIND,
+  MS_REC,
+  SyscallError,
+  SyscallHelper,
+  newSyscallHelper,
+  syscallHelper,
+  type DaemonOptions,
+  type DaemonStart,
+  type PinRequest,
+} from './linux/syscall-helper.js';
 export { isMountPoint, mountFilesystem, unmountFilesystem, unmountMountPoint, type MountRequest } from './util/mount.js';
 export { execCommand, type ExecOptions, type ExecResult } from './util/exec.js';
 export { parseMountinfo, readMountinfo, topMountAt, unescapeMountField, type MountEntry } from './linux/mountinfo.js';

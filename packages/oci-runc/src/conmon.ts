@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { InternalError } from '@criod/core';
+import { errorMessage, InternalError, syscallHelper, type DaemonStart } from '@criod/core';
 import { runcError, runcErrorMessage, type Runc } from './runc.js';
 import type { ContainerFiles } from './layout.js';
 import { processArgs, signalProcess } from './processes.js';
-import { SyncPipe, type SyncMessage } from './sync-pipe.js';
+import { parseSyncMessage, SyncPipe, type SyncMessage } from './sync-pipe.js';
 
 /** What every conmon invocation shares: the binary, the runtime it drives, and how conmon logs. */
 export interface ConmonTarget {
@@ -78,16 +78,29 @@ export function monitorArgs(target: ConmonTarget, req: MonitorRequest): string[]
 
 /**
  * Start conmon for a new container and wait until runc create has finished under it. conmon runs
- * in its own session and double-forks, so it outlives criod. Resolves with the init PID; rejects
- * with runc's own message.
+ * in its own session and double-forks, so it outlives criod. The resident helper starts it where
+ * it can (no fork of criod's large process); else criod spawns it. Resolves with the init PID;
+ * rejects with runc's own message.
  */
 export async function startMonitor(target: ConmonTarget, req: MonitorRequest): Promise<number> {
-  const child = spawn(target.conmonPath, monitorArgs(target, req), {
-    cwd: req.files.bundle,
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-    env: { ...process.env, _OCI_SYNCPIPE: '3' },
-  });
+  const args = monitorArgs(target, req);
+  const options = { cwd: req.files.bundle, env: { ...process.env, _OCI_SYNCPIPE: '3' } };
+  const helper = await syscallHelper();
+  if (!helper?.canRun(target.conmonPath, args, options)) return spawnMonitor(target, req, args, options);
+  let started: DaemonStart;
+  try {
+    started = await helper.startDaemon(target.conmonPath, args, { ...options, timeoutMs: createTimeoutMs });
+  } catch (err) {
+    throw new InternalError(`create container ${req.id}: start conmon (${target.conmonPath}): ${errorMessage(err)}`);
+  }
+  if (started.timedOut) await killMonitor(req.files, req.id);
+  const message = started.firstLine === undefined ? undefined : parseSyncMessage(started.firstLine);
+  if (message && message.data > 0) return message.data;
+  throw await createFailure(req.id, target, message, async () => started);
+}
+
+async function spawnMonitor(target: ConmonTarget, req: MonitorRequest, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<number> {
+  const child = spawn(target.conmonPath, args, { ...options, detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
   const sync = new SyncPipe(child.stdio[3] as Readable);
   const stderr = collect(child);
   const timer = setTimeout(() => {
@@ -97,7 +110,10 @@ export async function startMonitor(target: ConmonTarget, req: MonitorRequest): P
   try {
     const message = await sync.next();
     if (message && message.data > 0) return message.data;
-    throw await createFailure(req.id, target, message, stderr, child);
+    throw await createFailure(req.id, target, message, async () => {
+      const code = child.exitCode ?? (await new Promise<number | null>((r) => child.once('exit', (c) => r(c))));
+      return { exitCode: code ?? undefined, stderr: await stderr };
+    });
   } finally {
     clearTimeout(timer);
     sync.close();
@@ -106,12 +122,18 @@ export async function startMonitor(target: ConmonTarget, req: MonitorRequest): P
   }
 }
 
-async function createFailure(id: string, target: ConmonTarget, message: SyncMessage | undefined, stderr: Promise<string>, child: ChildProcess): Promise<Error> {
+/** runc's own message when conmon passed one on, else how conmon ended (`exited`, asked only then). */
+async function createFailure(
+  id: string,
+  target: ConmonTarget,
+  message: SyncMessage | undefined,
+  exited: () => Promise<{ exitCode?: number | undefined; stderr: string }>,
+): Promise<Error> {
   if (message?.message) return runcError(`create container ${id} with ${target.runc.handler.path}`, runcErrorMessage(message.message));
-  const code = child.exitCode ?? (await new Promise<number | null>((r) => child.once('exit', (c) => r(c))));
-  const output = (await stderr).trim();
+  const { exitCode, stderr } = await exited();
+  const output = stderr.trim();
   return new InternalError(
-    `create container ${id}: conmon (${target.conmonPath}) exited with ${code ?? 'a signal'} before runc create finished${output ? `: ${output}` : ''}`,
+    `create container ${id}: conmon (${target.conmonPath}) exited with ${exitCode ?? 'a signal'} before runc create finished${output ? `: ${output}` : ''}`,
   );
 }
 

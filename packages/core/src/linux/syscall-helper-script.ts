@@ -7,15 +7,20 @@
  *   <id> umount <target> <flags>
  *   <id> pin <clone flags> <lo 0|1> <hostname|""> <n> (<ns name> <pin path>){n} <m> (<path under /proc/sys> <value> <step>){m}
  *   <id> run <max output> <overflow signal> <cwd> <stdin hex> <n> (<NAME=value>){n} <file> <args...>
- *   <id> kill <id of a run> <signal>
+ *   <id> start <cwd> <n> (<NAME=value>){n} <file> <args...>
+ *   <id> kill <id of a run or start> <signal>
  *
  * and answers `<id> NUL <errno> NUL <step> NUL <message>` (errno 0 = done); a run's answer adds
  * `NUL <exit code|""> NUL <signal|""> NUL <stdout hex> NUL <stderr hex> NUL <stream over max|"">`
- * once the command has exited and closed its output. `pin` forks a child that unshares the
+ * once the command has exited and closed its output. `start` runs a daemon (conmon) in its own
+ * session with /dev/null on stdin and stdout and a sync pipe on fd 3, and answers
+ * `NUL <pid> NUL <1 if a line came|0> NUL <first line on fd 3, hex> NUL <exit code|""> NUL <stderr hex>`
+ * once that line has come, or fd 3 closed and the first process exited. `pin` forks a child that unshares the
  * namespaces, sets lo up (SIOCSIFFLAGS), the hostname and the sysctls from inside them, then waits
  * while the helper bind-mounts /proc/<child>/ns/<name> onto each pin. `run` forks and execs a
  * command (a fork of this small process costs a fraction of one of criod's); the helper keeps
- * serving other requests while it runs and reaps it. Timeouts are criod's: it sends `kill`.
+ * serving other requests while it runs and reaps it. Timeouts are criod's: it sends `kill`, which
+ * for a start answers at once.
  * Syscall numbers come as arguments: they differ between architectures.
  */
 export const SYSCALL_HELPER_SCRIPT = String.raw`
@@ -117,63 +122,108 @@ sub do_pin {
 
 # Runs in flight by request id: pid, pipes (undef once closed), pending stdin, output so far.
 my %runs;
+# Daemons started by request id until their first line on fd 3 is answered; then, until reaped,
+# their first process (conmon's exits once it has forked the monitor) by pid in %unreaped.
+my (%starts, %unreaped);
 
-sub do_run {
-  my ($id, $max, $overflow_signal, $cwd, $input_hex, $n, @rest) = @_;
-  my @env = splice(@rest, 0, $n);
-  my ($file, @args) = @rest;
-  my (%p, @made);
-  for my $name (qw(in out err exec)) {
-    pipe(my $r, my $w) or do { close($_) for @made; return reply($id, $! + 0, 'pipe', "pipe: $!"); };
-    $p{$name} = [$r, $w];
-    push(@made, $r, $w);
+# In a forked child: give the command its fds (target fd => handle, undef = /dev/null) and exec
+# it; what fails before exec is told through the close-on-exec pipe $tell.
+sub exec_child {
+  my ($tell, $fds, $session, $cwd, $env, $file, @args) = @_;
+  # Every fd moves above the targets first, so no dup2 clobbers one still to be used.
+  my ($tell_fd, $told) = (fcntl($tell, Fcntl::F_DUPFD(), 64), $tell);
+  if (defined $tell_fd && open(my $high_tell, '>&=', $tell_fd)) { $told = $high_tell; }
+  fcntl($told, Fcntl::F_SETFD(), Fcntl::FD_CLOEXEC());
+  my $fail = sub { my ($step) = @_; syswrite($told, ($! + 0) . "\0$step"); POSIX::_exit(127); };
+  # The command starts as from a fresh spawn: default SIGPIPE, nothing blocked.
+  $SIG{PIPE} = 'DEFAULT';
+  POSIX::sigprocmask(POSIX::SIG_SETMASK(), POSIX::SigSet->new());
+  defined(POSIX::setsid()) or $fail->('setsid') if $session;
+  my %high;
+  for my $target (keys %$fds) {
+    my $fh = $fds->{$target};
+    if (!defined $fh) { open($fh, '+<', '/dev/null') or $fail->('open /dev/null'); }
+    $high{$target} = fcntl($fh, Fcntl::F_DUPFD(), 64) // $fail->('dup');
+  }
+  for my $target (keys %high) {
+    defined(POSIX::dup2($high{$target}, $target)) or $fail->('dup2');
+    POSIX::close($high{$target});
+  }
+  # No other fd reaches the command, not even one criod's own parent left without close-on-exec.
+  if (opendir(my $dir, '/proc/self/fd')) {
+    my @open = grep { /^\d+$/ } readdir($dir);
+    closedir($dir);
+    POSIX::close($_) for grep { $_ > 2 && !exists $fds->{$_} && $_ != fileno($told) } @open;
+  }
+  $fail->('chdir') if $cwd ne '' && !chdir($cwd);
+  %ENV = map { split(/=/, $_, 2) } @$env;
+  { no warnings 'exec'; exec { $file } $file, @args; }
+  $fail->('exec');
+}
+
+# Fork and exec a command with a pipe per [name, child's end (0 read, 1 write), its fd there];
+# answers its pid and the helper's ends by name, or replies the failure and answers nothing.
+sub fork_exec {
+  my ($id, $plumbing, $nulls, $session, $cwd, $env, $file, @args) = @_;
+  my (%mine, %theirs, @made);
+  for my $pipe (@$plumbing, ['exec', 1]) {
+    my ($name, $child_end) = @$pipe;
+    if (!pipe(my $r, my $w)) { my $msg = "$!"; my $errno = $! + 0; close($_) for @made; reply($id, $errno, 'pipe', "pipe: $msg"); return; }
+    else { push(@made, $r, $w); ($theirs{$name}, $mine{$name}) = $child_end ? ($w, $r) : ($r, $w); }
   }
   my $pid = fork();
-  if (!defined $pid) { my ($errno, $msg) = ($! + 0, "$!"); close($_) for @made; return reply($id, $errno, 'fork', "fork: $msg"); }
+  if (!defined $pid) { my ($errno, $msg) = ($! + 0, "$!"); close($_) for @made; reply($id, $errno, 'fork', "fork: $msg"); return; }
   if ($pid == 0) {
-    # What fails before exec is told through the close-on-exec pipe, which exec closes.
-    my $fail = sub { my ($step) = @_; syswrite($p{exec}[1], ($! + 0) . "\0$step"); POSIX::_exit(127); };
-    # The command starts as from a fresh spawn: default SIGPIPE, nothing blocked.
-    $SIG{PIPE} = 'DEFAULT';
-    POSIX::sigprocmask(POSIX::SIG_SETMASK(), POSIX::SigSet->new());
-    POSIX::dup2(fileno($p{in}[0]), 0) // $fail->('dup2');
-    POSIX::dup2(fileno($p{out}[1]), 1) // $fail->('dup2');
-    POSIX::dup2(fileno($p{err}[1]), 2) // $fail->('dup2');
-    $fail->('chdir') if $cwd ne '' && !chdir($cwd);
-    %ENV = map { split(/=/, $_, 2) } @env;
-    { no warnings 'exec'; exec { $file } $file, @args; }
-    $fail->('exec');
+    my %fds = map { ($_->[2] => $theirs{$_->[0]}) } @$plumbing;
+    $fds{$_} = undef for @$nulls;
+    exec_child($theirs{exec}, \%fds, $session, $cwd, $env, $file, @args);
   }
-  close($p{in}[0]); close($p{out}[1]); close($p{err}[1]); close($p{exec}[1]);
-  my $said = '';
+  close($_) for values %theirs;
+  my ($exec, $said) = (delete $mine{exec}, '');
   while (1) {
-    my $got = sysread($p{exec}[0], $said, 256, length $said);
+    my $got = sysread($exec, $said, 256, length $said);
     last if defined $got && $got == 0;
     next if defined $got || $!{EINTR};
     last;
   }
-  close($p{exec}[0]);
+  close($exec);
   if ($said ne '') {
     waitpid($pid, 0);
-    close($p{in}[1]); close($p{out}[0]); close($p{err}[0]);
+    close($_) for values %mine;
     my ($errno, $step) = split(/\0/, $said, 2);
     local $! = $errno + 0;
-    return reply($id, $errno, $step, "$step $file: $!");
+    reply($id, $errno, $step, "$step $file: $!");
+    return;
   }
-  my $in = $p{in}[1];
+  return ($pid, \%mine);
+}
+
+sub do_run {
+  my ($id, $max, $overflow_signal, $cwd, $input_hex, $n, @rest) = @_;
+  my @env = splice(@rest, 0, $n);
+  my ($pid, $p) = fork_exec($id, [['in', 0, 0], ['out', 1, 1], ['err', 1, 2]], [], 0, $cwd, \@env, @rest) or return;
+  my $in = $p->{in};
   my $flags = fcntl($in, Fcntl::F_GETFL(), 0);
   fcntl($in, Fcntl::F_SETFL(), $flags | Fcntl::O_NONBLOCK()) if defined $flags;
   my $input = pack('H*', $input_hex);
   if ($input eq '') { close($in); $in = undef; }
-  $runs{$id} = { pid => $pid, in => $in, input => $input, out => $p{out}[0], err => $p{err}[0],
+  $runs{$id} = { pid => $pid, in => $in, input => $input, out => $p->{out}, err => $p->{err},
                  stdout => '', stderr => '', max => $max + 0, overflow_signal => $overflow_signal + 0, over => '' };
 }
 
+sub do_start {
+  my ($id, $cwd, $n, @rest) = @_;
+  my @env = splice(@rest, 0, $n);
+  my ($pid, $p) = fork_exec($id, [['err', 1, 2], ['sync', 1, 3]], [0, 1], 1, $cwd, \@env, @rest) or return;
+  $starts{$id} = { pid => $pid, sync => $p->{sync}, err => $p->{err}, line => '', stderr => '' };
+}
+
+# A run is killed; a start is answered at once with what it has, its first process killed.
 sub do_kill {
   my ($id, $run_id, $signal) = @_;
-  my $r = $runs{$run_id} or return reply($id, 3, 'kill', 'no such run');
+  my $r = $runs{$run_id} // $starts{$run_id} or return reply($id, 3, 'kill', 'no such run');
   $r->{killed} = 1;
-  kill($signal + 0, $r->{pid}) or return reply($id, $! + 0, 'kill', "$!");
+  kill($signal + 0, $r->{pid}) or return reply($id, $! + 0, 'kill', "$!") unless exists $r->{status};
   return reply($id, 0, '', '');
 }
 
@@ -216,6 +266,37 @@ sub finish_if_done {
   print clean($id), "\0", "0\0\0\0", $code, "\0", $signal, "\0", unpack('H*', $r->{stdout}), "\0", unpack('H*', $r->{stderr}), "\0", $r->{over}, "\n";
 }
 
+# A start's first line on fd 3, and its stderr (kept to 64 KiB) for a failure's message.
+sub pump_start {
+  my ($r, $rout) = @_;
+  for my $stream ('sync', 'err') {
+    my $fh = $r->{$stream} or next;
+    next unless vec($rout, fileno($fh), 1);
+    my $key = $stream eq 'sync' ? 'line' : 'stderr';
+    my $got = sysread($fh, $r->{$key}, 65536, length $r->{$key});
+    next if !defined $got && ($!{EAGAIN} || $!{EINTR});
+    if (!$got) { close($fh); $r->{$stream} = undef; }
+    substr($r->{stderr}, 65536) = '' if length($r->{stderr}) > 65536;
+  }
+}
+
+# A start is answered once its first line has come, or fd 3 has closed and its first process
+# has exited, or criod gave up on it (kill).
+sub finish_start_if_done {
+  my ($id) = @_;
+  my $r = $starts{$id};
+  if (!exists $r->{status} && waitpid($r->{pid}, POSIX::WNOHANG()) == $r->{pid}) { $r->{status} = $?; }
+  my $nl = index($r->{line}, "\n");
+  return if $nl < 0 && !$r->{killed} && ($r->{sync} || !exists $r->{status});
+  for my $fh (grep { defined } @$r{qw(sync err)}) { close($fh); }
+  delete $starts{$id};
+  $unreaped{$r->{pid}} = 1 unless exists $r->{status};
+  my $status = $r->{status};
+  my $code = defined $status && !($status & 127) ? $status >> 8 : '';
+  my $line = $nl >= 0 ? substr($r->{line}, 0, $nl) : '';
+  print clean($id), "\0", "0\0\0\0", $r->{pid}, "\0", ($nl >= 0 ? 1 : 0), "\0", unpack('H*', $line), "\0", $code, "\0", unpack('H*', $r->{stderr}), "\n";
+}
+
 sub handle {
   my ($line) = @_;
   my ($id, $op, @args) = split(/\0/, $line, -1);
@@ -224,6 +305,7 @@ sub handle {
   elsif ($op eq 'umount') { do_umount($id, @args); }
   elsif ($op eq 'pin') { do_pin($id, @args); }
   elsif ($op eq 'run') { do_run($id, @args); }
+  elsif ($op eq 'start') { do_start($id, @args); }
   elsif ($op eq 'kill') { do_kill($id, @args); }
   else { reply($id, 22, 'request', "unknown request $op"); }
 }
@@ -236,14 +318,21 @@ while (1) {
     vec($rin, fileno($r->{$_}), 1) = 1 for grep { $r->{$_} } ('out', 'err');
     vec($win, fileno($r->{in}), 1) = 1 if $r->{in};
   }
-  # An exit is also polled for once a run's output is closed: SIGCHLD may come just before select().
+  for my $r (values %starts) { vec($rin, fileno($r->{$_}), 1) = 1 for grep { $r->{$_} } ('sync', 'err'); }
+  # An exit is also polled for once its output is closed: SIGCHLD may come just before select().
   my $exiting = grep { (!$_->{out} && !$_->{err}) || $_->{killed} } values %runs;
-  my $n = select(my $rout = $rin, my $wout = $win, undef, $exiting ? 0.005 : undef);
+  $exiting += grep { !$_->{sync} } values %starts;
+  my $n = select(my $rout = $rin, my $wout = $win, undef, $exiting ? 0.005 : %unreaped ? 1 : undef);
   if ($n < 0) { next if $!{EINTR}; die "select: $!"; }
   for my $id (keys %runs) {
     pump($runs{$id}, $rout, $wout) if $n > 0;
     finish_if_done($id);
   }
+  for my $id (keys %starts) {
+    pump_start($starts{$id}, $rout) if $n > 0;
+    finish_start_if_done($id);
+  }
+  for my $pid (keys %unreaped) { delete $unreaped{$pid} if waitpid($pid, POSIX::WNOHANG()) != 0; }
   next unless $n > 0 && vec($rout, fileno(STDIN), 1);
   my $got = sysread(STDIN, $requests, 65536, length $requests);
   next if !defined $got && $!{EINTR};

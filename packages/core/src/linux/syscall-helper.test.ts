@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { execCommand } from '../util/exec.js';
 import { isMountPoint } from '../util/mount.js';
 import { MNT_DETACH, newSyscallHelper, type SyscallHelper, syscallHelper } from './syscall-helper.js';
@@ -106,10 +106,12 @@ describe('commands run by the syscall helper', () => {
     expect(await helperChildren(helper)).toBe('');
   });
 
-  it('starts a command with no signal blocked or ignored, as a fresh spawn does', async () => {
+  it('starts a command with no signal blocked or ignored and no fd but its own, as a fresh spawn does', async () => {
     const status = (await helper.run('/bin/cat', ['/proc/self/status'])).stdout;
     expect(status).toMatch(/^SigBlk:\s+0+$/m);
     expect(status).toMatch(/^SigIgn:\s+0+$/m);
+    // only stdin, stdout, stderr, and the directory ls itself reads
+    expect((await helper.run('/bin/ls', ['/proc/self/fd'])).stdout.split('\n').filter(Boolean)).toEqual(['0', '1', '2', '3']);
   });
 
   it('carries input and output larger than a pipe holds', async () => {
@@ -157,5 +159,46 @@ describe('commands run by the syscall helper', () => {
     expect(await execCommand('/bin/echo', ['a\nb'])).toMatchObject({ exitCode: 0, stdout: 'a\nb\n' });
     const viaHelper = await execCommand('/bin/sh', ['-c', 'echo $PPID']);
     expect(Number(viaHelper.stdout)).toBe((helper as unknown as { child: { pid: number } }).child.pid);
+  });
+});
+
+describe('daemons started by the syscall helper', () => {
+  const options = () => ({ cwd: dir, env: { PATH: '/usr/bin:/bin' }, timeoutMs: 20_000 });
+
+  it('answers the first line on fd 3 of a daemon in its own session, its first process reaped', async () => {
+    // Like conmon: the first process forks the one that reports, and exits.
+    const script = 'read -r _ _ _ _ _ sid _ < /proc/$$/stat; (sleep 0.2; echo "{\\"data\\": $sid}" >&3; sleep 0.2) & echo forked >&2; exit 0';
+    const started = await helper.startDaemon('/bin/sh', ['-c', script], options());
+    expect(started).toMatchObject({ firstLine: `{"data": ${started.pid}}`, timedOut: false, stderr: 'forked\n' });
+    await vi.waitFor(async () => expect(await helperChildren(helper)).toBe(''), { timeout: 5000 });
+  });
+
+  it('answers how the first process exited and its stderr when fd 3 closes without a line', async () => {
+    const started = await helper.startDaemon('/bin/sh', ['-c', 'echo "bad flag" >&2; exit 3'], options());
+    expect(started).toEqual({ pid: started.pid, exitCode: 3, stderr: 'bad flag\n', timedOut: false });
+    expect(await helperChildren(helper)).toBe('');
+  });
+
+  it('gives stdin and stdout /dev/null and passes no other fd than 3', async () => {
+    // Lists its fds but the one of the listing itself, then where 0 and 1 lead.
+    const lister = [
+      'opendir(my $d, "/proc/self/fd") or die;',
+      'my @fds = sort grep { /^\\d+$/ && readlink("/proc/self/fd/$_") !~ m{^/proc/\\d+/fd$} } readdir($d);',
+      'open(my $sync, ">&=", 3) or die;',
+      'print $sync join(" ", @fds, readlink("/proc/self/fd/0"), readlink("/proc/self/fd/1")), "\\n";',
+    ].join(' ');
+    const started = await helper.startDaemon('/usr/bin/perl', ['-e', lister], options());
+    expect(started.firstLine).toBe('0 1 2 3 /dev/null /dev/null');
+  });
+
+  it('kills the first process at the timeout and answers with what came', async () => {
+    const started = await helper.startDaemon('/bin/sh', ['-c', 'echo waiting >&2; exec sleep 30'], { ...options(), timeoutMs: 300 });
+    expect(started).toMatchObject({ timedOut: true, stderr: 'waiting\n' });
+    expect(started.firstLine).toBeUndefined();
+    await vi.waitFor(async () => expect(await helperChildren(helper)).toBe(''), { timeout: 5000 });
+  });
+
+  it('reports a daemon that cannot be run with its errno', async () => {
+    await expect(helper.startDaemon(join(dir, 'absent'), [], options())).rejects.toMatchObject({ code: 'ENOENT', step: 'exec' });
   });
 });

@@ -62,6 +62,27 @@ interface Pending {
 const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
+export interface DaemonOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+}
+
+export interface DaemonStart {
+  pid: number;
+  /** Its first line on fd 3, without the newline; absent when fd 3 closed (or the time ran out) first. */
+  firstLine?: string;
+  /** How its first process exited, when it had by the answer and not by a signal. */
+  exitCode?: number;
+  /** What it wrote to stderr until the answer (at most 64 KiB). */
+  stderr: string;
+  timedOut: boolean;
+}
+
+function envEntries(env: NodeJS.ProcessEnv | undefined): string[] {
+  return Object.entries(env ?? process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+}
+
 /** What the line protocol cannot carry: such a command is spawned by criod itself. */
 const unsendable = /[\n\0]/;
 
@@ -114,7 +135,7 @@ export class SyscallHelper {
    * kept here: when it passes, the helper is told to send killSignal.
    */
   async run(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const env = Object.entries(options.env ?? process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+    const env = envEntries(options.env);
     const killSignal = String(constants.signals[options.killSignal ?? 'SIGTERM']);
     const timeoutMs = options.timeoutMs ?? 0;
     const id = this.nextId++;
@@ -151,6 +172,35 @@ export class SyscallHelper {
     } catch (err) {
       const message = err instanceof SyscallError && err.code !== 'EIO' ? `${err.message} (${err.code})` : (err as Error).message;
       return { exitCode: undefined, signal: undefined, timedOut, error: message, stdout: '', stderr: '' };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Start a daemon that reports on a sync pipe (conmon with `_OCI_SYNCPIPE=3`): in its own session,
+   * /dev/null on stdin and stdout, fd 3 a pipe. Answers with its first line there, or, when fd 3
+   * closed without one, with how its first process exited and what it wrote to stderr. At
+   * `timeoutMs` the first process is killed and the answer is what came until then.
+   */
+  async startDaemon(file: string, args: readonly string[], options: DaemonOptions): Promise<DaemonStart> {
+    const env = envEntries(options.env);
+    const id = this.nextId++;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.call(['kill', String(id), String(constants.signals.SIGKILL)]).catch(() => undefined); // it may have answered meanwhile
+    }, options.timeoutMs);
+    try {
+      const fields = ['start', options.cwd, String(env.length), ...env, file, ...args];
+      const [pid, hasLine, line, code, stderr] = await this.call(fields, options.timeoutMs + requestTimeoutMs, id);
+      return {
+        pid: Number(pid),
+        ...(hasLine === '1' ? { firstLine: Buffer.from(line ?? '', 'hex').toString() } : {}),
+        ...(code ? { exitCode: Number(code) } : {}),
+        stderr: Buffer.from(stderr ?? '', 'hex').toString(),
+        timedOut,
+      };
     } finally {
       clearTimeout(timer);
     }
